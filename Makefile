@@ -1,0 +1,100 @@
+# pg_devicewake: PGXS build of a C++ PostgreSQL extension, plus the project's entry points
+# (test, demo, bench, unit, fuzz, format). `make test` and `make demo` install what they need.
+
+EXTENSION  = pg_devicewake
+EXTVERSION = 1.0
+MODULE_big = pg_devicewake
+
+PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
+
+CORE_SRCS := $(sort $(wildcard src/core/*.cpp))
+MQTT_SRCS := $(sort $(wildcard src/mqtt/*.cpp))
+PG_SRCS   := $(sort $(wildcard src/pg/*.cpp))
+OBJS = $(CORE_SRCS:.cpp=.o) $(MQTT_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
+
+# The install script is assembled from small files named for what they hold (sql/install/NN_*.sql);
+# upgrade scripts sql/pg_devicewake--A--B.sql are committed as written and never edited once released.
+INSTALL_PARTS := $(sort $(wildcard sql/install/*.sql))
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
+
+# pg_regress: every sql/<feature>.sql that is not an install or upgrade script.
+REGRESS = $(sort $(filter-out $(EXTENSION)--%,$(basename $(notdir $(wildcard sql/*.sql)))))
+REGRESS_OPTS = --load-extension=$(EXTENSION)
+# isolation specs (two sessions at once): specs/<name>.spec with expected/<name>.out
+ISOLATION = $(sort $(basename $(notdir $(wildcard specs/*.spec))))
+
+WERROR ?= 0
+WARN_FLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
+ifeq ($(WERROR),1)
+WARN_FLAGS += -Werror
+endif
+PG_CXXFLAGS = -std=c++17 -fPIC $(WARN_FLAGS) -Wno-register
+PG_CPPFLAGS = -Isrc -I$(shell $(PG_CONFIG) --includedir)
+SHLIB_LINK = -lmosquitto -lstdc++ -L$(shell $(PG_CONFIG) --libdir) -lpq
+
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+ifneq ($(wildcard $(PGXS)),)
+# No LLVM bitcode for C++17 sources: JIT inlining of this module buys nothing.
+override with_llvm = no
+include $(PGXS)
+else
+all:
+	@echo "PostgreSQL build files not found: run scripts/install_deps.sh (or make test / make demo)" >&2; exit 1
+endif
+
+$(DATA_built): $(INSTALL_PARTS) Makefile
+	@mkdir -p $(dir $@)
+	( echo "-- generated from sql/install/*.sql by make: edit those files, not this one"; \
+	  printf '%s\n' '\echo Use "CREATE EXTENSION $(EXTENSION)" to load this file. \quit'; \
+	  for f in $(INSTALL_PARTS); do echo; echo "-- ===== $$f"; cat $$f; done ) > $@
+
+# ---------------------------------------------------------------- unit tests (no PostgreSQL headers)
+BUILD     ?= build
+UNIT_DIR   = $(BUILD)/unit
+UNIT_CXX   = g++ -std=c++17 -g -O1 -Isrc $(WARN_FLAGS)
+UNIT_SRCS := $(sort $(wildcard test/unit/*.cpp))
+UNIT_OBJS  = $(patsubst %.cpp,$(UNIT_DIR)/%.o,$(CORE_SRCS) $(MQTT_SRCS) $(UNIT_SRCS))
+
+$(UNIT_DIR)/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	$(UNIT_CXX) -MMD -MP -c $< -o $@
+
+$(UNIT_DIR)/unit_tests: $(UNIT_OBJS)
+	$(UNIT_CXX) $^ -o $@ -lgtest -lgtest_main -lgmock -lmosquitto -pthread
+
+-include $(UNIT_OBJS:.o=.d)
+
+# Test tools built from test/tools/*.cpp (simulated cameras, MQTT probes), linked with the pure core.
+TOOL_SRCS := $(sort $(wildcard test/tools/*.cpp))
+TOOLS      = $(patsubst test/tools/%.cpp,$(BUILD)/tools/%,$(TOOL_SRCS))
+TOOL_CORE_OBJS = $(patsubst %.cpp,$(UNIT_DIR)/%.o,$(CORE_SRCS) $(MQTT_SRCS))
+$(BUILD)/tools/%: test/tools/%.cpp $(TOOL_CORE_OBJS)
+	@mkdir -p $(dir $@)
+	$(UNIT_CXX) -O2 $< $(TOOL_CORE_OBJS) -o $@ -lmosquitto -lpq -pthread
+
+.PHONY: unit unit-build tools deps test demo bench fuzz format
+unit-build: $(UNIT_DIR)/unit_tests
+unit: unit-build
+	$(UNIT_DIR)/unit_tests
+tools: $(TOOLS)
+
+deps:
+	scripts/install_deps.sh
+
+test:
+	scripts/install_deps.sh
+	scripts/run_tests.sh
+
+demo:
+	scripts/install_deps.sh
+	scripts/demo.sh
+
+bench:
+	scripts/install_deps.sh
+	scripts/run_bench.sh
+
+format:
+	clang-format -i $(CORE_SRCS) $(MQTT_SRCS) $(PG_SRCS) $(wildcard src/*/*.hpp) $(UNIT_SRCS) $(TOOL_SRCS)
+
+EXTRA_CLEAN = $(BUILD) results regression.diffs regression.out output_iso

@@ -1,0 +1,23 @@
+-- Schema devicewake is created by CREATE EXTENSION (control file: schema = devicewake).
+-- The three roles of DESIGN §9 are cluster-wide: created once, kept across DROP/CREATE EXTENSION.
+
+CREATE FUNCTION devicewake._assert_preloaded() RETURNS void
+    LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'devicewake_assert_preloaded';
+SELECT devicewake._assert_preloaded();
+
+DO $roles$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'devicewake_viewer') THEN
+        CREATE ROLE devicewake_viewer NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'devicewake_operator') THEN
+        CREATE ROLE devicewake_operator NOLOGIN IN ROLE devicewake_viewer;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'devicewake_admin') THEN
+        CREATE ROLE devicewake_admin NOLOGIN IN ROLE devicewake_operator;
+    END IF;
+END
+$roles$;
+
+REVOKE ALL ON SCHEMA devicewake FROM PUBLIC;
+GRANT USAGE ON SCHEMA devicewake TO devicewake_viewer;

@@ -1,0 +1,190 @@
+-- The data model of DESIGN §2. Every table is keyed and joined by device_id (DESIGN §10).
+-- Status vocabularies are CHECK constraints; indexes serve the sweep and the dispatcher.
+
+CREATE TABLE devicewake.companies (
+    company_id  uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    name        text NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 200),
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+
+-- People and services that act on devices. Identity (DESIGN §9): the JWT subject when present,
+-- otherwise the row whose role_name is the database role.
+CREATE TABLE devicewake.users (
+    user_id       uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    role_name     name UNIQUE,
+    display_name  text,
+    created_at    timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE devicewake.company_members (
+    company_id  uuid NOT NULL REFERENCES devicewake.companies ON DELETE CASCADE,
+    user_id     uuid NOT NULL REFERENCES devicewake.users ON DELETE CASCADE,
+    PRIMARY KEY (company_id, user_id)
+);
+CREATE INDEX company_members_user_idx ON devicewake.company_members (user_id);
+
+CREATE TABLE devicewake.sites (
+    site_id             uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    name                text NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+    timezone            devicewake.time_zone_name NOT NULL DEFAULT 'UTC',
+    wake_schedule_cron  text,
+    company_id          uuid REFERENCES devicewake.companies ON DELETE RESTRICT,
+    created_at          timestamptz NOT NULL DEFAULT now(),
+    updated_at          timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX sites_company_idx ON devicewake.sites (company_id);
+
+CREATE TABLE devicewake.devices (
+    device_id                 uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    device_mac                text NOT NULL UNIQUE
+                              CHECK (device_mac = devicewake.normalize_mac(device_mac)),
+    device_name               text CHECK (length(device_name) <= 200),
+    site_id                   uuid REFERENCES devicewake.sites ON DELETE SET NULL,
+    wake_schedule_cron        text,
+    timezone                  devicewake.time_zone_name,
+    last_wake_at              timestamptz,
+    next_wake_at              timestamptz,
+    last_seen_at              timestamptz,
+    manual_wake_override      boolean NOT NULL DEFAULT false,
+    manual_wake_requested_by  uuid,
+    manual_wake_requested_at  timestamptz,
+    is_active                 boolean NOT NULL DEFAULT true,
+    firmware_version          text CHECK (length(firmware_version) <= 64),
+    hardware_version          text CHECK (length(hardware_version) <= 64),
+    battery_voltage           numeric(6,3),
+    wifi_rssi                 integer,
+    created_at                timestamptz NOT NULL DEFAULT now(),
+    updated_at                timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX devices_site_idx ON devicewake.devices (site_id);
+CREATE INDEX devices_next_wake_idx ON devicewake.devices (next_wake_at);
+
+CREATE TABLE devicewake.device_wake_sessions (
+    session_id      uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    device_id       uuid NOT NULL REFERENCES devicewake.devices ON DELETE CASCADE,
+    started_at      timestamptz NOT NULL DEFAULT now(),
+    ended_at        timestamptz,
+    status          text NOT NULL DEFAULT 'in_progress'
+                    CHECK (status IN ('in_progress', 'completed', 'timeout', 'error')),
+    chunks_sent     integer NOT NULL DEFAULT 0 CHECK (chunks_sent >= 0),
+    chunks_total    integer NOT NULL DEFAULT 0 CHECK (chunks_total >= 0),
+    chunks_missing  integer[] NOT NULL DEFAULT '{}',
+    telemetry_data  jsonb NOT NULL DEFAULT '{}',
+    error_codes     text[] NOT NULL DEFAULT '{}',
+    CHECK (ended_at IS NULL OR ended_at >= started_at),
+    CHECK ((status = 'in_progress') = (ended_at IS NULL))
+);
+-- at most one open wake session per device
+CREATE UNIQUE INDEX device_wake_sessions_open_idx
+    ON devicewake.device_wake_sessions (device_id) WHERE status = 'in_progress';
+CREATE INDEX device_wake_sessions_device_idx
+    ON devicewake.device_wake_sessions (device_id, started_at DESC);
+
+CREATE TABLE devicewake.device_images (
+    image_id         uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    device_id        uuid NOT NULL REFERENCES devicewake.devices ON DELETE CASCADE,
+    session_id       uuid REFERENCES devicewake.device_wake_sessions ON DELETE SET NULL,
+    image_name       text NOT NULL CHECK (length(image_name) BETWEEN 1 AND 200),
+    status           text NOT NULL DEFAULT 'pending'
+                     CHECK (status IN ('pending', 'receiving', 'complete', 'failed')),
+    total_chunks     integer CHECK (total_chunks BETWEEN 1 AND 65536),
+    received_chunks  integer NOT NULL DEFAULT 0 CHECK (received_chunks >= 0),
+    image_size       integer CHECK (image_size BETWEEN 0 AND 67108864),
+    captured_at      timestamptz,
+    retry_count      integer NOT NULL DEFAULT 0 CHECK (retry_count >= 0),
+    max_retries      integer NOT NULL DEFAULT 3 CHECK (max_retries >= 0),
+    failed_at        timestamptz,
+    timeout_reason   text,
+    completed_at     timestamptz,
+    last_chunk_at    timestamptz,
+    metadata         jsonb NOT NULL DEFAULT '{}',
+    image_data       bytea,
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    updated_at       timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (device_id, image_name),
+    CHECK (total_chunks IS NULL OR received_chunks <= total_chunks),
+    CHECK (status <> 'complete' OR image_data IS NOT NULL)
+);
+-- the sweep reads only uploads in flight
+CREATE INDEX device_images_receiving_idx
+    ON devicewake.device_images (device_id) WHERE status = 'receiving';
+CREATE INDEX device_images_failed_idx
+    ON devicewake.device_images (device_id) WHERE status = 'failed';
+
+-- Chunk bytes as received, per (image, chunk index counted from 0). Duplicates are idempotent.
+CREATE TABLE devicewake.image_chunks (
+    image_id     uuid NOT NULL REFERENCES devicewake.device_images ON DELETE CASCADE,
+    chunk_index  integer NOT NULL CHECK (chunk_index >= 0),
+    data         bytea NOT NULL,
+    received_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (image_id, chunk_index)
+);
+
+CREATE TABLE devicewake.device_commands (
+    command_id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    device_id           uuid NOT NULL REFERENCES devicewake.devices ON DELETE CASCADE,
+    command_type        text NOT NULL CHECK (command_type IN (
+                            'set_wake_schedule', 'capture_image', 'send_image', 'retry_image',
+                            'resend_chunks', 'update_config', 'reboot', 'update_firmware', 'ping')),
+    command_payload     jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(command_payload) = 'object'),
+    priority            integer NOT NULL DEFAULT 5 CHECK (priority BETWEEN 1 AND 10),
+    status              text NOT NULL DEFAULT 'pending' CHECK (status IN (
+                            'pending', 'sent', 'acknowledged', 'failed', 'expired', 'cancelled')),
+    scheduled_for       timestamptz,
+    issued_at           timestamptz NOT NULL DEFAULT now(),
+    expires_at          timestamptz NOT NULL DEFAULT now() + interval '24 hours',
+    delivered_at        timestamptz,
+    acknowledged_at     timestamptz,
+    retry_count         integer NOT NULL DEFAULT 0 CHECK (retry_count >= 0),
+    max_retries         integer NOT NULL DEFAULT 3 CHECK (max_retries >= 0),
+    error_message       text,
+    created_by_user_id  uuid,
+    -- dispatcher bookkeeping: a claim is taken in the database before publishing (DESIGN §6)
+    claimed_at          timestamptz,
+    publish_count       integer NOT NULL DEFAULT 0,
+    CHECK (claimed_at IS NULL OR status = 'pending')
+);
+-- what the dispatcher claims: pending commands in priority order, then due time
+CREATE INDEX device_commands_dispatch_idx
+    ON devicewake.device_commands (priority DESC, (coalesce(scheduled_for, issued_at)))
+    WHERE status = 'pending';
+CREATE INDEX device_commands_device_idx
+    ON devicewake.device_commands (device_id, status);
+CREATE INDEX device_commands_open_expiry_idx
+    ON devicewake.device_commands (expires_at) WHERE status IN ('pending', 'sent');
+
+CREATE TABLE devicewake.device_alerts (
+    alert_id     uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    device_id    uuid NOT NULL REFERENCES devicewake.devices ON DELETE CASCADE,
+    image_id     uuid REFERENCES devicewake.device_images ON DELETE CASCADE,
+    alert_type   text NOT NULL,
+    severity     text NOT NULL CHECK (severity IN ('info', 'warning', 'error', 'critical')),
+    message      text NOT NULL,
+    metadata     jsonb NOT NULL DEFAULT '{}',
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    resolved_at  timestamptz
+);
+CREATE INDEX device_alerts_device_idx ON devicewake.device_alerts (device_id, created_at DESC);
+CREATE INDEX device_alerts_open_idx ON devicewake.device_alerts (image_id) WHERE resolved_at IS NULL;
+
+-- Append-only event log.
+CREATE TABLE devicewake.device_history (
+    history_id  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    device_id   uuid NOT NULL REFERENCES devicewake.devices ON DELETE CASCADE,
+    session_id  uuid,
+    event_type  text NOT NULL,
+    event_data  jsonb NOT NULL DEFAULT '{}',
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX device_history_device_idx ON devicewake.device_history (device_id, created_at DESC);
+
+-- Inbound MQTT messages that could not be applied: kept, never dropped silently.
+CREATE TABLE devicewake.rejected_messages (
+    rejected_id  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    topic        text NOT NULL,
+    payload      bytea NOT NULL,
+    reason       text NOT NULL,
+    device_mac   text,
+    received_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX rejected_messages_received_idx ON devicewake.rejected_messages (received_at DESC);

@@ -1,0 +1,28 @@
+// The devicewake.* settings (DESIGN §7), defined in _PG_init and read by the worker and SQL API.
+#pragma once
+
+namespace devicewake::pg::settings {
+
+enum DispatchPolicy { kWhenDue = 0, kOnWake = 1 };
+
+extern char* database;
+extern char* mqtt_host;
+extern int mqtt_port;
+extern char* mqtt_client_id;
+extern char* mqtt_username;
+extern char* mqtt_password_file;
+extern char* mqtt_tls_ca_file;
+extern char* mqtt_tls_cert_file;
+extern char* mqtt_tls_key_file;
+extern int mqtt_keepalive;
+extern char* topic_prefix;
+extern int dispatch_policy;
+extern int batch_size;
+extern bool enabled;
+extern int publish_timeout;
+extern int chunk_quiet_period;
+
+// Defines every setting and reserves the "devicewake" prefix. Called once from _PG_init.
+void DefineSettings();
+
+}  // namespace devicewake::pg::settings

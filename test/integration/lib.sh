@@ -1,0 +1,29 @@
+# TAP helpers for integration tests run by `prove -e bash`. Each test sources this file; the
+# runner exports PGHOST/PGPORT/PGDATABASE (a live cluster) and DW_MQTT_PORT (a live broker).
+# Waiting is always on a condition with a bounded timeout, never a fixed sleep.
+
+DW_TAP_N=0
+DW_TAP_FAILED=0
+
+ok() {  # ok CONDITION_EXIT_STATUS DESCRIPTION
+  DW_TAP_N=$((DW_TAP_N + 1))
+  if [ "$1" -eq 0 ]; then echo "ok $DW_TAP_N - $2"; else echo "not ok $DW_TAP_N - $2"; DW_TAP_FAILED=$((DW_TAP_FAILED + 1)); fi
+}
+
+is() {  # is GOT EXPECTED DESCRIPTION
+  if [ "$1" == "$2" ]; then ok 0 "$3"; else ok 1 "$3"; echo "#   got:      '$1'"; echo "#   expected: '$2'"; fi
+}
+
+q() { psql -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"; }
+
+# wait_for SECONDS SQL_RETURNING_BOOLEAN: polls the condition every 20 ms until true or timeout.
+wait_for() {
+  local deadline=$((SECONDS + $1))
+  while [ $SECONDS -le $deadline ]; do
+    [ "$(q "$2" 2>/dev/null)" = t ] && return 0
+    sleep 0.02
+  done
+  return 1
+}
+
+done_testing() { echo "1..$DW_TAP_N"; [ "$DW_TAP_FAILED" -eq 0 ]; }
