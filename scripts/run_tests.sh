@@ -2,7 +2,10 @@
 # Runs every suite against real parts: GoogleTest unit tests of the pure core, pg_regress and
 # isolation specs, pgTAP (pg_prove), and integration tests (prove) with a real cluster and a
 # real mosquitto broker. Prints each runner's summary, then one line "suites: N passed, N failed".
+# Usage: scripts/run_tests.sh [SUITE...]   (default: all; e.g. `scripts/run_tests.sh regress pgtap`;
+# REGRESS="cron" narrows pg_regress to named tests).
 set -uo pipefail
+wanted=" $* "
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
@@ -13,12 +16,13 @@ dw_setup || exit 1
 passed=0; failed=0; failed_names=()
 suite() {
   local name=$1; shift
+  [ "$wanted" = "  " ] || [[ "$wanted" == *" $name "* ]] || return 0
   echo; echo "=== suite: $name"
   if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); failed_names+=("$name"); fi
 }
 
 run_regress() {
-  make -s installcheck || { cat regression.diffs 2>/dev/null | head -n 200; return 1; }
+  make -s installcheck ${REGRESS:+REGRESS="$REGRESS"} || { cat regression.diffs 2>/dev/null | head -n 200; return 1; }
 }
 run_pgtap() {
   pg_prove -q --failures -d "$DW_DB" test/pgtap/*.sql
