@@ -104,7 +104,7 @@ log_dest file $DW_RUN/mosquitto.log
 user root
 CONF
   /usr/sbin/mosquitto -c "$DW_RUN/mosquitto.conf" >>"$DW_RUN/mosquitto.out" 2>&1 &
-  DW_BROKER_PID=$!
+  echo $! >"$DW_RUN/mosquitto.pid"
   local i
   for i in $(seq 1 100); do
     (exec 3<>"/dev/tcp/127.0.0.1/$DW_MQTT_PORT") 2>/dev/null && { dw_log "mosquitto on 127.0.0.1:$DW_MQTT_PORT"; return 0; }
@@ -113,10 +113,16 @@ CONF
   dw_log "mosquitto did not start"; cat "$DW_RUN/mosquitto.out" >&2; return 1
 }
 
+# Stops the broker (whichever shell started it: the pid is in $DW_RUN/mosquitto.pid).
+# dw_broker_stop KILL sends SIGKILL instead of SIGTERM.
 dw_broker_stop() {
-  [ -n "${DW_BROKER_PID:-}" ] || return 0
-  kill "$DW_BROKER_PID" 2>/dev/null && wait "$DW_BROKER_PID" 2>/dev/null
-  DW_BROKER_PID=
+  [ -f "$DW_RUN/mosquitto.pid" ] || return 0
+  local pid i
+  pid=$(cat "$DW_RUN/mosquitto.pid")
+  rm -f "$DW_RUN/mosquitto.pid"
+  kill -s "${1:-TERM}" "$pid" 2>/dev/null || return 0
+  for i in $(seq 1 200); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.02; done
+  kill -9 "$pid" 2>/dev/null || true
 }
 
 dw_cleanup() {

@@ -140,9 +140,9 @@ CREATE TABLE devicewake.device_commands (
     error_message       text,
     created_by_user_id  uuid,
     -- dispatcher bookkeeping: a claim is taken in the database before publishing (DESIGN §6)
+    -- (meaningful only while pending; un-PUBACKed claims return to pending at worker start)
     claimed_at          timestamptz,
-    publish_count       integer NOT NULL DEFAULT 0,
-    CHECK (claimed_at IS NULL OR status = 'pending')
+    publish_count       integer NOT NULL DEFAULT 0 CHECK (publish_count >= 0)
 );
 -- what the dispatcher claims: pending commands in priority order, then due time
 CREATE INDEX device_commands_dispatch_idx

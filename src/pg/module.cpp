@@ -2,6 +2,7 @@
 // install script calls so CREATE EXTENSION refuses clearly when the library is not preloaded.
 #include "pg/guard.hpp"
 #include "pg/settings.hpp"
+#include "pg/worker.hpp"
 
 extern "C" {
 PG_MODULE_MAGIC;
@@ -19,6 +20,7 @@ void _PG_init(void) {
   devicewake::pg::settings::DefineSettings();
   if (!process_shared_preload_libraries_in_progress) return;
   loaded_by_preload = true;
+  devicewake::pg::RegisterWorker();
 }
 
 // devicewake._assert_preloaded() RETURNS void: 55000 unless loaded by shared_preload_libraries.

@@ -1,0 +1,32 @@
+-- The command queue's wake-up path (DESIGN §6, §7): enqueueing a command (an insert, or a change
+-- of status or scheduled_for that leaves it pending) notifies devicewake_commands in the same
+-- transaction, so the worker wakes at commit. Applications may LISTEN on the channel too.
+
+CREATE FUNCTION devicewake._notify_command_queue() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
+$$
+BEGIN
+    PERFORM pg_notify('devicewake_commands', '');
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER device_commands_enqueued
+    AFTER INSERT OR UPDATE OF status, scheduled_for ON devicewake.device_commands
+    FOR EACH ROW WHEN (NEW.status = 'pending')
+    EXECUTE FUNCTION devicewake._notify_command_queue();
+
+-- the worker's timer: earliest future scheduled_for of a pending command
+CREATE INDEX device_commands_scheduled_idx
+    ON devicewake.device_commands (scheduled_for) WHERE status = 'pending';
+
+CREATE FUNCTION devicewake.worker_status(
+    OUT pid integer, OUT connected boolean, OUT broker text, OUT since timestamptz,
+    OUT published bigint, OUT delivered bigint, OUT acknowledged bigint, OUT failed bigint,
+    OUT expired bigint, OUT republished bigint, OUT ingested bigint, OUT rejected bigint,
+    OUT last_error text, OUT last_error_at timestamptz)
+    LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'devicewake_worker_status';
+COMMENT ON FUNCTION devicewake.worker_status() IS
+    'the MQTT worker from shared memory: connection, broker, counters since start, last error';
+REVOKE ALL ON FUNCTION devicewake.worker_status() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION devicewake.worker_status() TO devicewake_viewer;

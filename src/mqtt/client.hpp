@@ -1,0 +1,87 @@
+// The libmosquitto adapter: one MQTT connection driven by its owner's event loop. No thread is
+// ever started (never mosquitto_loop_start): the owner waits on Socket() and calls
+// OnReadable/OnWritable/OnTick, and callbacks only queue events for the owner to drain.
+#pragma once
+#include "core/cpp_only.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+struct mosquitto;
+struct mosquitto_message;
+
+namespace devicewake::mqtt {
+
+struct ClientConfig {
+  std::string host = "127.0.0.1";
+  int port = 1883;
+  std::string client_id = "pg_devicewake";
+  std::string username;  // empty: anonymous
+  std::string password;
+  std::string tls_ca_file;  // non-empty: TLS on
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  int keepalive_seconds = 60;
+  bool clean_session = false;  // persistent session: the broker keeps subscriptions and QoS 1 state
+  bool operator==(const ClientConfig& other) const;
+  bool operator!=(const ClientConfig& other) const { return !(*this == other); }
+};
+
+// What happened on the connection since the owner last drained events.
+struct Event {
+  enum class Kind { kConnected, kConnectFailed, kDisconnected, kPublished, kMessage };
+  Kind kind;
+  int code = 0;           // CONNACK / disconnect reason; message id for kPublished
+  std::string topic;      // kMessage
+  std::string payload;    // kMessage (bytes)
+};
+
+class Client {
+ public:
+  explicit Client(ClientConfig config);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Starts a connection attempt (TCP connect + CONNECT packet). Returns false with error() set
+  // when it could not even start; success is reported later by a kConnected event.
+  bool Connect();
+  void Disconnect();
+
+  // -1 when there is no socket.
+  int Socket() const;
+  bool WantWrite() const;
+  bool connected() const { return connected_; }
+
+  // Drive the protocol; each returns false (and sets error()) when the connection broke.
+  bool OnReadable();
+  bool OnWritable();
+  bool OnTick();  // keepalive and retries: call at least once a second
+
+  // Publishes at QoS 1, not retained. Returns the message id (> 0) or -1 with error() set.
+  int Publish(const std::string& topic, const std::string& payload, int qos = 1);
+  bool Subscribe(const std::string& pattern, int qos = 1);
+
+  std::vector<Event> TakeEvents();
+  const std::string& error() const { return error_; }
+  const ClientConfig& config() const { return config_; }
+  // Events dropped because they could not be queued (out of memory); should stay 0.
+  std::uint64_t lost_events() const { return lost_events_; }
+
+ private:
+  static void HandleConnect(struct mosquitto*, void* self, int rc);
+  static void HandleDisconnect(struct mosquitto*, void* self, int rc);
+  static void HandlePublish(struct mosquitto*, void* self, int mid);
+  static void HandleMessage(struct mosquitto*, void* self, const struct mosquitto_message* msg);
+  bool Check(int rc, const char* what);
+
+  ClientConfig config_;
+  struct mosquitto* mosq_ = nullptr;
+  bool connected_ = false;
+  std::vector<Event> events_;
+  std::string error_;
+  std::uint64_t lost_events_ = 0;
+};
+
+}  // namespace devicewake::mqtt

@@ -1,0 +1,185 @@
+// SQL of the command lifecycle (see command_store.hpp). Plans are prepared once per worker.
+#include "pg/command_store.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "pg/spi.hpp"
+
+extern "C" {
+#include "utils/array.h"
+#include "utils/uuid.h"
+}
+
+namespace devicewake::pg {
+namespace {
+
+SavedPlan release_plan(
+    "UPDATE devicewake.device_commands SET claimed_at = NULL "
+    "WHERE status = 'pending' AND claimed_at IS NOT NULL",
+    {});
+
+SavedPlan claim_plan(
+    "WITH due AS ("
+    "  SELECT c.command_id FROM devicewake.device_commands c"
+    "  WHERE c.status = 'pending' AND c.claimed_at IS NULL"
+    "    AND coalesce(c.scheduled_for, c.issued_at) <= now() AND c.expires_at > now()"
+    "    AND (NOT $2 OR EXISTS (SELECT FROM devicewake.device_wake_sessions s"
+    "                          WHERE s.device_id = c.device_id AND s.status = 'in_progress'))"
+    "  ORDER BY c.priority DESC, coalesce(c.scheduled_for, c.issued_at)"
+    "  LIMIT $1 FOR UPDATE OF c SKIP LOCKED) "
+    "UPDATE devicewake.device_commands c"
+    "   SET claimed_at = clock_timestamp(), publish_count = c.publish_count + 1"
+    "  FROM due, devicewake.devices d"
+    " WHERE c.command_id = due.command_id AND d.device_id = c.device_id "
+    "RETURNING c.command_id, d.device_mac, c.command_type, c.command_payload::text, c.priority,"
+    "          coalesce(c.scheduled_for, c.issued_at), c.publish_count",
+    {INT4OID, BOOLOID});
+
+SavedPlan sent_plan(
+    "UPDATE devicewake.device_commands"
+    "   SET status = 'sent', delivered_at = clock_timestamp(), claimed_at = NULL"
+    " WHERE command_id = ANY($1) AND status = 'pending'",
+    {UUIDARRAYOID});
+
+SavedPlan failure_plan(
+    "UPDATE devicewake.device_commands c"
+    "   SET retry_count = c.retry_count + 1, claimed_at = NULL, error_message = f.reason,"
+    "       status = CASE WHEN c.retry_count + 1 >= c.max_retries THEN 'failed' ELSE c.status END"
+    "  FROM unnest($1::uuid[], $2::text[]) AS f(command_id, reason)"
+    " WHERE c.command_id = f.command_id AND c.status = 'pending' "
+    "RETURNING c.status = 'failed'",
+    {UUIDARRAYOID, TEXTARRAYOID});
+
+SavedPlan fail_now_plan(
+    "UPDATE devicewake.device_commands c"
+    "   SET status = 'failed', claimed_at = NULL, error_message = f.reason"
+    "  FROM unnest($1::uuid[], $2::text[]) AS f(command_id, reason)"
+    " WHERE c.command_id = f.command_id AND c.status = 'pending'",
+    {UUIDARRAYOID, TEXTARRAYOID});
+
+SavedPlan expire_plan(
+    "UPDATE devicewake.device_commands"
+    "   SET status = 'expired', claimed_at = NULL,"
+    "       error_message = 'expired at ' || expires_at || ' before delivery'"
+    " WHERE status = 'pending' AND claimed_at IS NULL AND expires_at <= now()",
+    {});
+
+SavedPlan timer_plan(
+    "SELECT least((SELECT min(scheduled_for) FROM devicewake.device_commands"
+    "              WHERE status = 'pending' AND scheduled_for > now()),"
+    "             (SELECT min(expires_at) FROM devicewake.device_commands"
+    "              WHERE status = 'pending'))",
+    {});
+
+Datum UuidArray(const std::vector<Uuid>& ids) {
+  return PgCall([&]() {
+    Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * (ids.size() + 1)));
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      pg_uuid_t* u = static_cast<pg_uuid_t*>(palloc(sizeof(pg_uuid_t)));
+      memcpy(u->data, ids[i].data(), UUID_LEN);
+      elements[i] = UUIDPGetDatum(u);
+    }
+    return PointerGetDatum(
+        construct_array(elements, static_cast<int>(ids.size()), UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
+  });
+}
+
+Datum TextArray(const std::vector<PublishFailure>& failures) {
+  return PgCall([&]() {
+    Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * (failures.size() + 1)));
+    for (std::size_t i = 0; i < failures.size(); ++i) {
+      elements[i] = PointerGetDatum(cstring_to_text_with_len(
+          failures[i].reason.data(), static_cast<int>(failures[i].reason.size())));
+    }
+    return PointerGetDatum(construct_array(elements, static_cast<int>(failures.size()), TEXTOID,
+                                           -1, false, TYPALIGN_INT));
+  });
+}
+
+std::vector<Uuid> Ids(const std::vector<PublishFailure>& failures) {
+  std::vector<Uuid> ids;
+  ids.reserve(failures.size());
+  for (const auto& f : failures) ids.push_back(f.command_id);
+  return ids;
+}
+
+std::string TextValue(uint64 row, int column) {
+  bool is_null = false;
+  Datum d = SpiValue(row, column, &is_null);
+  if (is_null) return {};
+  struct View {
+    const char* data;
+    std::size_t size;
+  };
+  View v = PgCall([&]() {
+    text* t = DatumGetTextPP(d);
+    return View{VARDATA_ANY(t), static_cast<std::size_t>(VARSIZE_ANY_EXHDR(t))};
+  });
+  return std::string(v.data, v.size);
+}
+
+}  // namespace
+
+uint64 CommandStore::ReleaseOrphanedClaims() { return release_plan.Execute(nullptr, nullptr, false); }
+
+std::vector<ClaimedCommand> CommandStore::ClaimDue(int limit, bool only_awake) {
+  Datum args[2] = {Int32GetDatum(limit), BoolGetDatum(only_awake)};
+  uint64 n = claim_plan.Execute(args, nullptr, false);
+  std::vector<ClaimedCommand> out;
+  out.reserve(n);
+  for (uint64 row = 0; row < n; ++row) {
+    ClaimedCommand c;
+    bool is_null = false;
+    Datum id = SpiValue(row, 1, &is_null);
+    memcpy(c.command_id.data(), DatumGetUUIDP(id)->data, UUID_LEN);
+    c.device_mac = TextValue(row, 2);
+    c.command_type = TextValue(row, 3);
+    c.payload_json = TextValue(row, 4);
+    c.priority = DatumGetInt32(SpiValue(row, 5, &is_null));
+    c.due_at = DatumGetTimestampTz(SpiValue(row, 6, &is_null));
+    c.publish_count = DatumGetInt32(SpiValue(row, 7, &is_null));
+    out.push_back(std::move(c));
+  }
+  // RETURNING does not keep the claim's order: publish by priority, then due time.
+  std::stable_sort(out.begin(), out.end(), [](const ClaimedCommand& a, const ClaimedCommand& b) {
+    return a.priority != b.priority ? a.priority > b.priority : a.due_at < b.due_at;
+  });
+  return out;
+}
+
+uint64 CommandStore::MarkSent(const std::vector<Uuid>& ids) {
+  if (ids.empty()) return 0;
+  Datum args[1] = {UuidArray(ids)};
+  return sent_plan.Execute(args, nullptr, false);
+}
+
+uint64 CommandStore::RecordPublishFailures(const std::vector<PublishFailure>& failures) {
+  if (failures.empty()) return 0;
+  Datum args[2] = {UuidArray(Ids(failures)), TextArray(failures)};
+  uint64 n = failure_plan.Execute(args, nullptr, false);
+  uint64 failed = 0;
+  for (uint64 row = 0; row < n; ++row) {
+    bool is_null = false;
+    if (DatumGetBool(SpiValue(row, 1, &is_null))) ++failed;
+  }
+  return failed;
+}
+
+uint64 CommandStore::FailPermanently(const std::vector<PublishFailure>& failures) {
+  if (failures.empty()) return 0;
+  Datum args[2] = {UuidArray(Ids(failures)), TextArray(failures)};
+  return fail_now_plan.Execute(args, nullptr, false);
+}
+
+uint64 CommandStore::ExpireOverdue() { return expire_plan.Execute(nullptr, nullptr, false); }
+
+std::optional<TimestampTz> CommandStore::NextTimer() {
+  timer_plan.Execute(nullptr, nullptr, true, 1);
+  bool is_null = true;
+  Datum d = SpiValue(0, 1, &is_null);
+  if (is_null) return std::nullopt;
+  return DatumGetTimestampTz(d);
+}
+
+}  // namespace devicewake::pg

@@ -1,0 +1,52 @@
+// The command lifecycle's database side (DESIGN §6), used only by the worker: claim due commands
+// before publishing, mark them sent on PUBACK, count publish failures, expire, find the next
+// timer. Each call runs inside the caller's transaction with SPI connected; may throw SqlError.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pg/postgres_headers.hpp"
+
+namespace devicewake::pg {
+
+using Uuid = std::array<unsigned char, 16>;
+
+struct ClaimedCommand {
+  Uuid command_id;
+  std::string device_mac;
+  std::string command_type;
+  std::string payload_json;
+  int priority = 5;
+  TimestampTz due_at = 0;
+  int publish_count = 0;  // including this attempt
+};
+
+struct PublishFailure {
+  Uuid command_id;
+  std::string reason;
+};
+
+class CommandStore {
+ public:
+  // Claims that were taken but never PUBACKed (the worker died) go back to pending.
+  uint64 ReleaseOrphanedClaims();
+  // Claims up to `limit` due, unexpired pending commands (FOR UPDATE SKIP LOCKED), in priority
+  // order then due time; with only_awake, only for devices inside an open wake session.
+  std::vector<ClaimedCommand> ClaimDue(int limit, bool only_awake);
+  uint64 MarkSent(const std::vector<Uuid>& ids);
+  // Each failure releases the claim and counts an attempt; at max_retries the command fails.
+  // Returns how many reached failed.
+  uint64 RecordPublishFailures(const std::vector<PublishFailure>& failures);
+  // A command that can never be published (e.g. a payload its type cannot carry) fails now.
+  uint64 FailPermanently(const std::vector<PublishFailure>& failures);
+  // Pending commands past expires_at become expired. Returns how many.
+  uint64 ExpireOverdue();
+  // The earliest future scheduled_for or expires_at of a pending command.
+  std::optional<TimestampTz> NextTimer();
+};
+
+}  // namespace devicewake::pg

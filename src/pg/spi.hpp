@@ -1,0 +1,29 @@
+// SPI helpers for C++ code: prepared plans kept for the backend's lifetime, executed under PgCall
+// so a PostgreSQL error arrives as SqlError. Callers connect/finish SPI explicitly (not RAII).
+#pragma once
+
+#include <initializer_list>
+
+#include "pg/guard.hpp"
+
+namespace devicewake::pg {
+
+// A statement prepared once (SPI_prepare + SPI_keepplan) on first use.
+class SavedPlan {
+ public:
+  SavedPlan(const char* sql, std::initializer_list<Oid> argtypes);
+  // Executes with the given argument Datums (nulls: ' ' not null, 'n' null; nullptr = none null).
+  // Returns SPI_processed; the result is in SPI_tuptable. May throw SqlError.
+  uint64 Execute(const Datum* values, const char* nulls, bool read_only, long limit = 0);
+
+ private:
+  const char* sql_;
+  Oid argtypes_[8];
+  int nargs_;
+  SPIPlanPtr plan_ = nullptr;
+};
+
+// Reads column `column` (1-based) of row `row` of SPI_tuptable; *is_null set. May throw SqlError.
+Datum SpiValue(uint64 row, int column, bool* is_null);
+
+}  // namespace devicewake::pg

@@ -1,0 +1,534 @@
+// The background worker: one MQTT connection, woken by its latch, the broker's socket and a
+// loopback LISTEN connection; database work in short transactions, never while waiting on the
+// network. See src/pg/README.md for the loop and the command state table.
+#include "pg/worker.hpp"
+
+#include <poll.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/backoff.hpp"
+#include "core/outbound_message.hpp"
+#include "core/device_id.hpp"
+#include "mqtt/client.hpp"
+#include "pg/command_store.hpp"
+#include "pg/guard.hpp"
+#include "pg/listen_connection.hpp"
+#include "pg/settings.hpp"
+#include "pg/worker_state.hpp"
+
+extern "C" {
+#include "commands/extension.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "postmaster/postmaster.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "tcop/tcopprot.h"
+#include "utils/guc.h"
+#include "utils/snapmgr.h"
+}
+
+namespace devicewake::pg {
+namespace {
+
+constexpr const char* kChannel = "devicewake_commands";
+constexpr long kSafetyScanMs = 60 * 1000;   // a slow safety net, not the way work is found
+constexpr long kTickMs = 1000;              // libmosquitto keepalive housekeeping
+constexpr std::size_t kMaxInFlight = 20000;  // QoS 1 publishes awaiting PUBACK (mids are 16 bit)
+
+int64_t NowMs() { return GetCurrentTimestamp() / 1000; }
+
+std::string Setting(const char* value) { return value == nullptr ? std::string() : value; }
+
+// Reads the MQTT password from devicewake.mqtt_password_file (first line). Never raises.
+std::string ReadPasswordFile(const std::string& path, std::string* error) {
+  if (path.empty()) return {};
+  std::ifstream in(path);
+  if (!in) {
+    *error = "could not read devicewake.mqtt_password_file \"" + path + "\"";
+    return {};
+  }
+  std::string line;
+  std::getline(in, line);
+  while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
+  return line;
+}
+
+mqtt::ClientConfig ConfigFromSettings(std::string* error) {
+  mqtt::ClientConfig c;
+  c.host = Setting(settings::mqtt_host);
+  c.port = settings::mqtt_port;
+  c.client_id = Setting(settings::mqtt_client_id);
+  c.username = Setting(settings::mqtt_username);
+  c.password = ReadPasswordFile(Setting(settings::mqtt_password_file), error);
+  c.tls_ca_file = Setting(settings::mqtt_tls_ca_file);
+  c.tls_cert_file = Setting(settings::mqtt_tls_cert_file);
+  c.tls_key_file = Setting(settings::mqtt_tls_key_file);
+  c.keepalive_seconds = settings::mqtt_keepalive;
+  c.clean_session = false;
+  return c;
+}
+
+// Quotes a libpq conninfo value.
+std::string ConninfoValue(const std::string& value) {
+  std::string out = "'";
+  for (char c : value) {
+    if (c == '\'' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out + "'";
+}
+
+struct InFlight {
+  Uuid command_id;
+  int64_t deadline_ms;
+};
+
+class Worker {
+ public:
+  void Run();
+  void Shutdown();
+
+ private:
+  void WaitForExtension();
+  void Connect();
+  void DriveNetwork(bool mqtt_readable, bool mqtt_writable, bool listen_readable);
+  void HandleEvents();
+  void DoDatabaseWork();
+  void Dispatch();
+  long NextTimeoutMs();
+  void ReloadSettings();
+  void NoteError(const std::string& message);
+  template <typename F>
+  void InTransaction(const char* activity, F&& body);
+  std::string ListenConninfo();
+
+  std::unique_ptr<mqtt::Client> client_;
+  mqtt::ClientConfig config_;
+  std::string prefix_;
+  ListenConnection listener_;
+  core::Backoff reconnect_backoff_{1000, 60000};
+  core::Backoff listen_backoff_{500, 30000};
+  int64_t next_connect_ms_ = 0;
+  int64_t next_listen_ms_ = 0;
+  int64_t next_timer_ms_ = -1;  // earliest scheduled_for / expires_at, -1 none
+  int64_t next_safety_ms_ = 0;
+  bool work_pending_ = true;
+  std::unordered_map<int, InFlight> in_flight_;
+  std::vector<Uuid> delivered_;
+  std::vector<PublishFailure> publish_failures_;
+  std::vector<PublishFailure> permanent_failures_;
+  CommandStore commands_;
+  MemoryContext scratch_ = nullptr;
+  std::string user_name_;  // the worker's role, for the LISTEN connection
+};
+
+Worker* running_worker = nullptr;
+
+void NoteErrorInShared(const std::string& message) { SetWorkerError(message); }
+
+template <typename F>
+void Worker::InTransaction(const char* activity, F&& body) {
+  PgCall([&]() {
+    SetCurrentStatementStartTimestamp();
+    StartTransactionCommand();
+    PushActiveSnapshot(GetTransactionSnapshot());
+    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "pg_devicewake: SPI_connect failed");
+    pgstat_report_activity(STATE_RUNNING, activity);
+  });
+  try {
+    body();
+  } catch (...) {
+    PgCall([]() { AbortCurrentTransaction(); });
+    PgCall([]() { pgstat_report_activity(STATE_IDLE, nullptr); });
+    throw;
+  }
+  PgCall([]() {
+    SPI_finish();
+    PopActiveSnapshot();
+    CommitTransactionCommand();
+    pgstat_report_activity(STATE_IDLE, nullptr);
+  });
+}
+
+void Worker::NoteError(const std::string& message) {
+  NoteErrorInShared(message);
+  PgCall([&]() { ereport(LOG, (errmsg("pg_devicewake: %s", message.c_str()))); });
+}
+
+std::string Worker::ListenConninfo() {
+  std::string host = "127.0.0.1";
+  std::string dirs = Setting(Unix_socket_directories);
+  if (!dirs.empty()) {
+    std::string first = dirs.substr(0, dirs.find(','));
+    first.erase(0, first.find_first_not_of(' '));
+    first.erase(first.find_last_not_of(' ') + 1);
+    if (!first.empty()) host = first;
+  }
+  return "host=" + ConninfoValue(host) + " port=" + std::to_string(PostPortNumber) +
+         " dbname=" + ConninfoValue(Setting(settings::database)) + " user=" + ConninfoValue(user_name_) +
+         " application_name='pg_devicewake listener' connect_timeout=5";
+}
+
+void Worker::Connect() {
+  std::string error;
+  config_ = ConfigFromSettings(&error);
+  prefix_ = Setting(settings::topic_prefix);
+  if (!error.empty()) NoteError(error);
+  client_ = std::make_unique<mqtt::Client>(config_);
+  std::string broker = config_.host + ":" + std::to_string(config_.port);
+  SetWorkerConnection(MyProcPid, false, broker);
+  if (!client_->Connect()) {
+    int64_t delay = reconnect_backoff_.NextDelayMs();
+    NoteError("MQTT " + client_->error() + " (" + broker + "), retrying in " +
+              std::to_string(delay) + " ms");
+    next_connect_ms_ = NowMs() + delay;
+    client_.reset();
+  }
+}
+
+void Worker::ReloadSettings() {
+  PgCall([]() {
+    ConfigReloadPending = false;
+    ProcessConfigFile(PGC_SIGHUP);
+  });
+  std::string error;
+  mqtt::ClientConfig fresh = ConfigFromSettings(&error);
+  if (fresh != config_ || Setting(settings::topic_prefix) != prefix_) {
+    NoteError("settings changed, reconnecting to the broker");
+    if (client_) client_->Disconnect();
+    client_.reset();
+    reconnect_backoff_.Reset();
+    next_connect_ms_ = 0;
+  }
+  work_pending_ = true;
+}
+
+void Worker::DriveNetwork(bool mqtt_readable, bool mqtt_writable, bool listen_readable) {
+  if (listen_readable) {
+    int n = listener_.Drain();
+    if (n < 0) {
+      NoteError(listener_.error());
+      next_listen_ms_ = NowMs() + listen_backoff_.NextDelayMs();
+      work_pending_ = true;
+    } else if (n > 0) {
+      work_pending_ = true;
+    }
+  }
+  if (!client_) return;
+  bool ok = true;
+  if (mqtt_readable) {
+    // Read everything that is there (bounded), so a burst of PUBACKs is one database batch.
+    ok = client_->OnReadable();
+    for (int i = 0; ok && i < 20000; ++i) {
+      struct pollfd p = {client_->Socket(), POLLIN, 0};
+      if (p.fd < 0 || poll(&p, 1, 0) <= 0) break;
+      ok = client_->OnReadable();
+    }
+  }
+  if (ok && (mqtt_writable || client_->WantWrite())) ok = client_->OnWritable();
+  if (ok) ok = client_->OnTick();
+  if (!ok || client_->Socket() < 0) {
+    HandleEvents();
+    int64_t delay = reconnect_backoff_.NextDelayMs();
+    NoteError("MQTT connection lost: " + client_->error() + ", reconnecting in " +
+              std::to_string(delay) + " ms");
+    SetWorkerConnection(MyProcPid, false, config_.host + ":" + std::to_string(config_.port));
+    client_.reset();
+    next_connect_ms_ = NowMs() + delay;
+  }
+}
+
+void Worker::HandleEvents() {
+  if (!client_) return;
+  for (mqtt::Event& e : client_->TakeEvents()) {
+    switch (e.kind) {
+      case mqtt::Event::Kind::kConnected:
+        reconnect_backoff_.Reset();
+        SetWorkerConnection(MyProcPid, true, config_.host + ":" + std::to_string(config_.port));
+        work_pending_ = true;
+        break;
+      case mqtt::Event::Kind::kConnectFailed:
+        NoteError(client_->error());
+        break;
+      case mqtt::Event::Kind::kDisconnected:
+        break;
+      case mqtt::Event::Kind::kPublished: {
+        auto it = in_flight_.find(e.code);
+        if (it != in_flight_.end()) {
+          delivered_.push_back(it->second.command_id);
+          in_flight_.erase(it);
+        }
+        break;
+      }
+      case mqtt::Event::Kind::kMessage:
+        break;
+    }
+  }
+}
+
+void Worker::Dispatch() {
+  const bool only_awake = settings::dispatch_policy == settings::kOnWake;
+  while (client_ && client_->connected() && in_flight_.size() < kMaxInFlight) {
+    int limit = static_cast<int>(
+        std::min<std::size_t>(settings::batch_size, kMaxInFlight - in_flight_.size()));
+    std::vector<ClaimedCommand> claimed;
+    InTransaction("claiming due commands", [&]() {
+      pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.expired, commands_.ExpireOverdue());
+      claimed = commands_.ClaimDue(limit, only_awake);
+    });
+    int64_t deadline = NowMs() + static_cast<int64_t>(settings::publish_timeout) * 1000;
+    int64_t now_seconds = static_cast<int64_t>(time(nullptr));
+    for (ClaimedCommand& c : claimed) {
+      // Topics are built only from identifiers that normalise to themselves.
+      core::DeviceIdResult id = core::NormalizeDeviceId(c.device_mac);
+      if (!id.ok || id.value != c.device_mac) {
+        permanent_failures_.push_back({c.command_id, "device identifier is not topic-safe"});
+        continue;
+      }
+      core::OutboundBody body =
+          core::BuildCommandBody(c.command_type, c.payload_json, c.device_mac, now_seconds);
+      if (!body.ok) {
+        permanent_failures_.push_back({c.command_id, body.error});
+        continue;
+      }
+      int mid = client_->Publish(prefix_ + "/" + c.device_mac + "/cmd", body.body, 1);
+      if (mid < 0) {
+        publish_failures_.push_back({c.command_id, "publish failed: " + client_->error()});
+        continue;
+      }
+      pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.published, 1);
+      if (c.publish_count > 1) pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.republished, 1);
+      in_flight_[mid] = InFlight{c.command_id, deadline};
+    }
+    if (static_cast<int>(claimed.size()) < limit) break;
+    // A full batch: push bytes out and collect PUBACKs before claiming more.
+    DriveNetwork(false, false, false);
+    HandleEvents();
+    if (!delivered_.empty()) {
+      InTransaction("marking commands sent", [&]() { commands_.MarkSent(delivered_); });
+      pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.delivered, delivered_.size());
+      delivered_.clear();
+    }
+  }
+}
+
+void Worker::DoDatabaseWork() {
+  int64_t now = NowMs();
+  // PUBACK timeouts count as publish failures.
+  for (auto it = in_flight_.begin(); it != in_flight_.end();) {
+    if (it->second.deadline_ms <= now) {
+      publish_failures_.push_back({it->second.command_id, "no PUBACK from the broker within devicewake.publish_timeout"});
+      it = in_flight_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (!delivered_.empty() || !publish_failures_.empty() || !permanent_failures_.empty()) {
+    uint64 failed = 0;
+    InTransaction("recording deliveries", [&]() {
+      commands_.MarkSent(delivered_);
+      failed += commands_.RecordPublishFailures(publish_failures_);
+      failed += commands_.FailPermanently(permanent_failures_);
+    });
+    pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.delivered, delivered_.size());
+    pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.failed, failed);
+    if (!publish_failures_.empty()) work_pending_ = true;
+    delivered_.clear();
+    publish_failures_.clear();
+    permanent_failures_.clear();
+  }
+  bool timer_due = next_timer_ms_ >= 0 && next_timer_ms_ <= now;
+  if (now >= next_safety_ms_) {
+    work_pending_ = true;
+    next_safety_ms_ = now + kSafetyScanMs;
+  }
+  if ((work_pending_ || timer_due) && client_ && client_->connected()) {
+    work_pending_ = false;
+    Dispatch();
+    std::optional<TimestampTz> next;
+    InTransaction("computing the next timer", [&]() { next = commands_.NextTimer(); });
+    next_timer_ms_ = next ? *next / 1000 : -1;
+  }
+}
+
+long Worker::NextTimeoutMs() {
+  int64_t now = NowMs();
+  int64_t wake = now + kTickMs;
+  auto consider = [&](int64_t at) {
+    if (at >= 0 && at < wake) wake = at;
+  };
+  consider(next_safety_ms_);
+  if (!client_) consider(next_connect_ms_);
+  if (!listener_.is_open()) consider(next_listen_ms_);
+  if (client_ && client_->connected()) consider(next_timer_ms_);
+  for (const auto& entry : in_flight_) consider(entry.second.deadline_ms);
+  if (work_pending_ && client_ && client_->connected()) wake = now;
+  return static_cast<long>(std::max<int64_t>(0, wake - now));
+}
+
+// Waits (on the latch, so SIGTERM and SIGHUP are served) until CREATE EXTENSION pg_devicewake
+// has run in devicewake.database: the worker starts with the server, possibly before that.
+void Worker::WaitForExtension() {
+  bool logged = false;
+  for (;;) {
+    bool installed = false;
+    InTransaction("waiting for CREATE EXTENSION pg_devicewake", [&]() {
+      installed = PgCall([]() { return OidIsValid(get_extension_oid("pg_devicewake", true)); });
+    });
+    if (installed) return;
+    if (!logged) {
+      PgCall([]() {
+        ereport(LOG, (errmsg("pg_devicewake worker waiting for CREATE EXTENSION pg_devicewake in "
+                             "database \"%s\"", settings::database)));
+      });
+      logged = true;
+    }
+    PgCall([]() {
+      (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 2000, PG_WAIT_EXTENSION);
+      ResetLatch(MyLatch);
+      CHECK_FOR_INTERRUPTS();
+      if (ConfigReloadPending) {
+        ConfigReloadPending = false;
+        ProcessConfigFile(PGC_SIGHUP);
+      }
+    });
+  }
+}
+
+void Worker::Run() {
+  scratch_ = PgCall([]() {
+    return AllocSetContextCreate(TopMemoryContext, "pg_devicewake worker scratch", ALLOCSET_DEFAULT_SIZES);
+  });
+  WaitForExtension();
+  InTransaction("releasing orphaned claims", [&]() {
+    user_name_ = PgCall([]() { return GetUserNameFromId(GetUserId(), false); });
+    uint64 released = commands_.ReleaseOrphanedClaims();
+    if (released > 0) {
+      PgCall([&]() {
+        ereport(LOG, (errmsg("pg_devicewake: %llu claimed commands returned to pending",
+                             static_cast<unsigned long long>(released))));
+      });
+    }
+  });
+  for (;;) {
+    int64_t now = NowMs();
+    if (!listener_.is_open() && now >= next_listen_ms_) {
+      if (listener_.Open(ListenConninfo(), kChannel)) {
+        listen_backoff_.Reset();
+        work_pending_ = true;  // anything committed while we were not listening
+      } else {
+        NoteError(listener_.error());
+        next_listen_ms_ = now + listen_backoff_.NextDelayMs();
+      }
+    }
+    if (!client_ && now >= next_connect_ms_) Connect();
+
+    bool mqtt_readable = false, mqtt_writable = false, listen_readable = false;
+    long timeout = NextTimeoutMs();
+    PgCall([&]() {
+      WaitEventSet* set = CreateWaitEventSet(CurrentMemoryContext, 4);
+      AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, nullptr);
+      AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, nullptr, nullptr);
+      int mqtt_socket = client_ ? client_->Socket() : -1;
+      if (mqtt_socket >= 0) {
+        AddWaitEventToSet(set, WL_SOCKET_READABLE | (client_->WantWrite() ? WL_SOCKET_WRITEABLE : 0),
+                          mqtt_socket, nullptr, reinterpret_cast<void*>(1));
+      }
+      if (listener_.Socket() >= 0) {
+        AddWaitEventToSet(set, WL_SOCKET_READABLE, listener_.Socket(), nullptr, reinterpret_cast<void*>(2));
+      }
+      WaitEvent events[4];
+      int n = WaitEventSetWait(set, timeout, events, 4, PG_WAIT_EXTENSION);
+      for (int i = 0; i < n; ++i) {
+        if (events[i].user_data == reinterpret_cast<void*>(1)) {
+          mqtt_readable |= (events[i].events & WL_SOCKET_READABLE) != 0;
+          mqtt_writable |= (events[i].events & WL_SOCKET_WRITEABLE) != 0;
+        } else if (events[i].user_data == reinterpret_cast<void*>(2)) {
+          listen_readable = true;
+        }
+      }
+      FreeWaitEventSet(set);
+      ResetLatch(MyLatch);
+      CHECK_FOR_INTERRUPTS();
+    });
+    if (ConfigReloadPending) ReloadSettings();
+    DriveNetwork(mqtt_readable, mqtt_writable, listen_readable);
+    HandleEvents();
+    DoDatabaseWork();
+    PgCall([&]() { MemoryContextReset(scratch_); });
+  }
+}
+
+void Worker::Shutdown() {
+  if (client_) client_->Disconnect();
+  client_.reset();
+  listener_.Close();
+  SetWorkerConnection(0, false, "");
+}
+
+// on_proc_exit callback, registered before the resources it frees are created.
+void CleanupAtExit(int code, Datum arg) {
+  if (running_worker == nullptr) return;
+  try {
+    running_worker->Shutdown();
+  } catch (...) {
+  }
+}
+
+}  // namespace
+
+void RegisterWorker() {
+  RequestWorkerState();
+  BackgroundWorker worker;
+  memset(&worker, 0, sizeof(worker));
+  worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+  worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+  worker.bgw_restart_time = 1;
+  snprintf(worker.bgw_library_name, BGW_MAXLEN, "pg_devicewake");
+  snprintf(worker.bgw_function_name, BGW_MAXLEN, "devicewake_worker_main");
+  snprintf(worker.bgw_name, BGW_MAXLEN, "pg_devicewake worker");
+  snprintf(worker.bgw_type, BGW_MAXLEN, "pg_devicewake worker");
+  RegisterBackgroundWorker(&worker);
+}
+
+}  // namespace devicewake::pg
+
+void devicewake_worker_main(unsigned long main_arg) {
+  using namespace devicewake::pg;
+  pqsignal(SIGHUP, SignalHandlerForConfigReload);
+  pqsignal(SIGTERM, die);
+  BackgroundWorkerUnblockSignals();
+  if (!settings::enabled) {
+    ereport(LOG, (errmsg("pg_devicewake worker disabled by devicewake.enabled")));
+    proc_exit(0);
+  }
+  BackgroundWorkerInitializeConnection(settings::database, nullptr, 0);
+  pgstat_report_appname("pg_devicewake worker");
+  on_proc_exit(CleanupAtExit, 0);
+
+  ErrorReport report;
+  bool failed = false;
+  {
+    Worker worker;
+    running_worker = &worker;
+    try {
+      worker.Run();
+    } catch (...) {
+      CaptureCurrentException(&report);
+      failed = true;
+    }
+    if (failed) worker.Shutdown();
+    running_worker = nullptr;
+  }
+  if (failed) RaiseReport(report);  // ERROR in a background worker: logged, exit 1, restarted
+  proc_exit(0);
+}
