@@ -71,7 +71,7 @@ TOOLS      = $(patsubst test/tools/%.cpp,$(BUILD)/tools/%,$(TOOL_SRCS))
 TOOL_CORE_OBJS = $(patsubst %.cpp,$(UNIT_DIR)/%.o,$(CORE_SRCS) $(MQTT_SRCS))
 $(BUILD)/tools/%: test/tools/%.cpp $(TOOL_CORE_OBJS)
 	@mkdir -p $(dir $@)
-	$(UNIT_CXX) -O2 $< $(TOOL_CORE_OBJS) -o $@ -lmosquitto -lpq -pthread
+	$(UNIT_CXX) -O2 -I$(shell $(PG_CONFIG) --includedir) $< $(TOOL_CORE_OBJS) -o $@ -lmosquitto -lpq -pthread
 
 .PHONY: unit unit-build tools deps test demo bench fuzz format
 unit-build: $(UNIT_DIR)/unit_tests

@@ -144,10 +144,11 @@ CREATE TABLE devicewake.device_commands (
     claimed_at          timestamptz,
     publish_count       integer NOT NULL DEFAULT 0 CHECK (publish_count >= 0)
 );
--- what the dispatcher claims: pending commands in priority order, then due time
+-- what the dispatcher claims: unclaimed pending commands in priority order, then due time
+-- (claimed rows leave the index, so a drain never rescans what is already in flight)
 CREATE INDEX device_commands_dispatch_idx
     ON devicewake.device_commands (priority DESC, (coalesce(scheduled_for, issued_at)))
-    WHERE status = 'pending';
+    WHERE status = 'pending' AND claimed_at IS NULL;
 CREATE INDEX device_commands_device_idx
     ON devicewake.device_commands (device_id, status);
 CREATE INDEX device_commands_open_expiry_idx

@@ -19,19 +19,19 @@ SavedPlan release_plan(
     "WHERE status = 'pending' AND claimed_at IS NOT NULL",
     {});
 
+// ANY(ARRAY(...)) keeps the plan on primary-key lookups of the claimed rows only.
 SavedPlan claim_plan(
-    "WITH due AS ("
-    "  SELECT c.command_id FROM devicewake.device_commands c"
-    "  WHERE c.status = 'pending' AND c.claimed_at IS NULL"
-    "    AND coalesce(c.scheduled_for, c.issued_at) <= now() AND c.expires_at > now()"
-    "    AND (NOT $2 OR EXISTS (SELECT FROM devicewake.device_wake_sessions s"
-    "                          WHERE s.device_id = c.device_id AND s.status = 'in_progress'))"
-    "  ORDER BY c.priority DESC, coalesce(c.scheduled_for, c.issued_at)"
-    "  LIMIT $1 FOR UPDATE OF c SKIP LOCKED) "
     "UPDATE devicewake.device_commands c"
     "   SET claimed_at = clock_timestamp(), publish_count = c.publish_count + 1"
-    "  FROM due, devicewake.devices d"
-    " WHERE c.command_id = due.command_id AND d.device_id = c.device_id "
+    "  FROM devicewake.devices d"
+    " WHERE d.device_id = c.device_id AND c.command_id = ANY (ARRAY("
+    "  SELECT q.command_id FROM devicewake.device_commands q"
+    "   WHERE q.status = 'pending' AND q.claimed_at IS NULL"
+    "     AND coalesce(q.scheduled_for, q.issued_at) <= now() AND q.expires_at > now()"
+    "     AND (NOT $2 OR EXISTS (SELECT FROM devicewake.device_wake_sessions s"
+    "                           WHERE s.device_id = q.device_id AND s.status = 'in_progress'))"
+    "   ORDER BY q.priority DESC, coalesce(q.scheduled_for, q.issued_at)"
+    "   LIMIT $1 FOR UPDATE OF q SKIP LOCKED)) "
     "RETURNING c.command_id, d.device_mac, c.command_type, c.command_payload::text, c.priority,"
     "          coalesce(c.scheduled_for, c.issued_at), c.publish_count",
     {INT4OID, BOOLOID});

@@ -104,6 +104,7 @@ class Worker {
   void HandleEvents();
   void DoDatabaseWork();
   void Dispatch();
+  void FlushDeliveries();
   long NextTimeoutMs();
   void ReloadSettings();
   void NoteError(const std::string& message);
@@ -225,14 +226,12 @@ void Worker::DriveNetwork(bool mqtt_readable, bool mqtt_writable, bool listen_re
   }
   if (!client_) return;
   bool ok = true;
-  if (mqtt_readable) {
-    // Read everything that is there (bounded), so a burst of PUBACKs is one database batch.
+  // Read everything that is there (bounded), so a burst of PUBACKs is one database batch.
+  // Readiness is re-checked with poll(), so this also serves calls made between waits.
+  for (int i = 0; ok && i < 20000; ++i) {
+    struct pollfd p = {client_->Socket(), POLLIN, 0};
+    if (!(mqtt_readable && i == 0) && (p.fd < 0 || poll(&p, 1, 0) <= 0)) break;
     ok = client_->OnReadable();
-    for (int i = 0; ok && i < 20000; ++i) {
-      struct pollfd p = {client_->Socket(), POLLIN, 0};
-      if (p.fd < 0 || poll(&p, 1, 0) <= 0) break;
-      ok = client_->OnReadable();
-    }
   }
   if (ok && (mqtt_writable || client_->WantWrite())) ok = client_->OnWritable();
   if (ok) ok = client_->OnTick();
@@ -277,14 +276,18 @@ void Worker::HandleEvents() {
 
 void Worker::Dispatch() {
   const bool only_awake = settings::dispatch_policy == settings::kOnWake;
+  bool first = true;
   while (client_ && client_->connected() && in_flight_.size() < kMaxInFlight) {
     int limit = static_cast<int>(
         std::min<std::size_t>(settings::batch_size, kMaxInFlight - in_flight_.size()));
     std::vector<ClaimedCommand> claimed;
+    // One transaction per round: record the PUBACKs collected so far, then claim the next batch.
     InTransaction("claiming due commands", [&]() {
-      pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.expired, commands_.ExpireOverdue());
+      FlushDeliveries();
+      if (first) pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.expired, commands_.ExpireOverdue());
       claimed = commands_.ClaimDue(limit, only_awake);
     });
+    first = false;
     int64_t deadline = NowMs() + static_cast<int64_t>(settings::publish_timeout) * 1000;
     int64_t now_seconds = static_cast<int64_t>(time(nullptr));
     for (ClaimedCommand& c : claimed) {
@@ -309,16 +312,28 @@ void Worker::Dispatch() {
       if (c.publish_count > 1) pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.republished, 1);
       in_flight_[mid] = InFlight{c.command_id, deadline};
     }
-    if (static_cast<int>(claimed.size()) < limit) break;
+    if (static_cast<int>(claimed.size()) < limit) return;
     // A full batch: push bytes out and collect PUBACKs before claiming more.
     DriveNetwork(false, false, false);
     HandleEvents();
-    if (!delivered_.empty()) {
-      InTransaction("marking commands sent", [&]() { commands_.MarkSent(delivered_); });
-      pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.delivered, delivered_.size());
-      delivered_.clear();
-    }
   }
+  // Stopped by the in-flight window or the connection, not by an empty queue: come back.
+  work_pending_ = true;
+}
+
+// Writes what the broker and publishing reported: PUBACKs (sent), failed attempts, payloads that
+// can never be published. Runs inside the caller's transaction.
+void Worker::FlushDeliveries() {
+  if (delivered_.empty() && publish_failures_.empty() && permanent_failures_.empty()) return;
+  commands_.MarkSent(delivered_);
+  uint64 failed = commands_.RecordPublishFailures(publish_failures_);
+  failed += commands_.FailPermanently(permanent_failures_);
+  pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.delivered, delivered_.size());
+  pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.failed, failed);
+  if (!publish_failures_.empty()) work_pending_ = true;
+  delivered_.clear();
+  publish_failures_.clear();
+  permanent_failures_.clear();
 }
 
 void Worker::DoDatabaseWork() {
@@ -333,18 +348,7 @@ void Worker::DoDatabaseWork() {
     }
   }
   if (!delivered_.empty() || !publish_failures_.empty() || !permanent_failures_.empty()) {
-    uint64 failed = 0;
-    InTransaction("recording deliveries", [&]() {
-      commands_.MarkSent(delivered_);
-      failed += commands_.RecordPublishFailures(publish_failures_);
-      failed += commands_.FailPermanently(permanent_failures_);
-    });
-    pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.delivered, delivered_.size());
-    pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.failed, failed);
-    if (!publish_failures_.empty()) work_pending_ = true;
-    delivered_.clear();
-    publish_failures_.clear();
-    permanent_failures_.clear();
+    InTransaction("recording deliveries", [&]() { FlushDeliveries(); });
   }
   bool timer_due = next_timer_ms_ >= 0 && next_timer_ms_ <= now;
   if (now >= next_safety_ms_) {
@@ -371,7 +375,7 @@ long Worker::NextTimeoutMs() {
   if (!listener_.is_open()) consider(next_listen_ms_);
   if (client_ && client_->connected()) consider(next_timer_ms_);
   for (const auto& entry : in_flight_) consider(entry.second.deadline_ms);
-  if (work_pending_ && client_ && client_->connected()) wake = now;
+  if (work_pending_ && client_ && client_->connected() && in_flight_.size() < kMaxInFlight) wake = now;
   return static_cast<long>(std::max<int64_t>(0, wake - now));
 }
 
@@ -513,6 +517,9 @@ void devicewake_worker_main(unsigned long main_arg) {
   }
   BackgroundWorkerInitializeConnection(settings::database, nullptr, 0);
   pgstat_report_appname("pg_devicewake worker");
+  // Batches vary from 1 to batch_size rows: plan each with its real arrays and limits, so a
+  // generic plan can never turn a primary-key lookup into a scan of the whole queue.
+  SetConfigOption("plan_cache_mode", "force_custom_plan", PGC_USERSET, PGC_S_SESSION);
   on_proc_exit(CleanupAtExit, 0);
 
   ErrorReport report;

@@ -1,0 +1,245 @@
+// Benchmark probe for the dispatch worker: measures commit -> receipt latency of commands at a
+// fixed rate, the raw broker round trip as a floor, and the drain rate of a large backlog.
+// Usage: dispatch_probe latency RATE SECONDS | dispatch_probe drain COUNT
+// Environment: PG* for libpq, DW_MQTT_PORT for the broker on 127.0.0.1.
+#include <libpq-fe.h>
+#include <mosquitto.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+struct Receiver {
+  std::mutex mutex;
+  std::unordered_map<std::string, Clock::time_point> seen;  // marker -> first receipt
+  std::atomic<long> count{0};
+  std::atomic<long> duplicates{0};
+  Clock::time_point last;
+};
+
+// Extracts the marker after "image_name" / "send_image" ("lat_123.jpg") from a body.
+std::string Marker(const char* payload, int len) {
+  std::string body(payload, len);
+  auto p = body.find("\"send_image\":\"");
+  if (p == std::string::npos) return body;
+  p += 14;
+  return body.substr(p, body.find('"', p) - p);
+}
+
+void OnMessage(struct mosquitto*, void* user, const struct mosquitto_message* msg) {
+  auto* r = static_cast<Receiver*>(user);
+  auto now = Clock::now();
+  std::string marker = Marker(static_cast<const char*>(msg->payload), msg->payloadlen);
+  std::lock_guard<std::mutex> lock(r->mutex);
+  if (!r->seen.emplace(marker, now).second) {
+    ++r->duplicates;
+    return;
+  }
+  r->last = now;
+  ++r->count;
+}
+
+struct mosquitto* Subscribe(Receiver* r, const char* topic) {
+  mosquitto_lib_init();
+  struct mosquitto* m = mosquitto_new(nullptr, true, r);
+  mosquitto_message_callback_set(m, OnMessage);
+  const char* port = std::getenv("DW_MQTT_PORT");
+  if (mosquitto_connect(m, "127.0.0.1", port ? std::atoi(port) : 1883, 30) != MOSQ_ERR_SUCCESS) {
+    std::fprintf(stderr, "cannot connect to the broker\n");
+    std::exit(2);
+  }
+  mosquitto_subscribe(m, nullptr, topic, 1);
+  mosquitto_loop_start(m);  // a thread in this test tool only; never inside PostgreSQL
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  return m;
+}
+
+PGconn* Connect() {
+  PGconn* c = PQconnectdb("");
+  if (PQstatus(c) != CONNECTION_OK) {
+    std::fprintf(stderr, "%s", PQerrorMessage(c));
+    std::exit(2);
+  }
+  return c;
+}
+
+void Exec(PGconn* c, const std::string& sql) {
+  PGresult* r = PQexec(c, sql.c_str());
+  if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+    std::fprintf(stderr, "%s: %s", sql.c_str(), PQerrorMessage(c));
+    std::exit(2);
+  }
+  PQclear(r);
+}
+
+std::string Scalar(PGconn* c, const std::string& sql) {
+  PGresult* r = PQexec(c, sql.c_str());
+  std::string v = PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "";
+  PQclear(r);
+  return v;
+}
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<std::size_t>(p * (v.size() - 1) + 0.5))];
+}
+
+long RssKb(const std::string& pid, const char* field) {
+  std::ifstream in("/proc/" + pid + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field, 0) == 0) return std::atol(line.c_str() + std::strlen(field));
+  }
+  return -1;
+}
+
+// Waits until the worker is connected to the broker, so start-up is not measured.
+void WaitForWorker(PGconn* c) {
+  auto deadline = Clock::now() + std::chrono::seconds(60);
+  while (Scalar(c, "SELECT connected FROM devicewake.worker_status()") != "t" && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+std::string DeviceId(PGconn* c) {
+  WaitForWorker(c);
+  Exec(c, "INSERT INTO devicewake.devices (device_mac) VALUES ('TEST-BENCH-1') ON CONFLICT DO NOTHING");
+  return Scalar(c, "SELECT device_id FROM devicewake.devices WHERE device_mac = 'TEST-BENCH-1'");
+}
+
+int Latency(int rate, int seconds) {
+  Receiver r;
+  struct mosquitto* sub = Subscribe(&r, "ESP32CAM/+/cmd");
+  PGconn* c = Connect();
+  std::string device = DeviceId(c);
+
+  // Floor: the same subscriber receiving a message published straight to the broker.
+  struct mosquitto* pub = mosquitto_new(nullptr, true, nullptr);
+  const char* port = std::getenv("DW_MQTT_PORT");
+  mosquitto_connect(pub, "127.0.0.1", port ? std::atoi(port) : 1883, 30);
+  mosquitto_loop_start(pub);
+  std::vector<double> floor;
+  for (int i = 0; i < 200; ++i) {
+    std::string marker = "raw_" + std::to_string(i) + ".jpg";
+    std::string body = "{\"send_image\":\"" + marker + "\"}";
+    auto t0 = Clock::now();
+    mosquitto_publish(pub, nullptr, "ESP32CAM/TEST-BENCH-1/cmd", body.size(), body.data(), 1, false);
+    for (;;) {
+      {
+        std::lock_guard<std::mutex> lock(r.mutex);
+        auto it = r.seen.find(marker);
+        if (it != r.seen.end()) {
+          floor.push_back(Ms(it->second - t0));
+          break;
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+  }
+
+  const int total = rate * seconds;
+  std::vector<Clock::time_point> committed(total);
+  auto start = Clock::now();
+  for (int i = 0; i < total; ++i) {
+    auto due = start + std::chrono::microseconds(static_cast<long>(1e6 * i / rate));
+    std::this_thread::sleep_until(due);
+    committed[i] = Clock::now();  // before the INSERT: the latency includes insert and commit
+    Exec(c, "INSERT INTO devicewake.device_commands (device_id, command_type, command_payload) VALUES ('" +
+                device + "', 'send_image', '{\"image_name\":\"lat_" + std::to_string(i) + ".jpg\"}')");
+  }
+  auto deadline = Clock::now() + std::chrono::seconds(30);
+  while (r.count.load() < total + 200 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  std::vector<double> lat;
+  {
+    std::lock_guard<std::mutex> lock(r.mutex);
+    for (int i = 0; i < total; ++i) {
+      auto it = r.seen.find("lat_" + std::to_string(i) + ".jpg");
+      if (it != r.seen.end()) lat.push_back(Ms(it->second - committed[i]));
+    }
+  }
+  std::printf("commands: %d at %d/s for %d s, received %zu\n", total, rate, seconds, lat.size());
+  if (std::getenv("DW_PROBE_VERBOSE")) {
+    for (std::size_t i = 0; i < lat.size(); ++i) {
+      if (lat[i] > 10) std::printf("  slow: command %zu at %.0f ms: %.1f ms\n", i, Ms(committed[i] - start), lat[i]);
+    }
+  }
+  std::printf("commit->receipt latency: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", Percentile(lat, 0.5),
+              Percentile(lat, 0.99), Percentile(lat, 1.0));
+  std::printf("broker round trip floor (same subscriber, direct publish): p50 %.2f ms, p99 %.2f ms\n",
+              Percentile(floor, 0.5), Percentile(floor, 0.99));
+  std::printf("ratio p99 / floor p99: %.1fx; old 5 s poller averaged 2500 ms: %.0fx faster at p50\n",
+              Percentile(lat, 0.99) / std::max(0.001, Percentile(floor, 0.99)),
+              2500.0 / std::max(0.001, Percentile(lat, 0.5)));
+  mosquitto_loop_stop(sub, true);
+  mosquitto_loop_stop(pub, true);
+  PQfinish(c);
+  return lat.size() == static_cast<std::size_t>(total) ? 0 : 1;
+}
+
+int Drain(int count) {
+  Receiver r;
+  struct mosquitto* sub = Subscribe(&r, "ESP32CAM/+/cmd");
+  PGconn* c = Connect();
+  std::string device = DeviceId(c);
+  std::string worker = Scalar(c, "SELECT pid FROM pg_stat_activity WHERE backend_type = 'pg_devicewake worker'");
+  long rss_before = RssKb(worker, "VmRSS:");
+  Exec(c, "BEGIN");
+  Exec(c, "INSERT INTO devicewake.device_commands (device_id, command_type, command_payload) SELECT '" + device +
+              "', 'send_image', jsonb_build_object('image_name', 'drain_' || i || '.jpg') FROM generate_series(1, " +
+              std::to_string(count) + ") i");
+  auto t0 = Clock::now();
+  Exec(c, "COMMIT");
+  long peak = rss_before;
+  auto deadline = Clock::now() + std::chrono::seconds(120);
+  while (r.count.load() < count && Clock::now() < deadline) {
+    peak = std::max(peak, RssKb(worker, "VmRSS:"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  auto received = r.last;
+  std::string sent;
+  while (Clock::now() < deadline) {
+    sent = Scalar(c, "SELECT count(*) FROM devicewake.device_commands WHERE status = 'sent' AND "
+                     "command_payload->>'image_name' LIKE 'drain_%'");
+    if (std::atol(sent.c_str()) >= count) break;
+    peak = std::max(peak, RssKb(worker, "VmRSS:"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  auto all_sent = Clock::now();
+  std::printf("drain: %d commands in one transaction; received %ld (duplicates %ld), marked sent %s\n", count,
+              r.count.load(), r.duplicates.load(), sent.c_str());
+  std::printf("all received after %.0f ms: %.0f commands/s; all marked sent after %.0f ms: %.0f commands/s\n",
+              Ms(received - t0), count / (Ms(received - t0) / 1000), Ms(all_sent - t0),
+              count / (Ms(all_sent - t0) / 1000));
+  std::printf("worker RSS: %ld kB before, peak %ld kB during the drain (VmHWM %ld kB)\n", rss_before, peak,
+              RssKb(worker, "VmHWM:"));
+  mosquitto_loop_stop(sub, true);
+  PQfinish(c);
+  return r.count.load() >= count ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc >= 4 && std::strcmp(argv[1], "latency") == 0) return Latency(std::atoi(argv[2]), std::atoi(argv[3]));
+  if (argc >= 3 && std::strcmp(argv[1], "drain") == 0) return Drain(std::atoi(argv[2]));
+  std::fprintf(stderr, "usage: dispatch_probe latency RATE SECONDS | dispatch_probe drain COUNT\n");
+  return 2;
+}
