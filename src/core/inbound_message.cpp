@@ -84,7 +84,7 @@ class Fields {
     std::string range = " between " + std::to_string(min) + " and " + std::to_string(max);
     if (v.is_number_unsigned()) {
       std::uint64_t u = v.get<std::uint64_t>();
-      if (u > static_cast<std::uint64_t>(max)) Fail(std::string(name) + " must be an integer" + range + ", got " + std::to_string(u));
+      if (u > static_cast<std::uint64_t>(max) || (min > 0 && u < static_cast<std::uint64_t>(min))) Fail(std::string(name) + " must be an integer" + range + ", got " + std::to_string(u));
       return static_cast<std::int64_t>(u);
     }
     if (v.is_number_integer()) {
@@ -325,6 +325,8 @@ InboundMessage ParseOrThrow(InboundKind kind, std::string_view topic_id, std::st
     body = json::parse(text);
   } catch (const json::parse_error& e) {
     Fail("payload is not valid JSON (at byte " + std::to_string(e.byte) + ")");
+  } catch (const json::out_of_range&) {
+    Fail("payload is not valid JSON (a number is out of range)");
   }
   if (!body.is_object()) Fail(std::string("payload must be a JSON object, got ") + body.type_name());
   const Fields f(body);
