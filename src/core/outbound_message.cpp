@@ -9,6 +9,7 @@
 
 #include "core/device_id.hpp"
 #include "core/image_name.hpp"
+#include "core/payload_text.hpp"
 #include "core/wire_time.hpp"
 
 namespace devicewake::core {
@@ -37,6 +38,10 @@ std::string CheckedDeviceId(std::string_view device_id) {
 ordered_json ParsePayload(std::string_view text) {
   std::size_t start = text.find_first_not_of(" \t\r\n");
   if (start == std::string_view::npos) return ordered_json::object();
+  // Bounded nesting: dumping a value is recursive.
+  if (!CheckJsonDepth(text, kMaxCommandPayloadDepth).empty()) {
+    Fail("command_payload nests deeper than " + std::to_string(kMaxCommandPayloadDepth) + " levels");
+  }
   ordered_json payload = ordered_json::parse(text, nullptr, false);
   if (payload.is_discarded()) Fail("command_payload is not valid JSON");
   if (payload.is_null()) return ordered_json::object();

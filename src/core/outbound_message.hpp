@@ -13,6 +13,7 @@ namespace devicewake::core {
 
 inline constexpr std::size_t kMaxFirmwareUrlLength = 2048;
 inline constexpr std::size_t kMaxMissingChunksInCommand = 4096;
+inline constexpr int kMaxCommandPayloadDepth = 32;
 
 struct OutboundBody {
   bool ok = false;
@@ -21,7 +22,8 @@ struct OutboundBody {
 };
 
 // Builds the body of a command. command_payload_json is the stored jsonb text (empty or "null"
-// mean {}; it must be a JSON object). now_epoch_seconds is only used by ping. Per command_type:
+// mean {}; it must be a JSON object nested at most kMaxCommandPayloadDepth deep).
+// now_epoch_seconds is only used by ping. Per command_type:
 //   set_wake_schedule {"next_wake":"2:31PM"} from the payload's next_wake_time (ISO-8601, as
 //                     PostgreSQL prints timestamptz in JSON) or next_wake_epoch (seconds), or a
 //                     ready "next_wake" string in H:MMAM form; else an error

@@ -108,6 +108,15 @@ TEST(OutboundCommand, DeviceIdMustBeNormalised) {
   EXPECT_EQ(b.body, R"({"device_id":"TEST-ESP32-002","reboot":true})");
 }
 
+TEST(OutboundCommand, DeeplyNestedPayloadIsRefused) {
+  std::string payload = R"({"a":)" + std::string(40, '[') + std::string(40, ']') + "}";
+  OutboundBody b = BuildCommandBody("update_config", payload, kMac, kNow);
+  EXPECT_FALSE(b.ok);
+  EXPECT_EQ(b.error, "command_payload nests deeper than 32 levels");
+  payload = R"({"a":)" + std::string(20, '[') + std::string(20, ']') + "}";
+  EXPECT_TRUE(BuildCommandBody("update_config", payload, kMac, kNow).ok);
+}
+
 TEST(OutboundCommand, TooManyMissingChunks) {
   std::string list;
   for (int i = 0; i <= 4096; ++i) list += (i ? "," : "") + std::to_string(i);
