@@ -17,7 +17,8 @@ Backoff::Backoff(BackoffPolicy policy, std::function<double()> random01)
 
 std::int64_t Backoff::NextDelayMs() noexcept {
   const double max_ms = static_cast<double>(policy_.max_ms);
-  current_ms_ = attempts_ == 0 ? static_cast<double>(policy_.initial_ms) : std::min(current_ms_ * policy_.multiplier, max_ms);
+  current_ms_ = attempts_ == 0 ? static_cast<double>(policy_.initial_ms)
+                               : std::min(current_ms_ * policy_.multiplier, max_ms);
   current_ms_ = std::min(current_ms_, max_ms);
   ++attempts_;
   double r = 0.0;

@@ -10,10 +10,10 @@
 namespace devicewake::core {
 
 struct BackoffPolicy {
-  std::int64_t initial_ms = 500;   // delay before the first retry (before jitter)
-  std::int64_t max_ms = 60000;     // cap on the delay (before jitter)
-  double multiplier = 2.0;         // growth per failed attempt, >= 1
-  double jitter = 0.5;             // fraction of the delay randomised: delay * [1 - jitter, 1]
+  std::int64_t initial_ms = 500;  // delay before the first retry (before jitter)
+  std::int64_t max_ms = 60000;    // cap on the delay (before jitter)
+  double multiplier = 2.0;        // growth per failed attempt, >= 1
+  double jitter = 0.5;            // fraction of the delay randomised: delay * [1 - jitter, 1]
 };
 
 class Backoff {
@@ -28,7 +28,10 @@ class Backoff {
   std::int64_t NextDelayMs() noexcept;
 
   // After a success: the next failure starts again from initial_ms.
-  void Reset() noexcept { attempts_ = 0; current_ms_ = 0; }
+  void Reset() noexcept {
+    attempts_ = 0;
+    current_ms_ = 0;
+  }
 
   // Failed attempts since the last Reset.
   std::int64_t attempts() const noexcept { return attempts_; }

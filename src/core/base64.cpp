@@ -13,7 +13,8 @@ constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 constexpr std::array<std::int8_t, 256> MakeDecodeTable() {
   std::array<std::int8_t, 256> table{};
   for (auto& v : table) v = -1;
-  for (int i = 0; i < 64; ++i) table[static_cast<unsigned char>(kAlphabet[i])] = static_cast<std::int8_t>(i);
+  for (int i = 0; i < 64; ++i)
+    table[static_cast<unsigned char>(kAlphabet[i])] = static_cast<std::int8_t>(i);
   return table;
 }
 constexpr std::array<std::int8_t, 256> kDecode = MakeDecodeTable();
@@ -43,8 +44,8 @@ Base64Result DecodeBase64(std::string_view text, std::size_t max_decoded_bytes) 
     if (data_len % 4 == 1) return Fail("base64 has a truncated final group of one character");
     std::size_t out_len = data_len / 4 * 3 + (data_len % 4 == 0 ? 0 : data_len % 4 - 1);
     if (out_len > max_decoded_bytes) {
-      return Fail("base64 decodes to " + std::to_string(out_len) + " bytes, more than the limit of " +
-                  std::to_string(max_decoded_bytes));
+      return Fail("base64 decodes to " + std::to_string(out_len) +
+                  " bytes, more than the limit of " + std::to_string(max_decoded_bytes));
     }
     std::string out;
     out.reserve(out_len);

@@ -22,7 +22,8 @@ struct Base64Result {
 // padding choice); whitespace, line breaks and the URL-safe alphabet ('-', '_') are rejected.
 // Output longer than max_decoded_bytes is rejected before decoding. An empty input decodes to
 // no bytes. Never throws (allocation failure is reported as an error).
-Base64Result DecodeBase64(std::string_view text, std::size_t max_decoded_bytes = static_cast<std::size_t>(-1));
+Base64Result DecodeBase64(std::string_view text,
+                          std::size_t max_decoded_bytes = static_cast<std::size_t>(-1));
 
 // Encodes bytes as padded standard base64. Throws only std::bad_alloc.
 std::string EncodeBase64(std::string_view bytes);

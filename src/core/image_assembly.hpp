@@ -14,7 +14,8 @@ namespace devicewake::core {
 // The indexes in [0, total_chunks) not in received, sorted ascending. received may be unsorted,
 // contain duplicates and out-of-range values (ignored). total_chunks <= 0 gives an empty list.
 // Throws only std::bad_alloc.
-std::vector<std::int64_t> MissingChunks(std::int64_t total_chunks, const std::vector<std::int64_t>& received);
+std::vector<std::int64_t> MissingChunks(std::int64_t total_chunks,
+                                        const std::vector<std::int64_t>& received);
 
 // Empty string when chunk_id is in [0, total_chunks), otherwise the reason.
 std::string CheckChunkIndex(std::int64_t chunk_id, std::int64_t total_chunks);

@@ -11,11 +11,12 @@ std::string ValidateImageName(std::string_view name, std::size_t max_length) {
   try {
     if (name.empty()) return "image_name must not be empty";
     if (name.size() > max_length) {
-      return "image_name is " + std::to_string(name.size()) + " bytes long, more than the limit of " +
-             std::to_string(max_length);
+      return "image_name is " + std::to_string(name.size()) +
+             " bytes long, more than the limit of " + std::to_string(max_length);
     }
     if (name.front() == '.') return "image_name must not start with '.'";
-    if (name.front() == ' ' || name.back() == ' ') return "image_name must not start or end with a space";
+    if (name.front() == ' ' || name.back() == ' ')
+      return "image_name must not start or end with a space";
     for (char c : name) {
       unsigned char u = static_cast<unsigned char>(c);
       if (u < 0x20 || u > 0x7e) {

@@ -14,6 +14,7 @@ inline constexpr std::size_t kDefaultMaxImageNameLength = 200;
 // Returns an empty string when name is acceptable, otherwise the reason. Accepted: 1..max_length
 // bytes of printable ASCII (0x20..0x7e) except / \ " ' ` < > | * ? ; not starting or ending with a
 // space, not starting with '.' (so never "." or ".."), no control bytes, no non-ASCII bytes.
-std::string ValidateImageName(std::string_view name, std::size_t max_length = kDefaultMaxImageNameLength);
+std::string ValidateImageName(std::string_view name,
+                              std::size_t max_length = kDefaultMaxImageNameLength);
 
 }  // namespace devicewake::core

@@ -25,7 +25,9 @@ struct Reject {
 
 [[noreturn]] void Fail(std::string reason) { throw Reject{std::move(reason)}; }
 
-std::string Dump(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
+std::string Dump(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
 
 // Typed access to the fields of one JSON object, accepting synonyms and treating null as absent.
 class Fields {
@@ -64,37 +66,43 @@ class Fields {
     return d;
   }
 
-  std::optional<std::string> String(std::initializer_list<const char*> names, std::size_t max_length) const {
+  std::optional<std::string> String(std::initializer_list<const char*> names,
+                                    std::size_t max_length) const {
     const char* name = nullptr;
     const json* v = Find(names, &name);
     if (!v) return std::nullopt;
     if (!v->is_string()) Fail(std::string(name) + " must be a string, got " + v->type_name());
     const std::string& s = v->get_ref<const std::string&>();
     if (s.size() > max_length) {
-      Fail(std::string(name) + " is " + std::to_string(s.size()) + " bytes long, more than the limit of " +
-           std::to_string(max_length));
+      Fail(std::string(name) + " is " + std::to_string(s.size()) +
+           " bytes long, more than the limit of " + std::to_string(max_length));
     }
     for (char c : s) {
-      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) Fail(std::string(name) + " contains a control character");
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+        Fail(std::string(name) + " contains a control character");
     }
     return s;
   }
 
-  static std::int64_t ToInteger(const json& v, const char* name, std::int64_t min, std::int64_t max) {
+  static std::int64_t ToInteger(const json& v, const char* name, std::int64_t min,
+                                std::int64_t max) {
     std::string range = " between " + std::to_string(min) + " and " + std::to_string(max);
     if (v.is_number_unsigned()) {
       std::uint64_t u = v.get<std::uint64_t>();
-      if (u > static_cast<std::uint64_t>(max) || (min > 0 && u < static_cast<std::uint64_t>(min))) Fail(std::string(name) + " must be an integer" + range + ", got " + std::to_string(u));
+      if (u > static_cast<std::uint64_t>(max) || (min > 0 && u < static_cast<std::uint64_t>(min)))
+        Fail(std::string(name) + " must be an integer" + range + ", got " + std::to_string(u));
       return static_cast<std::int64_t>(u);
     }
     if (v.is_number_integer()) {
       std::int64_t i = v.get<std::int64_t>();
-      if (i < min || i > max) Fail(std::string(name) + " must be an integer" + range + ", got " + std::to_string(i));
+      if (i < min || i > max)
+        Fail(std::string(name) + " must be an integer" + range + ", got " + std::to_string(i));
       return i;
     }
     if (v.is_number_float()) {
       double d = v.get<double>();
-      if (!std::isfinite(d) || std::floor(d) != d) Fail(std::string(name) + " must be an integer, got " + Dump(v));
+      if (!std::isfinite(d) || std::floor(d) != d)
+        Fail(std::string(name) + " must be an integer, got " + Dump(v));
       if (d < static_cast<double>(min) || d > static_cast<double>(max)) {
         Fail(std::string(name) + " must be an integer" + range + ", got " + Dump(v));
       }
@@ -107,9 +115,12 @@ class Fields {
   const json& object_;
 };
 
-constexpr std::initializer_list<const char*> kChunkCountNames = {"total_chunk_count", "total_chunks_count"};
-constexpr std::initializer_list<const char*> kChunkSizeNames = {"max_chunk_size", "max_chunks_size"};
-constexpr std::initializer_list<const char*> kCaptureTimeNames = {"timestamp", "capture_timestamp", "capture_timeStamp"};
+constexpr std::initializer_list<const char*> kChunkCountNames = {"total_chunk_count",
+                                                                 "total_chunks_count"};
+constexpr std::initializer_list<const char*> kChunkSizeNames = {"max_chunk_size",
+                                                                "max_chunks_size"};
+constexpr std::initializer_list<const char*> kCaptureTimeNames = {"timestamp", "capture_timestamp",
+                                                                  "capture_timeStamp"};
 constexpr const char* kSensorNames[] = {"temperature", "humidity", "pressure", "gas_resistance"};
 
 std::optional<std::int64_t> RoundedRssi(const Fields& f) {
@@ -125,7 +136,8 @@ SensorReadings ReadSensors(const json& body, json& sensor_object) {
   sensor_object = json::object();
   const Fields flat(body);
   const json* nested = flat.Find({"sensor_data"});
-  if (nested && !nested->is_object()) Fail(std::string("sensor_data must be an object, got ") + nested->type_name());
+  if (nested && !nested->is_object())
+    Fail(std::string("sensor_data must be an object, got ") + nested->type_name());
   std::optional<double>* slots[] = {&r.temperature, &r.humidity, &r.pressure, &r.gas_resistance};
   for (std::size_t i = 0; i < 4; ++i) {
     const char* name = kSensorNames[i];
@@ -138,7 +150,8 @@ SensorReadings ReadSensors(const json& body, json& sensor_object) {
   }
   if (nested) sensor_object = *nested;
   for (std::size_t i = 0; i < 4; ++i) {
-    if (*slots[i] && !sensor_object.contains(kSensorNames[i])) sensor_object[kSensorNames[i]] = **slots[i];
+    if (*slots[i] && !sensor_object.contains(kSensorNames[i]))
+      sensor_object[kSensorNames[i]] = **slots[i];
   }
   return r;
 }
@@ -147,7 +160,8 @@ void CheckBodyDeviceId(const Fields& f, std::string_view topic_id, std::size_t m
   std::optional<std::string> body_id = f.String({"device_id"}, max_length);
   if (!body_id) return;
   DeviceIdResult id = NormalizeDeviceId(*body_id);
-  if (!id.ok) Fail("invalid device_id \"" + PrintableExcerpt(*body_id) + "\" in payload: " + id.error);
+  if (!id.ok)
+    Fail("invalid device_id \"" + PrintableExcerpt(*body_id) + "\" in payload: " + id.error);
   if (id.value != topic_id) Fail("device_id in payload does not match topic");
 }
 
@@ -167,14 +181,17 @@ Hello ParseHello(const json& body, std::string device_id, const InboundLimits& l
   h.status = f.String({"status"}, limits.max_text_length).value_or("");
   const json* list = f.Find({"pending_list"});
   if (list) {
-    if (!list->is_array()) Fail(std::string("pending_list must be an array, got ") + list->type_name());
+    if (!list->is_array())
+      Fail(std::string("pending_list must be an array, got ") + list->type_name());
     if (list->size() > limits.max_pending_list) {
-      Fail("pending_list has " + std::to_string(list->size()) + " entries, more than the limit of " +
-           std::to_string(limits.max_pending_list));
+      Fail("pending_list has " + std::to_string(list->size()) +
+           " entries, more than the limit of " + std::to_string(limits.max_pending_list));
     }
     for (const json& entry : *list) {
-      if (!entry.is_string()) Fail(std::string("pending_list entries must be strings, got ") + entry.type_name());
-      std::string error = ValidateImageName(entry.get_ref<const std::string&>(), limits.max_image_name_length);
+      if (!entry.is_string())
+        Fail(std::string("pending_list entries must be strings, got ") + entry.type_name());
+      std::string error =
+          ValidateImageName(entry.get_ref<const std::string&>(), limits.max_image_name_length);
       if (!error.empty()) Fail("pending_list: " + error);
       h.pending_list.push_back(entry.get<std::string>());
     }
@@ -197,10 +214,12 @@ Metadata ParseMetadata(const json& body, std::string device_id, const InboundLim
   m.error = f.Integer({"error"}, INT32_MIN, INT32_MAX).value_or(0);
   m.total_chunks = *f.Integer(kChunkCountNames, m.error == 0 ? 1 : 0, limits.max_chunks_per_image);
   m.image_size = f.Integer({"image_size"}, 0, limits.max_image_bytes);
-  m.max_chunk_size = f.Integer(kChunkSizeNames, 1, static_cast<std::int64_t>(limits.max_chunk_bytes));
+  m.max_chunk_size =
+      f.Integer(kChunkSizeNames, 1, static_cast<std::int64_t>(limits.max_chunk_bytes));
   if (m.image_size && m.max_chunk_size && *m.image_size > m.total_chunks * *m.max_chunk_size) {
-    Fail("image_size " + std::to_string(*m.image_size) + " does not fit in " + std::to_string(m.total_chunks) +
-         " chunks of " + std::to_string(*m.max_chunk_size) + " bytes");
+    Fail("image_size " + std::to_string(*m.image_size) + " does not fit in " +
+         std::to_string(m.total_chunks) + " chunks of " + std::to_string(*m.max_chunk_size) +
+         " bytes");
   }
   const char* time_name = nullptr;
   if (const json* t = f.Find(kCaptureTimeNames, &time_name)) {
@@ -243,14 +262,17 @@ Chunk ParseChunk(const json& body, std::string device_id, const InboundLimits& l
   c.chunk_id = *f.Integer({"chunk_id"}, 0, limits.max_chunks_per_image - 1);
   c.total_chunks = f.Integer(kChunkCountNames, 1, limits.max_chunks_per_image);
   if (c.total_chunks && c.chunk_id >= *c.total_chunks) {
-    Fail("chunk_id " + std::to_string(c.chunk_id) + " is out of range for " + std::to_string(*c.total_chunks) +
-         " chunks");
+    Fail("chunk_id " + std::to_string(c.chunk_id) + " is out of range for " +
+         std::to_string(*c.total_chunks) + " chunks");
   }
-  c.max_chunk_size = f.Integer(kChunkSizeNames, 1, static_cast<std::int64_t>(limits.max_chunk_bytes));
+  c.max_chunk_size =
+      f.Integer(kChunkSizeNames, 1, static_cast<std::int64_t>(limits.max_chunk_bytes));
   const json* payload = f.Find({"payload"});
   if (!payload) Fail("payload is missing");
-  if (!payload->is_string()) Fail(std::string("payload must be a base64 string, got ") + payload->type_name());
-  std::size_t limit = c.max_chunk_size ? static_cast<std::size_t>(*c.max_chunk_size) : limits.max_chunk_bytes;
+  if (!payload->is_string())
+    Fail(std::string("payload must be a base64 string, got ") + payload->type_name());
+  std::size_t limit =
+      c.max_chunk_size ? static_cast<std::size_t>(*c.max_chunk_size) : limits.max_chunk_bytes;
   Base64Result decoded = DecodeBase64(payload->get_ref<const std::string&>(), limit);
   if (!decoded.ok) Fail("payload: " + decoded.error);
   if (decoded.bytes.empty()) Fail("payload is empty");
@@ -267,8 +289,10 @@ Telemetry ParseTelemetry(const json& body, std::string device_id) {
   t.battery_voltage = f.Number({"battery_voltage"});
   t.wifi_rssi = RoundedRssi(f);
   if (t.sensors.Empty() && !t.battery_voltage && !t.wifi_rssi) {
-    Fail("data message is neither metadata (no total_chunk_count), a chunk (no chunk_id) nor telemetry "
-         "(no sensor reading)");
+    Fail(
+        "data message is neither metadata (no total_chunk_count), a chunk (no chunk_id) nor "
+        "telemetry "
+        "(no sensor reading)");
   }
   t.telemetry_json = Dump(body);
   return t;
@@ -299,10 +323,12 @@ InboundMessage ParseAck(const json& body, std::string device_id, const InboundLi
   std::string value = ack->get<std::string>();
   std::string lower = value;
   for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (lower != "acknowledged") Fail("command_ack must be \"acknowledged\", got \"" + PrintableExcerpt(value) + "\"");
+  if (lower != "acknowledged")
+    Fail("command_ack must be \"acknowledged\", got \"" + PrintableExcerpt(value) + "\"");
   CommandAck a;
   a.device_id = std::move(device_id);
-  if (std::optional<std::string> id = f.String({"command_id"}, limits.max_text_length)) a.command_id = CanonicalUuid(*id);
+  if (std::optional<std::string> id = f.String({"command_id"}, limits.max_text_length))
+    a.command_id = CanonicalUuid(*id);
   return a;
 }
 
@@ -328,18 +354,23 @@ InboundMessage ParseOrThrow(InboundKind kind, std::string_view topic_id, std::st
   } catch (const json::out_of_range&) {
     Fail("payload is not valid JSON (a number is out of range)");
   }
-  if (!body.is_object()) Fail(std::string("payload must be a JSON object, got ") + body.type_name());
+  if (!body.is_object())
+    Fail(std::string("payload must be a JSON object, got ") + body.type_name());
   const Fields f(body);
   CheckBodyDeviceId(f, topic_id, limits.max_text_length);
   std::string device_id(topic_id);
   switch (kind) {
-    case InboundKind::kStatus: return ParseHello(body, std::move(device_id), limits);
-    case InboundKind::kAck: return ParseAck(body, std::move(device_id), limits);
+    case InboundKind::kStatus:
+      return ParseHello(body, std::move(device_id), limits);
+    case InboundKind::kAck:
+      return ParseAck(body, std::move(device_id), limits);
     case InboundKind::kData:
       if (f.Has({"chunk_id"})) return ParseChunk(body, std::move(device_id), limits);
       if (f.Has(kChunkCountNames)) return ParseMetadata(body, std::move(device_id), limits);
       if (f.Has({"image_name", "payload", "image_size", "max_chunk_size", "max_chunks_size"})) {
-        Fail("data message has image fields but neither chunk_id nor a chunk count (total_chunk_count)");
+        Fail(
+            "data message has image fields but neither chunk_id nor a chunk count "
+            "(total_chunk_count)");
       }
       return ParseTelemetry(body, std::move(device_id));
   }
@@ -348,8 +379,8 @@ InboundMessage ParseOrThrow(InboundKind kind, std::string_view topic_id, std::st
 
 }  // namespace
 
-InboundMessage ParseInbound(InboundKind kind, std::string_view device_id_from_topic, std::string_view payload,
-                            const InboundLimits& limits) {
+InboundMessage ParseInbound(InboundKind kind, std::string_view device_id_from_topic,
+                            std::string_view payload, const InboundLimits& limits) {
   try {
     return ParseOrThrow(kind, device_id_from_topic, payload, limits);
   } catch (const Reject& r) {

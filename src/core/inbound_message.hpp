@@ -26,8 +26,8 @@ struct InboundLimits {
   std::size_t max_chunk_bytes = 16 * 1024;  // decoded bytes of one chunk
   std::int64_t max_image_bytes = 16 * 1024 * 1024;
   std::size_t max_image_name_length = 200;
-  std::size_t max_pending_list = 256;     // entries of a HELLO's pending_list
-  std::size_t max_text_length = 256;      // status, firmware_version, hardware_version, ids
+  std::size_t max_pending_list = 256;  // entries of a HELLO's pending_list
+  std::size_t max_text_length = 256;   // status, firmware_version, hardware_version, ids
   int max_json_depth = 16;
 };
 
@@ -42,9 +42,9 @@ struct SensorReadings {
 
 // HELLO on /status.
 struct Hello {
-  std::string device_id;            // the topic's normalised id
-  std::string status;               // e.g. "Alive"; empty when absent
-  std::int64_t pending_count = 0;   // pendingImg | pending_count; else pending_list's size
+  std::string device_id;                  // the topic's normalised id
+  std::string status;                     // e.g. "Alive"; empty when absent
+  std::int64_t pending_count = 0;         // pendingImg | pending_count; else pending_list's size
   std::vector<std::string> pending_list;  // image names, each checked like image_name
   std::optional<std::string> firmware_version;
   std::optional<std::string> hardware_version;
@@ -76,10 +76,10 @@ struct Metadata {
 struct Chunk {
   std::string device_id;
   std::string image_name;
-  std::int64_t chunk_id = 0;                    // 0-based, < max_chunks_per_image
-  std::optional<std::int64_t> max_chunk_size;   // when sent
-  std::optional<std::int64_t> total_chunks;     // when sent (chunk_id was checked against it)
-  std::string bytes;                            // the decoded payload, never empty
+  std::int64_t chunk_id = 0;                   // 0-based, < max_chunks_per_image
+  std::optional<std::int64_t> max_chunk_size;  // when sent
+  std::optional<std::int64_t> total_chunks;    // when sent (chunk_id was checked against it)
+  std::string bytes;                           // the decoded payload, never empty
 };
 
 // Telemetry only on /data: no image fields, at least one reading.

@@ -31,7 +31,8 @@ std::string Dump(const ordered_json& body) {
 std::string CheckedDeviceId(std::string_view device_id) {
   DeviceIdResult id = NormalizeDeviceId(device_id);
   if (!id.ok) Fail("invalid device id \"" + PrintableExcerpt(device_id) + "\": " + id.error);
-  if (id.value != device_id) Fail("device id \"" + PrintableExcerpt(device_id) + "\" is not normalised");
+  if (id.value != device_id)
+    Fail("device id \"" + PrintableExcerpt(device_id) + "\" is not normalised");
   return id.value;
 }
 
@@ -40,18 +41,21 @@ ordered_json ParsePayload(std::string_view text) {
   if (start == std::string_view::npos) return ordered_json::object();
   // Bounded nesting: dumping a value is recursive.
   if (!CheckJsonDepth(text, kMaxCommandPayloadDepth).empty()) {
-    Fail("command_payload nests deeper than " + std::to_string(kMaxCommandPayloadDepth) + " levels");
+    Fail("command_payload nests deeper than " + std::to_string(kMaxCommandPayloadDepth) +
+         " levels");
   }
   ordered_json payload = ordered_json::parse(text, nullptr, false);
   if (payload.is_discarded()) Fail("command_payload is not valid JSON");
   if (payload.is_null()) return ordered_json::object();
-  if (!payload.is_object()) Fail(std::string("command_payload must be a JSON object, got ") + payload.type_name());
+  if (!payload.is_object())
+    Fail(std::string("command_payload must be a JSON object, got ") + payload.type_name());
   return payload;
 }
 
 std::string ImageNameFrom(const ordered_json& payload, std::string_view command_type) {
   auto it = payload.find("image_name");
-  if (it == payload.end() || it->is_null()) Fail(std::string(command_type) + " needs image_name in command_payload");
+  if (it == payload.end() || it->is_null())
+    Fail(std::string(command_type) + " needs image_name in command_payload");
   if (!it->is_string()) Fail(std::string("image_name must be a string, got ") + it->type_name());
   std::string name = it->get<std::string>();
   std::string error = ValidateImageName(name);
@@ -62,15 +66,19 @@ std::string ImageNameFrom(const ordered_json& payload, std::string_view command_
 std::string WakeTimeFrom(const ordered_json& payload) {
   auto time = payload.find("next_wake_time");
   if (time != payload.end() && !time->is_null()) {
-    if (!time->is_string()) Fail(std::string("next_wake_time must be a timestamp string, got ") + time->type_name());
+    if (!time->is_string())
+      Fail(std::string("next_wake_time must be a timestamp string, got ") + time->type_name());
     std::optional<std::int64_t> micros = ParseIso8601Micros(time->get<std::string>());
-    if (!micros) Fail("next_wake_time \"" + PrintableExcerpt(time->get<std::string>()) + "\" is not an ISO-8601 timestamp");
+    if (!micros)
+      Fail("next_wake_time \"" + PrintableExcerpt(time->get<std::string>()) +
+           "\" is not an ISO-8601 timestamp");
     std::int64_t seconds = *micros / 1000000 - (*micros % 1000000 < 0 ? 1 : 0);
     return FormatWakeTime(seconds);
   }
   auto epoch = payload.find("next_wake_epoch");
   if (epoch != payload.end() && !epoch->is_null()) {
-    if (!epoch->is_number()) Fail(std::string("next_wake_epoch must be a number, got ") + epoch->type_name());
+    if (!epoch->is_number())
+      Fail(std::string("next_wake_epoch must be a number, got ") + epoch->type_name());
     double seconds = epoch->get<double>();
     if (!std::isfinite(seconds) || seconds < static_cast<double>(kMinEpochSeconds) ||
         seconds > static_cast<double>(kMaxEpochSeconds)) {
@@ -87,7 +95,8 @@ std::string WakeTimeFrom(const ordered_json& payload) {
 
 std::vector<std::int64_t> MissingChunksFrom(const ordered_json& payload) {
   auto it = payload.find("missing_chunks");
-  if (it == payload.end() || it->is_null()) Fail("resend_chunks needs missing_chunks in command_payload");
+  if (it == payload.end() || it->is_null())
+    Fail("resend_chunks needs missing_chunks in command_payload");
   if (!it->is_array()) Fail(std::string("missing_chunks must be an array, got ") + it->type_name());
   if (it->empty()) Fail("missing_chunks must not be empty");
   if (it->size() > kMaxMissingChunksInCommand) {
@@ -107,10 +116,12 @@ std::vector<std::int64_t> MissingChunksFrom(const ordered_json& payload) {
 
 std::string FirmwareUrlFrom(const ordered_json& payload) {
   auto it = payload.find("firmware_url");
-  if (it == payload.end() || it->is_null()) Fail("update_firmware needs firmware_url in command_payload");
+  if (it == payload.end() || it->is_null())
+    Fail("update_firmware needs firmware_url in command_payload");
   if (!it->is_string()) Fail(std::string("firmware_url must be a string, got ") + it->type_name());
   std::string url = it->get<std::string>();
-  if (url.size() > kMaxFirmwareUrlLength) Fail("firmware_url is longer than " + std::to_string(kMaxFirmwareUrlLength) + " bytes");
+  if (url.size() > kMaxFirmwareUrlLength)
+    Fail("firmware_url is longer than " + std::to_string(kMaxFirmwareUrlLength) + " bytes");
   if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
     Fail("firmware_url must start with http:// or https://");
   }
@@ -121,8 +132,8 @@ std::string FirmwareUrlFrom(const ordered_json& payload) {
   return url;
 }
 
-std::string Build(std::string_view command_type, std::string_view payload_text, std::string_view device_id,
-                  std::int64_t now_epoch_seconds) {
+std::string Build(std::string_view command_type, std::string_view payload_text,
+                  std::string_view device_id, std::int64_t now_epoch_seconds) {
   ordered_json body = ordered_json::object();
   body["device_id"] = CheckedDeviceId(device_id);
   ordered_json payload = ParsePayload(payload_text);
@@ -172,7 +183,8 @@ OutboundBody Guarded(F&& build) {
 
 OutboundBody BuildCommandBody(std::string_view command_type, std::string_view command_payload_json,
                               std::string_view device_id, std::int64_t now_epoch_seconds) {
-  return Guarded([&] { return Build(command_type, command_payload_json, device_id, now_epoch_seconds); });
+  return Guarded(
+      [&] { return Build(command_type, command_payload_json, device_id, now_epoch_seconds); });
 }
 
 OutboundBody BuildAckOk(std::string_view device_id, std::string_view image_name,

@@ -16,10 +16,13 @@ Quote CurlyAt(std::string_view text, std::size_t i) {
   }
   switch (static_cast<unsigned char>(text[i + 2])) {
     case 0x9C:
-    case 0x9D: return Quote::kDouble;
+    case 0x9D:
+      return Quote::kDouble;
     case 0x98:
-    case 0x99: return Quote::kSingle;
-    default: return Quote::kNone;
+    case 0x99:
+      return Quote::kSingle;
+    default:
+      return Quote::kNone;
   }
 }
 
@@ -49,17 +52,21 @@ std::string ValidateUtf8(std::string_view s) {
         return "payload is not valid UTF-8 (byte 0x" + std::string(1, "0123456789abcdef"[c >> 4]) +
                "0123456789abcdef"[c & 15] + " at offset " + std::to_string(i) + ")";
       }
-      if (i + len > s.size()) return "payload is not valid UTF-8 (truncated sequence at offset " + std::to_string(i) + ")";
+      if (i + len > s.size())
+        return "payload is not valid UTF-8 (truncated sequence at offset " + std::to_string(i) +
+               ")";
       for (std::size_t k = 1; k < len; ++k) {
         unsigned char cc = static_cast<unsigned char>(s[i + k]);
         if ((cc & 0xC0) != 0x80) {
-          return "payload is not valid UTF-8 (bad continuation byte at offset " + std::to_string(i + k) + ")";
+          return "payload is not valid UTF-8 (bad continuation byte at offset " +
+                 std::to_string(i + k) + ")";
         }
         cp = (cp << 6) | (cc & 0x3F);
       }
       if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
           (cp >= 0xD800 && cp <= 0xDFFF)) {
-        return "payload is not valid UTF-8 (overlong, surrogate or out-of-range sequence at offset " +
+        return "payload is not valid UTF-8 (overlong, surrogate or out-of-range sequence at "
+               "offset " +
                std::to_string(i) + ")";
       }
       i += len;

@@ -6,18 +6,21 @@
 namespace devicewake::core {
 namespace {
 
-OutboundTopic BuildTopic(std::string_view prefix, std::string_view device_id, std::string_view leaf) {
+OutboundTopic BuildTopic(std::string_view prefix, std::string_view device_id,
+                         std::string_view leaf) {
   try {
     std::string prefix_error = ValidateTopicPrefix(prefix);
     if (!prefix_error.empty()) return OutboundTopic{false, {}, prefix_error};
     DeviceIdResult id = NormalizeDeviceId(device_id);
     if (!id.ok) {
-      return OutboundTopic{false, {}, "invalid device id \"" + PrintableExcerpt(device_id) + "\": " + id.error};
+      return OutboundTopic{
+          false, {}, "invalid device id \"" + PrintableExcerpt(device_id) + "\": " + id.error};
     }
     if (id.value != device_id) {
-      return OutboundTopic{false, {},
-                           "device id \"" + PrintableExcerpt(device_id) + "\" is not normalised (expected \"" +
-                               id.value + "\")"};
+      return OutboundTopic{false,
+                           {},
+                           "device id \"" + PrintableExcerpt(device_id) +
+                               "\" is not normalised (expected \"" + id.value + "\")"};
     }
     std::string topic;
     topic.reserve(prefix.size() + device_id.size() + leaf.size() + 2);
@@ -32,9 +35,12 @@ OutboundTopic BuildTopic(std::string_view prefix, std::string_view device_id, st
 
 const char* InboundKindName(InboundKind kind) noexcept {
   switch (kind) {
-    case InboundKind::kStatus: return "status";
-    case InboundKind::kData: return "data";
-    case InboundKind::kAck: return "ack";
+    case InboundKind::kStatus:
+      return "status";
+    case InboundKind::kData:
+      return "data";
+    case InboundKind::kAck:
+      return "ack";
   }
   return "unknown";
 }
@@ -46,10 +52,12 @@ std::string ValidateTopicPrefix(std::string_view prefix) {
       return "topic prefix is longer than " + std::to_string(kMaxTopicPrefixLength) + " bytes";
     }
     if (prefix.front() == '$') return "topic prefix must not start with '$'";
-    if (prefix.front() == '/' || prefix.back() == '/') return "topic prefix must not start or end with '/'";
+    if (prefix.front() == '/' || prefix.back() == '/')
+      return "topic prefix must not start or end with '/'";
     for (std::size_t i = 0; i < prefix.size(); ++i) {
       char c = prefix[i];
-      if (c <= 0x20 || c >= 0x7f) return "topic prefix may only contain printable ASCII without spaces";
+      if (c <= 0x20 || c >= 0x7f)
+        return "topic prefix may only contain printable ASCII without spaces";
       if (c == '+' || c == '#') return "topic prefix must not contain the wildcards '+' or '#'";
       if (c == '/' && prefix[i + 1] == '/') return "topic prefix must not contain an empty level";
     }
@@ -76,13 +84,15 @@ InboundTopic ParseInboundTopic(std::string_view topic, std::string_view prefix) 
     std::string_view rest = topic.substr(prefix.size() + 1);
     std::size_t slash = rest.find('/');
     if (slash == std::string_view::npos) {
-      result.error = "topic \"" + PrintableExcerpt(topic) + "\" has no message kind after the device id";
+      result.error =
+          "topic \"" + PrintableExcerpt(topic) + "\" has no message kind after the device id";
       return result;
     }
     std::string_view device = rest.substr(0, slash);
     std::string_view leaf = rest.substr(slash + 1);
     if (leaf.find('/') != std::string_view::npos) {
-      result.error = "topic \"" + PrintableExcerpt(topic) + "\" has extra levels after the message kind";
+      result.error =
+          "topic \"" + PrintableExcerpt(topic) + "\" has extra levels after the message kind";
       return result;
     }
     if (leaf == "status") {
@@ -92,7 +102,8 @@ InboundTopic ParseInboundTopic(std::string_view topic, std::string_view prefix) 
     } else if (leaf == "ack") {
       result.kind = InboundKind::kAck;
     } else {
-      result.error = "topic kind \"" + PrintableExcerpt(leaf) + "\" is not one devices publish (status, data, ack)";
+      result.error = "topic kind \"" + PrintableExcerpt(leaf) +
+                     "\" is not one devices publish (status, data, ack)";
       return result;
     }
     DeviceIdResult id = NormalizeDeviceId(device);

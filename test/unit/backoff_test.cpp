@@ -36,7 +36,8 @@ TEST(Backoff, NeverOverflowsAndClampsBadInputs) {
     ASSERT_GE(d, 1);
     ASSERT_LE(d, 300000);
   }
-  Backoff nan_random(BackoffPolicy{-5, -10, 0.1, -1}, [] { return std::numeric_limits<double>::quiet_NaN(); });
+  Backoff nan_random(BackoffPolicy{-5, -10, 0.1, -1},
+                     [] { return std::numeric_limits<double>::quiet_NaN(); });
   EXPECT_EQ(nan_random.NextDelayMs(), 1);
   EXPECT_EQ(nan_random.NextDelayMs(), 1);
   Backoff no_random(BackoffPolicy{}, nullptr);

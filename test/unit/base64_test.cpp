@@ -13,8 +13,9 @@ TEST(Base64, Rfc4648TestVectors) {
     const char* plain;
     const char* encoded;
   };
-  for (const Case& c : {Case{"", ""}, Case{"f", "Zg=="}, Case{"fo", "Zm8="}, Case{"foo", "Zm9v"},
-                        Case{"foob", "Zm9vYg=="}, Case{"fooba", "Zm9vYmE="}, Case{"foobar", "Zm9vYmFy"}}) {
+  for (const Case& c :
+       {Case{"", ""}, Case{"f", "Zg=="}, Case{"fo", "Zm8="}, Case{"foo", "Zm9v"},
+        Case{"foob", "Zm9vYg=="}, Case{"fooba", "Zm9vYmE="}, Case{"foobar", "Zm9vYmFy"}}) {
     EXPECT_EQ(EncodeBase64(c.plain), c.encoded);
     auto r = DecodeBase64(c.encoded);
     ASSERT_TRUE(r.ok) << c.encoded << ": " << r.error;
@@ -49,12 +50,9 @@ TEST(Base64, RejectsGarbageWithAReason) {
                         Case{"Zm9v\nYmFy", "invalid character at offset 4"},
                         Case{"Zm9v-_", "invalid character at offset 4"},
                         Case{"Zg==Zg==", "invalid character at offset 2 ('=' before the end)"},
-                        Case{"Z", "truncated final group"},
-                        Case{"Zm9vY", "truncated final group"},
-                        Case{"Zh==", "non-zero unused bits"},
-                        Case{"Zm9=", "non-zero unused bits"},
-                        Case{"Zg===", "padding is incomplete"},
-                        Case{"====", "invalid character"},
+                        Case{"Z", "truncated final group"}, Case{"Zm9vY", "truncated final group"},
+                        Case{"Zh==", "non-zero unused bits"}, Case{"Zm9=", "non-zero unused bits"},
+                        Case{"Zg===", "padding is incomplete"}, Case{"====", "invalid character"},
                         Case{std::string("Zm9v\0YmFy", 9), "invalid character at offset 4"},
                         Case{"Zm9v\xc3\xa9", "invalid character at offset 4"}}) {
     auto r = DecodeBase64(c.input);

@@ -33,7 +33,8 @@ TEST(ImageAssembly, JpegMarkers) {
   EXPECT_EQ(CheckJpeg(jpeg, 13), "");
   EXPECT_EQ(CheckJpeg(jpeg, 14), "assembled image is 13 bytes, expected 14");
   EXPECT_EQ(CheckJpeg(""), "assembled image is too short to be a JPEG (0 bytes)");
-  EXPECT_EQ(CheckJpeg(std::string("\xFF\xD8\xFF\xD9", 4)), "assembled image is too short to be a JPEG (4 bytes)");
+  EXPECT_EQ(CheckJpeg(std::string("\xFF\xD8\xFF\xD9", 4)),
+            "assembled image is too short to be a JPEG (4 bytes)");
   EXPECT_EQ(CheckJpeg(std::string("\x89PNG\r\n\x1a\n\xFF\xD9", 10)),
             "assembled image does not start with the JPEG marker FF D8 FF");
   EXPECT_EQ(CheckJpeg(std::string("\xFF\xD8\xFF\xE0\x00\x10JFIF\x00\x00", 12)),

@@ -31,31 +31,39 @@ TEST(OutboundCommand, EveryCommandTypeOfTheDesign) {
     const char* payload;
     const char* body;
   };
-  for (const Case& c : {
-           Case{"set_wake_schedule", R"({"next_wake_time":"2026-11-22T14:31:00+00:00"})",
-                R"({"device_id":"B8F862F9C1C4","next_wake":"2:31PM"})"},
-           Case{"set_wake_schedule", R"({"next_wake_time":"2026-11-23T00:05:00.5+00:00","cron":"5 0 * * *"})",
-                R"({"device_id":"B8F862F9C1C4","next_wake":"12:05AM"})"},
-           Case{"set_wake_schedule", R"({"next_wake_time":"2026-11-22T09:30:00-05:00"})",
-                R"({"device_id":"B8F862F9C1C4","next_wake":"2:30PM"})"},
-           Case{"set_wake_schedule", R"({"next_wake_epoch":1795336200})",
-                R"({"device_id":"B8F862F9C1C4","next_wake":"8:30AM"})"},
-           Case{"set_wake_schedule", R"({"next_wake":"5:30PM"})", R"({"device_id":"B8F862F9C1C4","next_wake":"5:30PM"})"},
-           Case{"capture_image", "{}", R"({"device_id":"B8F862F9C1C4","capture_image":true})"},
-           Case{"capture_image", "", R"({"device_id":"B8F862F9C1C4","capture_image":true})"},
-           Case{"capture_image", "null", R"({"device_id":"B8F862F9C1C4","capture_image":true})"},
-           Case{"send_image", R"({"image_name":"image_3.jpg"})", R"({"device_id":"B8F862F9C1C4","send_image":"image_3.jpg"})"},
-           Case{"retry_image", R"({"image_name":"image_2.jpg","retry":2})",
-                R"({"device_id":"B8F862F9C1C4","send_image":"image_2.jpg"})"},
-           Case{"resend_chunks", R"({"image_name":"image_3.jpg","missing_chunks":[23,5,10,5]})",
-                R"({"device_id":"B8F862F9C1C4","image_name":"image_3.jpg","missing_chunks":[5,10,23]})"},
-           Case{"reboot", "{}", R"({"device_id":"B8F862F9C1C4","reboot":true})"},
-           Case{"update_firmware", R"({"firmware_url":"https://updates.example.com/fw-1.5.0.bin"})",
-                R"({"device_id":"B8F862F9C1C4","firmware_url":"https://updates.example.com/fw-1.5.0.bin"})"},
-           Case{"update_config", R"({"frame_size":"UXGA","jpeg_quality":12,"device_id":"AABBCCDDEEFF"})",
-                R"({"device_id":"B8F862F9C1C4","frame_size":"UXGA","jpeg_quality":12})"},
-           Case{"ping", "{}", R"({"device_id":"B8F862F9C1C4","ping":true,"timestamp":"2026-11-22T14:31:00Z"})"},
-       }) {
+  for (
+      const Case& c : {
+          Case{"set_wake_schedule", R"({"next_wake_time":"2026-11-22T14:31:00+00:00"})",
+               R"({"device_id":"B8F862F9C1C4","next_wake":"2:31PM"})"},
+          Case{"set_wake_schedule",
+               R"({"next_wake_time":"2026-11-23T00:05:00.5+00:00","cron":"5 0 * * *"})",
+               R"({"device_id":"B8F862F9C1C4","next_wake":"12:05AM"})"},
+          Case{"set_wake_schedule", R"({"next_wake_time":"2026-11-22T09:30:00-05:00"})",
+               R"({"device_id":"B8F862F9C1C4","next_wake":"2:30PM"})"},
+          Case{"set_wake_schedule", R"({"next_wake_epoch":1795336200})",
+               R"({"device_id":"B8F862F9C1C4","next_wake":"8:30AM"})"},
+          Case{"set_wake_schedule", R"({"next_wake":"5:30PM"})",
+               R"({"device_id":"B8F862F9C1C4","next_wake":"5:30PM"})"},
+          Case{"capture_image", "{}", R"({"device_id":"B8F862F9C1C4","capture_image":true})"},
+          Case{"capture_image", "", R"({"device_id":"B8F862F9C1C4","capture_image":true})"},
+          Case{"capture_image", "null", R"({"device_id":"B8F862F9C1C4","capture_image":true})"},
+          Case{"send_image", R"({"image_name":"image_3.jpg"})",
+               R"({"device_id":"B8F862F9C1C4","send_image":"image_3.jpg"})"},
+          Case{"retry_image", R"({"image_name":"image_2.jpg","retry":2})",
+               R"({"device_id":"B8F862F9C1C4","send_image":"image_2.jpg"})"},
+          Case{
+              "resend_chunks", R"({"image_name":"image_3.jpg","missing_chunks":[23,5,10,5]})",
+              R"({"device_id":"B8F862F9C1C4","image_name":"image_3.jpg","missing_chunks":[5,10,23]})"},
+          Case{"reboot", "{}", R"({"device_id":"B8F862F9C1C4","reboot":true})"},
+          Case{
+              "update_firmware", R"({"firmware_url":"https://updates.example.com/fw-1.5.0.bin"})",
+              R"({"device_id":"B8F862F9C1C4","firmware_url":"https://updates.example.com/fw-1.5.0.bin"})"},
+          Case{"update_config",
+               R"({"frame_size":"UXGA","jpeg_quality":12,"device_id":"AABBCCDDEEFF"})",
+               R"({"device_id":"B8F862F9C1C4","frame_size":"UXGA","jpeg_quality":12})"},
+          Case{"ping", "{}",
+               R"({"device_id":"B8F862F9C1C4","ping":true,"timestamp":"2026-11-22T14:31:00Z"})"},
+      }) {
     EXPECT_EQ(Body(c.type, c.payload), c.body) << c.type << " " << c.payload;
   }
 }
@@ -67,29 +75,46 @@ TEST(OutboundCommand, ErrorsSayWhatIsMissingOrWrong) {
     const char* error;
   };
   for (const Case& c : {
-           Case{"set_wake_schedule", "{}", "set_wake_schedule needs next_wake_time or next_wake_epoch in command_payload"},
-           Case{"set_wake_schedule", R"({"next_wake_time":"tomorrow"})", "next_wake_time \"tomorrow\" is not an ISO-8601 timestamp"},
-           Case{"set_wake_schedule", R"({"next_wake_time":5})", "next_wake_time must be a timestamp string, got number"},
-           Case{"set_wake_schedule", R"({"next_wake_epoch":"5"})", "next_wake_epoch must be a number, got string"},
-           Case{"set_wake_schedule", R"({"next_wake_epoch":1e300})", "next_wake_epoch is out of range"},
-           Case{"set_wake_schedule", R"({"next_wake":"25:00PM"})", "set_wake_schedule needs next_wake_time"},
+           Case{"set_wake_schedule", "{}",
+                "set_wake_schedule needs next_wake_time or next_wake_epoch in command_payload"},
+           Case{"set_wake_schedule", R"({"next_wake_time":"tomorrow"})",
+                "next_wake_time \"tomorrow\" is not an ISO-8601 timestamp"},
+           Case{"set_wake_schedule", R"({"next_wake_time":5})",
+                "next_wake_time must be a timestamp string, got number"},
+           Case{"set_wake_schedule", R"({"next_wake_epoch":"5"})",
+                "next_wake_epoch must be a number, got string"},
+           Case{"set_wake_schedule", R"({"next_wake_epoch":1e300})",
+                "next_wake_epoch is out of range"},
+           Case{"set_wake_schedule", R"({"next_wake":"25:00PM"})",
+                "set_wake_schedule needs next_wake_time"},
            Case{"send_image", "{}", "send_image needs image_name in command_payload"},
-           Case{"retry_image", R"({"image_name":null})", "retry_image needs image_name in command_payload"},
+           Case{"retry_image", R"({"image_name":null})",
+                "retry_image needs image_name in command_payload"},
            Case{"send_image", R"({"image_name":3})", "image_name must be a string, got number"},
            Case{"send_image", R"({"image_name":"a/b.jpg"})", "forbidden character '/'"},
-           Case{"send_image", R"({"image_name":"x\"}, \"reboot\": true, \"y\":\""})", "forbidden character '\"'"},
-           Case{"resend_chunks", R"({"image_name":"i.jpg"})", "resend_chunks needs missing_chunks in command_payload"},
-           Case{"resend_chunks", R"({"image_name":"i.jpg","missing_chunks":[]})", "missing_chunks must not be empty"},
-           Case{"resend_chunks", R"({"image_name":"i.jpg","missing_chunks":"5"})", "missing_chunks must be an array, got string"},
-           Case{"resend_chunks", R"({"image_name":"i.jpg","missing_chunks":[1,-2]})", "missing_chunks entries must be integers between 0 and 65535, got -2"},
+           Case{"send_image", R"({"image_name":"x\"}, \"reboot\": true, \"y\":\""})",
+                "forbidden character '\"'"},
+           Case{"resend_chunks", R"({"image_name":"i.jpg"})",
+                "resend_chunks needs missing_chunks in command_payload"},
+           Case{"resend_chunks", R"({"image_name":"i.jpg","missing_chunks":[]})",
+                "missing_chunks must not be empty"},
+           Case{"resend_chunks", R"({"image_name":"i.jpg","missing_chunks":"5"})",
+                "missing_chunks must be an array, got string"},
+           Case{"resend_chunks", R"({"image_name":"i.jpg","missing_chunks":[1,-2]})",
+                "missing_chunks entries must be integers between 0 and 65535, got -2"},
            Case{"resend_chunks", R"({"image_name":"i.jpg","missing_chunks":[1.5]})", "got 1.5"},
            Case{"resend_chunks", R"({"missing_chunks":[1]})", "resend_chunks needs image_name"},
            Case{"update_firmware", "{}", "update_firmware needs firmware_url in command_payload"},
-           Case{"update_firmware", R"({"firmware_url":"ftp://x/fw.bin"})", "firmware_url must start with http:// or https://"},
-           Case{"update_firmware", R"({"firmware_url":"http://x/a b"})", "firmware_url must not contain spaces or control characters"},
-           Case{"update_firmware", R"({"firmware_url":7})", "firmware_url must be a string, got number"},
-           Case{"update_config", "{}", "update_config needs at least one setting in command_payload"},
-           Case{"update_config", R"({"device_id":"X"})", "update_config needs at least one setting"},
+           Case{"update_firmware", R"({"firmware_url":"ftp://x/fw.bin"})",
+                "firmware_url must start with http:// or https://"},
+           Case{"update_firmware", R"({"firmware_url":"http://x/a b"})",
+                "firmware_url must not contain spaces or control characters"},
+           Case{"update_firmware", R"({"firmware_url":7})",
+                "firmware_url must be a string, got number"},
+           Case{"update_config", "{}",
+                "update_config needs at least one setting in command_payload"},
+           Case{"update_config", R"({"device_id":"X"})",
+                "update_config needs at least one setting"},
            Case{"reboot", "[1]", "command_payload must be a JSON object, got array"},
            Case{"reboot", "{oops", "command_payload is not valid JSON"},
            Case{"self_destruct", "{}", "unknown command_type \"self_destruct\""},
@@ -100,7 +125,8 @@ TEST(OutboundCommand, ErrorsSayWhatIsMissingOrWrong) {
 }
 
 TEST(OutboundCommand, DeviceIdMustBeNormalised) {
-  EXPECT_NE(Error("reboot", "{}", "b8:f8:62:f9:c1:c4").find("is not normalised"), std::string::npos);
+  EXPECT_NE(Error("reboot", "{}", "b8:f8:62:f9:c1:c4").find("is not normalised"),
+            std::string::npos);
   EXPECT_NE(Error("reboot", "{}", "B8F862F9C1C4/#").find("invalid device id"), std::string::npos);
   EXPECT_NE(Error("reboot", "{}", "").find("invalid device id"), std::string::npos);
   OutboundBody b = BuildCommandBody("reboot", "{}", "TEST-ESP32-002", kNow);
@@ -130,7 +156,9 @@ TEST(OutboundAckOk, TheDesignExample) {
   const std::int64_t five_thirty_pm = 1795305600 + 17 * 3600 + 30 * 60;
   OutboundBody b = BuildAckOk(kMac, "image_3.jpg", five_thirty_pm);
   ASSERT_TRUE(b.ok) << b.error;
-  EXPECT_EQ(b.body, R"({"device_id":"B8F862F9C1C4","image_name":"image_3.jpg","ACK_OK":{"next_wake_time":"5:30PM"}})");
+  EXPECT_EQ(
+      b.body,
+      R"({"device_id":"B8F862F9C1C4","image_name":"image_3.jpg","ACK_OK":{"next_wake_time":"5:30PM"}})");
   EXPECT_FALSE(BuildAckOk("b8f862f9c1c4", "image_3.jpg", 0).ok);
   OutboundBody bad = BuildAckOk(kMac, "../x", 0);
   EXPECT_FALSE(bad.ok);

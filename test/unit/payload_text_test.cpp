@@ -6,7 +6,8 @@
 using namespace devicewake::core;
 
 namespace {
-const std::string kLeftD = "\xE2\x80\x9C", kRightD = "\xE2\x80\x9D", kLeftS = "\xE2\x80\x98", kRightS = "\xE2\x80\x99";
+const std::string kLeftD = "\xE2\x80\x9C", kRightD = "\xE2\x80\x9D", kLeftS = "\xE2\x80\x98",
+                  kRightS = "\xE2\x80\x99";
 }
 
 TEST(PayloadText, CurlyQuoteRule) {
@@ -17,12 +18,15 @@ TEST(PayloadText, CurlyQuoteRule) {
            Case{R"({"a":"b"})", R"({"a":"b"})"},
            Case{"{" + kLeftD + "a" + kRightD + ":" + kLeftD + "b" + kRightD + "}", R"({"a":"b"})"},
            Case{"{" + kLeftS + "a" + kRightS + ":" + kLeftS + "b" + kRightS + "}", R"({"a":"b"})"},
-           Case{"{" + kRightD + "a\":" + kLeftD + "b" + kLeftD + "}", R"({"a":"b"})"},  // sloppy pairs
-           Case{"{\"a\":\"say " + kLeftD + "hi" + kRightD + "\"}", "{\"a\":\"say " + kLeftD + "hi" + kRightD + "\"}"},
+           Case{"{" + kRightD + "a\":" + kLeftD + "b" + kLeftD + "}",
+                R"({"a":"b"})"},  // sloppy pairs
+           Case{"{\"a\":\"say " + kLeftD + "hi" + kRightD + "\"}",
+                "{\"a\":\"say " + kLeftD + "hi" + kRightD + "\"}"},
            Case{"{\"a\":\"it" + kRightS + "s\"}", "{\"a\":\"it" + kRightS + "s\"}"},
            Case{"{" + kLeftD + "a" + kRightD + ":" + kLeftD + "it" + kRightS + "s" + kRightD + "}",
                 "{\"a\":\"it" + kRightS + "s\"}"},
-           Case{"{" + kLeftS + "a" + kRightS + ":" + kLeftS + "x\"y" + kRightS + "}", R"({"a":"x\"y"})"},
+           Case{"{" + kLeftS + "a" + kRightS + ":" + kLeftS + "x\"y" + kRightS + "}",
+                R"({"a":"x\"y"})"},
            Case{"{\"a\":\"x\\\"" + kLeftD + "\"}", "{\"a\":\"x\\\"" + kLeftD + "\"}"},
            Case{"\xE2\x80", "\xE2\x80"},
            Case{"\xE2\x80\x94", "\xE2\x80\x94"},  // em dash is not a quote

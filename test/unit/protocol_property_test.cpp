@@ -54,8 +54,23 @@ TEST(ProtocolProperty, RandomBytesNeverCrash) {
 
 TEST(ProtocolProperty, MutatedRealMessagesNeverCrash) {
   std::mt19937_64 rng(99);
-  const std::string tokens[] = {"\"", "{", "}", "[", "]", ":", ",", "-1", "1e999", "null", "\xE2\x80\x9C",
-                                "\xE2\x80\x99", "\\", "\\u0000", "1000000000", "\xFF", "true"};
+  const std::string tokens[] = {"\"",
+                                "{",
+                                "}",
+                                "[",
+                                "]",
+                                ":",
+                                ",",
+                                "-1",
+                                "1e999",
+                                "null",
+                                "\xE2\x80\x9C",
+                                "\xE2\x80\x99",
+                                "\\",
+                                "\\u0000",
+                                "1000000000",
+                                "\xFF",
+                                "true"};
   int accepted = 0;
   for (int n = 0; n < 20000; ++n) {
     std::string s = kSeeds[rng() % kSeeds.size()];
@@ -63,9 +78,15 @@ TEST(ProtocolProperty, MutatedRealMessagesNeverCrash) {
     for (int e = 0; e < edits; ++e) {
       std::size_t pos = rng() % (s.size() + 1);
       switch (rng() % 3) {
-        case 0: s.insert(pos, tokens[rng() % std::size(tokens)]); break;
-        case 1: s.erase(pos, rng() % 8); break;
-        default: if (pos < s.size()) s[pos] = static_cast<char>(rng()); break;
+        case 0:
+          s.insert(pos, tokens[rng() % std::size(tokens)]);
+          break;
+        case 1:
+          s.erase(pos, rng() % 8);
+          break;
+        default:
+          if (pos < s.size()) s[pos] = static_cast<char>(rng());
+          break;
       }
     }
     for (InboundKind kind : {InboundKind::kStatus, InboundKind::kData, InboundKind::kAck}) {
@@ -83,8 +104,9 @@ TEST(ProtocolProperty, EncodedChunksRoundTripThroughTheParser) {
     std::string bytes(1 + rng() % 1024, '\0');
     for (char& b : bytes) b = static_cast<char>(rng());
     std::int64_t id = static_cast<std::int64_t>(rng() % 69);
-    std::string payload = R"({"device_id":"B8:F8:62:F9:C1:C4","image_name":"image_3.jpg","chunk_id":)" +
-                          std::to_string(id) + R"(,"max_chunk_size":1024,"payload":")" + EncodeBase64(bytes) + "\"}";
+    std::string payload =
+        R"({"device_id":"B8:F8:62:F9:C1:C4","image_name":"image_3.jpg","chunk_id":)" +
+        std::to_string(id) + R"(,"max_chunk_size":1024,"payload":")" + EncodeBase64(bytes) + "\"}";
     InboundMessage m = ParseInbound(InboundKind::kData, "B8F862F9C1C4", payload);
     ASSERT_TRUE(std::holds_alternative<Chunk>(m)) << InboundMessageName(m);
     EXPECT_EQ(std::get<Chunk>(m).chunk_id, id);
@@ -96,8 +118,8 @@ TEST(ProtocolProperty, BuiltBodiesParseBackAsTheirDevice) {
   // A body the server builds always names the device it is addressed to, whatever the payload.
   std::mt19937_64 rng(11);
   for (int n = 0; n < 2000; ++n) {
-    std::string payload = "{\"device_id\":\"AABBCCDDEEFF\",\"" + std::string(1, 'a' + rng() % 26) + "\":" +
-                          std::to_string(rng() % 1000) + "}";
+    std::string payload = "{\"device_id\":\"AABBCCDDEEFF\",\"" + std::string(1, 'a' + rng() % 26) +
+                          "\":" + std::to_string(rng() % 1000) + "}";
     OutboundBody b = BuildCommandBody("update_config", payload, "B8F862F9C1C4", 0);
     ASSERT_TRUE(b.ok) << b.error;
     EXPECT_EQ(b.body.rfind(R"({"device_id":"B8F862F9C1C4",)", 0), 0u) << b.body;

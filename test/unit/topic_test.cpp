@@ -83,9 +83,11 @@ TEST(Topic, BuildsOutboundTopicsOnlyFromNormalisedIds) {
 
   OutboundTopic colon = CommandTopic("ESP32CAM", "B8:F8:62:F9:C1:C4");
   EXPECT_FALSE(colon.ok);
-  EXPECT_NE(colon.error.find("is not normalised (expected \"B8F862F9C1C4\")"), std::string::npos) << colon.error;
+  EXPECT_NE(colon.error.find("is not normalised (expected \"B8F862F9C1C4\")"), std::string::npos)
+      << colon.error;
   EXPECT_FALSE(CommandTopic("ESP32CAM", "b8f862f9c1c4").ok);
-  for (const char* inject : {"B8F862F9C1C4/#", "+", "#", "TEST-a/b", "TEST-x/../y", "", "B8F862F9C1C4/cmd"}) {
+  for (const char* inject :
+       {"B8F862F9C1C4/#", "+", "#", "TEST-a/b", "TEST-x/../y", "", "B8F862F9C1C4/cmd"}) {
     OutboundTopic r = AckTopic("ESP32CAM", inject);
     EXPECT_FALSE(r.ok) << inject;
     EXPECT_TRUE(r.topic.empty());
