@@ -73,7 +73,47 @@ $(BUILD)/tools/%: test/tools/%.cpp $(TOOL_CORE_OBJS)
 	@mkdir -p $(dir $@)
 	$(UNIT_CXX) -O2 -I$(shell $(PG_CONFIG) --includedir) $< $(TOOL_CORE_OBJS) -o $@ -lmosquitto -lpq -pthread
 
-.PHONY: unit unit-build tools deps test demo bench fuzz format
+# ---------------------------------------------------------------- fuzzing (libFuzzer, Debian's clang)
+# One target per test/fuzz/fuzz_<name>.cpp (a new file is picked up automatically), linked with
+# every src/core source under AddressSanitizer and UndefinedBehaviorSanitizer, seeded from
+# test/fuzz/corpus/<name>/. New inputs go to $(BUILD)/fuzz/corpus/<name> so the committed seeds stay
+# small. Each target stops after FUZZ_RUNS executions or FUZZ_SECONDS, whichever comes first;
+# a crash leaves $(BUILD)/fuzz/crash-<name>-* and fails `make fuzz`.
+FUZZ_CXX      ?= clang++
+FUZZ_FLAGS     = -std=c++17 -g -O1 -Isrc -fno-omit-frame-pointer -fsanitize=address,undefined \
+                 -fno-sanitize-recover=all
+FUZZ_DIR       = $(BUILD)/fuzz
+FUZZ_RUNS     ?= 10000000
+FUZZ_SECONDS  ?= 600
+FUZZ_MAX_LEN  ?= 4096
+FUZZ_SRCS     := $(sort $(wildcard test/fuzz/fuzz_*.cpp))
+FUZZ_BINS      = $(patsubst test/fuzz/%.cpp,$(FUZZ_DIR)/%,$(FUZZ_SRCS))
+FUZZ_CORE_OBJS = $(patsubst %.cpp,$(FUZZ_DIR)/%.o,$(CORE_SRCS))
+
+$(FUZZ_DIR)/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+$(FUZZ_DIR)/fuzz_%: test/fuzz/fuzz_%.cpp $(FUZZ_CORE_OBJS)
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer $< $(FUZZ_CORE_OBJS) -o $@
+
+-include $(FUZZ_CORE_OBJS:.o=.d)
+
+fuzz-build: $(FUZZ_BINS)
+fuzz: fuzz-build
+	@status=0; for bin in $(FUZZ_BINS); do \
+	  name=$${bin##*/fuzz_}; work=$(FUZZ_DIR)/corpus/$$name; log=$(FUZZ_DIR)/$$name.log; mkdir -p $$work; \
+	  echo "=== fuzz $$name: up to $(FUZZ_RUNS) runs or $(FUZZ_SECONDS) s"; \
+	  if $$bin -runs=$(FUZZ_RUNS) -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) \
+	       -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/crash-$$name- \
+	       $$work test/fuzz/corpus/$$name >$$log 2>&1; then \
+	    grep -E '^(Done [0-9]+ runs|stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss_mb)' $$log; \
+	  else \
+	    tail -n 40 $$log; echo "fuzz $$name: FAILED (log $$log, artifact $(FUZZ_DIR)/crash-$$name-*)"; status=1; \
+	  fi; \
+	done; exit $$status
+
+.PHONY: unit unit-build tools deps test demo bench fuzz fuzz-build format
 unit-build: $(UNIT_DIR)/unit_tests
 unit: unit-build
 	$(UNIT_DIR)/unit_tests

@@ -1,29 +1,38 @@
-// Capped exponential backoff (see backoff.hpp).
+// Capped exponential backoff with jitter (see backoff.hpp).
 #include "core/backoff.hpp"
 
 #include <algorithm>
-#include <random>
+#include <cmath>
 
 namespace devicewake::core {
 
-Backoff::Backoff(std::int64_t base_ms, std::int64_t cap_ms, std::function<double()> uniform)
-    : base_ms_(std::max<std::int64_t>(1, base_ms)),
-      cap_ms_(std::max(base_ms_, cap_ms)),
-      uniform_(std::move(uniform)) {
-  if (!uniform_) {
-    uniform_ = [engine = std::minstd_rand(std::random_device{}())]() mutable {
-      return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
-    };
-  }
+Backoff::Backoff(BackoffPolicy policy, std::function<double()> random01)
+    : policy_(policy), random01_(std::move(random01)) {
+  policy_.initial_ms = std::max<std::int64_t>(policy_.initial_ms, 1);
+  policy_.max_ms = std::max(policy_.max_ms, policy_.initial_ms);
+  if (!(policy_.multiplier >= 1.0) || !std::isfinite(policy_.multiplier)) policy_.multiplier = 1.0;
+  if (!(policy_.jitter >= 0.0)) policy_.jitter = 0.0;
+  policy_.jitter = std::min(policy_.jitter, 1.0);
 }
 
-std::int64_t Backoff::NextDelayMs() {
-  std::int64_t delay = base_ms_;
-  for (int i = 0; i < attempt_ && delay < cap_ms_; ++i) delay *= 2;
-  delay = std::min(delay, cap_ms_);
-  if (attempt_ < 62) ++attempt_;
-  double factor = 0.5 + 0.5 * std::clamp(uniform_(), 0.0, 1.0);
-  return std::max<std::int64_t>(1, static_cast<std::int64_t>(static_cast<double>(delay) * factor));
+std::int64_t Backoff::NextDelayMs() noexcept {
+  const double max_ms = static_cast<double>(policy_.max_ms);
+  current_ms_ = attempts_ == 0 ? static_cast<double>(policy_.initial_ms)
+                               : std::min(current_ms_ * policy_.multiplier, max_ms);
+  current_ms_ = std::min(current_ms_, max_ms);
+  ++attempts_;
+  double r = 0.0;
+  if (random01_) {
+    try {
+      r = random01_();
+    } catch (...) {
+      r = 0.0;
+    }
+  }
+  if (!(r >= 0.0)) r = 0.0;
+  if (r >= 1.0) r = std::nextafter(1.0, 0.0);
+  double delay = current_ms_ * (1.0 - policy_.jitter * r);
+  return std::max<std::int64_t>(1, static_cast<std::int64_t>(delay));
 }
 
 }  // namespace devicewake::core

@@ -1,6 +1,7 @@
-// Server -> device bodies of DESIGN §8: one builder per command type, and ACK_OK. Every body
-// carries "device_id": the normalised MAC, which a payload can never override. Pure C++; never
-// throws (failures are values); any thread may call these.
+// Server → device bodies of DESIGN §8: one builder turns a device_commands row (command_type,
+// command_payload as jsonb text) into the JSON body published on {prefix}/{MAC}/cmd, and one
+// builds the ACK_OK published on {prefix}/{MAC}/ack. Every body carries "device_id": MAC, taken
+// only from a normalised id. Pure C++; never throws; any thread may call these.
 #pragma once
 #include "core/cpp_only.hpp"
 
@@ -10,30 +11,38 @@
 
 namespace devicewake::core {
 
+inline constexpr std::size_t kMaxFirmwareUrlLength = 2048;
+inline constexpr std::size_t kMaxMissingChunksInCommand = 4096;
+inline constexpr int kMaxCommandPayloadDepth = 32;
+
 struct OutboundBody {
   bool ok = false;
-  std::string body;   // JSON text when ok
-  std::string error;  // lower-case reason when !ok (stored as the command's error_message)
+  std::string body;   // compact JSON when ok; "device_id" is always the first key
+  std::string error;  // lower-case reason without final period when !ok (goes to error_message)
 };
 
-// The body of a device_commands row: command_type, command_payload (JSON object text as stored in
-// jsonb), the device's normalised id, and the current time (for ping) in epoch seconds.
-OutboundBody BuildCommandBody(std::string_view command_type, std::string_view payload_json,
+// Builds the body of a command. command_payload_json is the stored jsonb text (empty or "null"
+// mean {}; it must be a JSON object nested at most kMaxCommandPayloadDepth deep).
+// now_epoch_seconds is only used by ping. Per command_type:
+//   set_wake_schedule {"next_wake":"2:31PM"} from the payload's next_wake_time (ISO-8601, as
+//                     PostgreSQL prints timestamptz in JSON) or next_wake_epoch (seconds), or a
+//                     ready "next_wake" string in H:MMAM form; else an error
+//   capture_image     {"capture_image":true}
+//   send_image        {"send_image":image_name}       image_name required and checked
+//   retry_image       {"send_image":image_name}       the firmware re-sends the whole image
+//   resend_chunks     {"image_name":…,"missing_chunks":[…]} non-empty list of chunk indexes
+//                     0..65535, at most kMaxMissingChunksInCommand; sent sorted, without duplicates
+//   reboot            {"reboot":true}
+//   update_firmware   {"firmware_url":…}              http:// or https:// URL, no control chars
+//   update_config     the payload's keys (at least one; "device_id" in it is ignored)
+//   ping              {"ping":true,"timestamp":"2026-11-22T14:31:00Z"}
+// device_id must be normalised (what NormalizeDeviceId returns), else an error.
+OutboundBody BuildCommandBody(std::string_view command_type, std::string_view command_payload_json,
                               std::string_view device_id, std::int64_t now_epoch_seconds);
 
+// ACK_OK for a completed image:
 // {"device_id":MAC,"image_name":…,"ACK_OK":{"next_wake_time":"5:30PM"}}.
-std::string BuildAckOk(std::string_view device_id, std::string_view image_name,
-                       std::int64_t next_wake_epoch_seconds);
-
-// The firmware's wake time: UTC wall clock as H:MMAM / H:MMPM, hours not padded ("12:00AM",
-// "8:30AM", "2:31PM").
-std::string FormatWakeTime(std::int64_t epoch_seconds_utc);
-
-// ISO-8601 in UTC with seconds: "2026-11-22T14:31:00Z".
-std::string FormatIso8601Utc(std::int64_t epoch_seconds);
-
-// Parses an ISO-8601 / PostgreSQL timestamptz text ("2026-11-22T14:31:00+00:00",
-// "2026-11-22 14:31:00.5+05:30", "...Z") into epoch seconds (fraction dropped). False if malformed.
-bool ParseTimestampSeconds(std::string_view text, std::int64_t* epoch_seconds);
+OutboundBody BuildAckOk(std::string_view device_id, std::string_view image_name,
+                        std::int64_t next_wake_epoch_seconds);
 
 }  // namespace devicewake::core

@@ -15,7 +15,7 @@
 
 #include "core/backoff.hpp"
 #include "core/outbound_message.hpp"
-#include "core/device_id.hpp"
+#include "core/topic.hpp"
 #include "mqtt/client.hpp"
 #include "pg/command_store.hpp"
 #include "pg/guard.hpp"
@@ -25,6 +25,7 @@
 
 extern "C" {
 #include "commands/extension.h"
+#include "common/pg_prng.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
@@ -45,6 +46,9 @@ constexpr long kTickMs = 1000;              // libmosquitto keepalive housekeepi
 constexpr std::size_t kMaxInFlight = 20000;  // QoS 1 publishes awaiting PUBACK (mids are 16 bit)
 
 int64_t NowMs() { return GetCurrentTimestamp() / 1000; }
+
+// Jitter source for reconnect backoff; PostgreSQL's per-process PRNG, seeded at fork.
+double UniformRandom() { return pg_prng_double(&pg_global_prng_state); }
 
 std::string Setting(const char* value) { return value == nullptr ? std::string() : value; }
 
@@ -116,8 +120,8 @@ class Worker {
   mqtt::ClientConfig config_;
   std::string prefix_;
   ListenConnection listener_;
-  core::Backoff reconnect_backoff_{1000, 60000};
-  core::Backoff listen_backoff_{500, 30000};
+  core::Backoff reconnect_backoff_{core::BackoffPolicy{1000, 60000, 2.0, 0.5}, UniformRandom};
+  core::Backoff listen_backoff_{core::BackoffPolicy{500, 30000, 2.0, 0.5}, UniformRandom};
   int64_t next_connect_ms_ = 0;
   int64_t next_listen_ms_ = 0;
   int64_t next_timer_ms_ = -1;  // earliest scheduled_for / expires_at, -1 none
@@ -292,9 +296,9 @@ void Worker::Dispatch() {
     int64_t now_seconds = static_cast<int64_t>(time(nullptr));
     for (ClaimedCommand& c : claimed) {
       // Topics are built only from identifiers that normalise to themselves.
-      core::DeviceIdResult id = core::NormalizeDeviceId(c.device_mac);
-      if (!id.ok || id.value != c.device_mac) {
-        permanent_failures_.push_back({c.command_id, "device identifier is not topic-safe"});
+      core::OutboundTopic topic = core::CommandTopic(prefix_, c.device_mac);
+      if (!topic.ok) {
+        permanent_failures_.push_back({c.command_id, topic.error});
         continue;
       }
       core::OutboundBody body =
@@ -303,7 +307,7 @@ void Worker::Dispatch() {
         permanent_failures_.push_back({c.command_id, body.error});
         continue;
       }
-      int mid = client_->Publish(prefix_ + "/" + c.device_mac + "/cmd", body.body, 1);
+      int mid = client_->Publish(topic.topic, body.body, 1);
       if (mid < 0) {
         publish_failures_.push_back({c.command_id, "publish failed: " + client_->error()});
         continue;

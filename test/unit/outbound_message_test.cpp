@@ -1,4 +1,4 @@
-// Server -> device bodies: the firmware's exact field names and the H:MMAM wake-time format.
+// Unit tests of the server → device bodies of DESIGN §8, built from device_commands rows.
 #include "core/outbound_message.hpp"
 
 #include <gtest/gtest.h>
@@ -6,86 +6,161 @@
 using namespace devicewake::core;
 
 namespace {
-constexpr std::int64_t k20261122_1431 = 1795357860;  // 2026-11-22T14:31:00Z
-std::string Body(const char* type, const char* payload, std::int64_t now = 0) {
-  OutboundBody b = BuildCommandBody(type, payload, "B8F862F9C1C4", now);
-  EXPECT_TRUE(b.ok) << type << ": " << b.error;
+
+constexpr const char* kMac = "B8F862F9C1C4";
+constexpr std::int64_t kNow = 1795357860;  // 2026-11-22T14:31:00Z
+
+std::string Body(const char* type, const char* payload) {
+  OutboundBody b = BuildCommandBody(type, payload, kMac, kNow);
+  EXPECT_TRUE(b.ok) << type << " " << payload << ": " << b.error;
   return b.body;
 }
+
+std::string Error(const char* type, const char* payload, const char* device = kMac) {
+  OutboundBody b = BuildCommandBody(type, payload, device, kNow);
+  EXPECT_FALSE(b.ok) << type << " " << payload << " built " << b.body;
+  EXPECT_TRUE(b.body.empty());
+  return b.error;
+}
+
 }  // namespace
 
-TEST(WakeTime, HoursNotPaddedMinutesTwoDigits) {
-  EXPECT_EQ(FormatWakeTime(k20261122_1431), "2:31PM");
-  EXPECT_EQ(FormatWakeTime(0), "12:00AM");
-  EXPECT_EQ(FormatWakeTime(8 * 3600 + 30 * 60), "8:30AM");
-  EXPECT_EQ(FormatWakeTime(12 * 3600 + 5 * 60), "12:05PM");
-  EXPECT_EQ(FormatWakeTime(23 * 3600 + 59 * 60 + 59), "11:59PM");
-  EXPECT_EQ(FormatWakeTime(-60), "11:59PM");
-}
-
-TEST(Timestamp, ParsesPostgresAndIsoSpellings) {
-  std::int64_t t = 0;
-  ASSERT_TRUE(ParseTimestampSeconds("2026-11-22T14:31:00+00:00", &t));
-  EXPECT_EQ(t, k20261122_1431);
-  ASSERT_TRUE(ParseTimestampSeconds("2026-11-22 20:16:00.123456+05:45", &t));
-  EXPECT_EQ(t, k20261122_1431);
-  ASSERT_TRUE(ParseTimestampSeconds("2026-11-22T14:31:00Z", &t));
-  EXPECT_EQ(t, k20261122_1431);
-  ASSERT_TRUE(ParseTimestampSeconds("2026-11-22T09:31-05", &t));
-  EXPECT_EQ(t, k20261122_1431);
-  for (const char* bad : {"", "2026-11-22", "2026-13-01T00:00Z", "2026-11-22T14:31:00", "tomorrow",
-                          "2026-11-22T14:31:00+00:00junk"}) {
-    EXPECT_FALSE(ParseTimestampSeconds(bad, &t)) << bad;
-  }
-  EXPECT_EQ(FormatIso8601Utc(k20261122_1431), "2026-11-22T14:31:00Z");
-}
-
-TEST(CommandBody, EveryTypeInTheFirmwaresWords) {
-  EXPECT_EQ(Body("set_wake_schedule", R"({"next_wake_time":"2026-11-22T14:31:00+00:00","manual_wake":true})"),
-            R"({"device_id":"B8F862F9C1C4","next_wake":"2:31PM"})");
-  EXPECT_EQ(Body("capture_image", "{}"), R"({"capture_image":true,"device_id":"B8F862F9C1C4"})");
-  EXPECT_EQ(Body("send_image", R"({"image_name":"image_3.jpg"})"),
-            R"({"device_id":"B8F862F9C1C4","send_image":"image_3.jpg"})");
-  EXPECT_EQ(Body("retry_image", R"({"image_id":"x","image_name":"image_1.jpg","total_chunks":4,"missing_chunks":[3]})"),
-            R"({"device_id":"B8F862F9C1C4","send_image":"image_1.jpg"})");
-  EXPECT_EQ(Body("resend_chunks", R"({"image_name":"a.jpg","missing_chunks":[5,10,23]})"),
-            R"({"device_id":"B8F862F9C1C4","image_name":"a.jpg","missing_chunks":[5,10,23]})");
-  EXPECT_EQ(Body("reboot", "{}"), R"({"device_id":"B8F862F9C1C4","reboot":true})");
-  EXPECT_EQ(Body("update_firmware", R"({"firmware_url":"https://fw/1.2.bin"})"),
-            R"({"device_id":"B8F862F9C1C4","firmware_url":"https://fw/1.2.bin"})");
-  EXPECT_EQ(Body("ping", "{}", k20261122_1431),
-            R"({"device_id":"B8F862F9C1C4","ping":true,"timestamp":"2026-11-22T14:31:00Z"})");
-}
-
-TEST(CommandBody, UpdateConfigCannotOverrideDeviceId) {
-  EXPECT_EQ(Body("update_config", R"({"frame_size":"UXGA","device_id":"OTHER/+/#"})"),
-            R"({"device_id":"B8F862F9C1C4","frame_size":"UXGA"})");
-}
-
-TEST(CommandBody, PayloadsTheirTypeCannotCarryAreErrors) {
+TEST(OutboundCommand, EveryCommandTypeOfTheDesign) {
   struct Case {
     const char* type;
     const char* payload;
-    const char* error_part;
+    const char* body;
   };
-  for (const Case& c : {Case{"send_image", "{}", "needs image_name"},
-                        Case{"send_image", R"({"image_name":7})", "needs image_name"},
-                        Case{"set_wake_schedule", "{}", "needs next_wake_time"},
-                        Case{"set_wake_schedule", R"({"next_wake_time":"soon"})", "not an ISO-8601"},
-                        Case{"resend_chunks", R"({"image_name":"a.jpg","missing_chunks":[]})", "non-empty"},
-                        Case{"resend_chunks", R"({"image_name":"a.jpg","missing_chunks":[-1]})", "indexes"},
-                        Case{"update_firmware", "{}", "firmware_url"},
-                        Case{"update_config", "{}", "at least one"},
-                        Case{"self_destruct", "{}", "unknown command type"},
-                        Case{"ping", "[1,2]", "JSON object"},
-                        Case{"ping", "{not json", "not valid JSON"}}) {
-    OutboundBody b = BuildCommandBody(c.type, c.payload, "B8F862F9C1C4", 0);
-    EXPECT_FALSE(b.ok) << c.type << " " << c.payload;
-    EXPECT_NE(b.error.find(c.error_part), std::string::npos) << b.error;
+  for (
+      const Case& c : {
+          Case{"set_wake_schedule", R"({"next_wake_time":"2026-11-22T14:31:00+00:00"})",
+               R"({"device_id":"B8F862F9C1C4","next_wake":"2:31PM"})"},
+          Case{"set_wake_schedule",
+               R"({"next_wake_time":"2026-11-23T00:05:00.5+00:00","cron":"5 0 * * *"})",
+               R"({"device_id":"B8F862F9C1C4","next_wake":"12:05AM"})"},
+          Case{"set_wake_schedule", R"({"next_wake_time":"2026-11-22T09:30:00-05:00"})",
+               R"({"device_id":"B8F862F9C1C4","next_wake":"2:30PM"})"},
+          Case{"set_wake_schedule", R"({"next_wake_epoch":1795336200})",
+               R"({"device_id":"B8F862F9C1C4","next_wake":"8:30AM"})"},
+          Case{"set_wake_schedule", R"({"next_wake":"5:30PM"})",
+               R"({"device_id":"B8F862F9C1C4","next_wake":"5:30PM"})"},
+          Case{"capture_image", "{}", R"({"device_id":"B8F862F9C1C4","capture_image":true})"},
+          Case{"capture_image", "", R"({"device_id":"B8F862F9C1C4","capture_image":true})"},
+          Case{"capture_image", "null", R"({"device_id":"B8F862F9C1C4","capture_image":true})"},
+          Case{"send_image", R"({"image_name":"image_3.jpg"})",
+               R"({"device_id":"B8F862F9C1C4","send_image":"image_3.jpg"})"},
+          Case{"retry_image", R"({"image_name":"image_2.jpg","retry":2})",
+               R"({"device_id":"B8F862F9C1C4","send_image":"image_2.jpg"})"},
+          Case{
+              "resend_chunks", R"({"image_name":"image_3.jpg","missing_chunks":[23,5,10,5]})",
+              R"({"device_id":"B8F862F9C1C4","image_name":"image_3.jpg","missing_chunks":[5,10,23]})"},
+          Case{"reboot", "{}", R"({"device_id":"B8F862F9C1C4","reboot":true})"},
+          Case{
+              "update_firmware", R"({"firmware_url":"https://updates.example.com/fw-1.5.0.bin"})",
+              R"({"device_id":"B8F862F9C1C4","firmware_url":"https://updates.example.com/fw-1.5.0.bin"})"},
+          Case{"update_config",
+               R"({"frame_size":"UXGA","jpeg_quality":12,"device_id":"AABBCCDDEEFF"})",
+               R"({"device_id":"B8F862F9C1C4","frame_size":"UXGA","jpeg_quality":12})"},
+          Case{"ping", "{}",
+               R"({"device_id":"B8F862F9C1C4","ping":true,"timestamp":"2026-11-22T14:31:00Z"})"},
+      }) {
+    EXPECT_EQ(Body(c.type, c.payload), c.body) << c.type << " " << c.payload;
   }
 }
 
-TEST(AckOk, CarriesTheNextWakeTime) {
-  EXPECT_EQ(BuildAckOk("B8F862F9C1C4", "image_2.jpg", 17 * 3600 + 30 * 60),
-            R"({"ACK_OK":{"next_wake_time":"5:30PM"},"device_id":"B8F862F9C1C4","image_name":"image_2.jpg"})");
+TEST(OutboundCommand, ErrorsSayWhatIsMissingOrWrong) {
+  struct Case {
+    const char* type;
+    const char* payload;
+    const char* error;
+  };
+  for (const Case& c : {
+           Case{"set_wake_schedule", "{}",
+                "set_wake_schedule needs next_wake_time or next_wake_epoch in command_payload"},
+           Case{"set_wake_schedule", R"({"next_wake_time":"tomorrow"})",
+                "next_wake_time \"tomorrow\" is not an ISO-8601 timestamp"},
+           Case{"set_wake_schedule", R"({"next_wake_time":5})",
+                "next_wake_time must be a timestamp string, got number"},
+           Case{"set_wake_schedule", R"({"next_wake_epoch":"5"})",
+                "next_wake_epoch must be a number, got string"},
+           Case{"set_wake_schedule", R"({"next_wake_epoch":1e300})",
+                "next_wake_epoch is out of range"},
+           Case{"set_wake_schedule", R"({"next_wake":"25:00PM"})",
+                "set_wake_schedule needs next_wake_time"},
+           Case{"send_image", "{}", "send_image needs image_name in command_payload"},
+           Case{"retry_image", R"({"image_name":null})",
+                "retry_image needs image_name in command_payload"},
+           Case{"send_image", R"({"image_name":3})", "image_name must be a string, got number"},
+           Case{"send_image", R"({"image_name":"a/b.jpg"})", "forbidden character '/'"},
+           Case{"send_image", R"({"image_name":"x\"}, \"reboot\": true, \"y\":\""})",
+                "forbidden character '\"'"},
+           Case{"resend_chunks", R"({"image_name":"i.jpg"})",
+                "resend_chunks needs missing_chunks in command_payload"},
+           Case{"resend_chunks", R"({"image_name":"i.jpg","missing_chunks":[]})",
+                "missing_chunks must not be empty"},
+           Case{"resend_chunks", R"({"image_name":"i.jpg","missing_chunks":"5"})",
+                "missing_chunks must be an array, got string"},
+           Case{"resend_chunks", R"({"image_name":"i.jpg","missing_chunks":[1,-2]})",
+                "missing_chunks entries must be integers between 0 and 65535, got -2"},
+           Case{"resend_chunks", R"({"image_name":"i.jpg","missing_chunks":[1.5]})", "got 1.5"},
+           Case{"resend_chunks", R"({"missing_chunks":[1]})", "resend_chunks needs image_name"},
+           Case{"update_firmware", "{}", "update_firmware needs firmware_url in command_payload"},
+           Case{"update_firmware", R"({"firmware_url":"ftp://x/fw.bin"})",
+                "firmware_url must start with http:// or https://"},
+           Case{"update_firmware", R"({"firmware_url":"http://x/a b"})",
+                "firmware_url must not contain spaces or control characters"},
+           Case{"update_firmware", R"({"firmware_url":7})",
+                "firmware_url must be a string, got number"},
+           Case{"update_config", "{}",
+                "update_config needs at least one setting in command_payload"},
+           Case{"update_config", R"({"device_id":"X"})",
+                "update_config needs at least one setting"},
+           Case{"reboot", "[1]", "command_payload must be a JSON object, got array"},
+           Case{"reboot", "{oops", "command_payload is not valid JSON"},
+           Case{"self_destruct", "{}", "unknown command_type \"self_destruct\""},
+       }) {
+    EXPECT_EQ(Error(c.type, c.payload).find(c.error) != std::string::npos, true)
+        << c.type << " " << c.payload << " -> " << Error(c.type, c.payload);
+  }
+}
+
+TEST(OutboundCommand, DeviceIdMustBeNormalised) {
+  EXPECT_NE(Error("reboot", "{}", "b8:f8:62:f9:c1:c4").find("is not normalised"),
+            std::string::npos);
+  EXPECT_NE(Error("reboot", "{}", "B8F862F9C1C4/#").find("invalid device id"), std::string::npos);
+  EXPECT_NE(Error("reboot", "{}", "").find("invalid device id"), std::string::npos);
+  OutboundBody b = BuildCommandBody("reboot", "{}", "TEST-ESP32-002", kNow);
+  ASSERT_TRUE(b.ok) << b.error;
+  EXPECT_EQ(b.body, R"({"device_id":"TEST-ESP32-002","reboot":true})");
+}
+
+TEST(OutboundCommand, DeeplyNestedPayloadIsRefused) {
+  std::string payload = R"({"a":)" + std::string(40, '[') + std::string(40, ']') + "}";
+  OutboundBody b = BuildCommandBody("update_config", payload, kMac, kNow);
+  EXPECT_FALSE(b.ok);
+  EXPECT_EQ(b.error, "command_payload nests deeper than 32 levels");
+  payload = R"({"a":)" + std::string(20, '[') + std::string(20, ']') + "}";
+  EXPECT_TRUE(BuildCommandBody("update_config", payload, kMac, kNow).ok);
+}
+
+TEST(OutboundCommand, TooManyMissingChunks) {
+  std::string list;
+  for (int i = 0; i <= 4096; ++i) list += (i ? "," : "") + std::to_string(i);
+  std::string payload = R"({"image_name":"i.jpg","missing_chunks":[)" + list + "]}";
+  OutboundBody b = BuildCommandBody("resend_chunks", payload, kMac, kNow);
+  EXPECT_FALSE(b.ok);
+  EXPECT_EQ(b.error, "missing_chunks has more than 4096 entries");
+}
+
+TEST(OutboundAckOk, TheDesignExample) {
+  const std::int64_t five_thirty_pm = 1795305600 + 17 * 3600 + 30 * 60;
+  OutboundBody b = BuildAckOk(kMac, "image_3.jpg", five_thirty_pm);
+  ASSERT_TRUE(b.ok) << b.error;
+  EXPECT_EQ(
+      b.body,
+      R"({"device_id":"B8F862F9C1C4","image_name":"image_3.jpg","ACK_OK":{"next_wake_time":"5:30PM"}})");
+  EXPECT_FALSE(BuildAckOk("b8f862f9c1c4", "image_3.jpg", 0).ok);
+  OutboundBody bad = BuildAckOk(kMac, "../x", 0);
+  EXPECT_FALSE(bad.ok);
+  EXPECT_EQ(bad.error, "image_name must not start with '.'");
 }

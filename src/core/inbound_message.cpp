@@ -1,0 +1,403 @@
+// Parsing of device → server messages (see inbound_message.hpp). nlohmann::json may throw; every
+// throw is caught here and becomes a Rejected.
+#include "core/inbound_message.hpp"
+
+#include <cctype>
+#include <cmath>
+#include <initializer_list>
+#include <nlohmann/json.hpp>
+
+#include "core/base64.hpp"
+#include "core/device_id.hpp"
+#include "core/image_name.hpp"
+#include "core/payload_text.hpp"
+#include "core/wire_time.hpp"
+
+namespace devicewake::core {
+namespace {
+
+using nlohmann::json;
+
+// Thrown inside this file only, caught by ParseInbound.
+struct Reject {
+  std::string reason;
+};
+
+[[noreturn]] void Fail(std::string reason) { throw Reject{std::move(reason)}; }
+
+std::string Dump(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// Typed access to the fields of one JSON object, accepting synonyms and treating null as absent.
+class Fields {
+ public:
+  explicit Fields(const json& object) : object_(object) {}
+
+  // The first of names present with a non-null value; sets *found to its name.
+  const json* Find(std::initializer_list<const char*> names, const char** found = nullptr) const {
+    for (const char* name : names) {
+      auto it = object_.find(name);
+      if (it != object_.end() && !it->is_null()) {
+        if (found) *found = name;
+        return &*it;
+      }
+    }
+    return nullptr;
+  }
+
+  bool Has(std::initializer_list<const char*> names) const { return Find(names) != nullptr; }
+
+  std::optional<std::int64_t> Integer(std::initializer_list<const char*> names, std::int64_t min,
+                                      std::int64_t max) const {
+    const char* name = nullptr;
+    const json* v = Find(names, &name);
+    if (!v) return std::nullopt;
+    return ToInteger(*v, name, min, max);
+  }
+
+  std::optional<double> Number(std::initializer_list<const char*> names) const {
+    const char* name = nullptr;
+    const json* v = Find(names, &name);
+    if (!v) return std::nullopt;
+    if (!v->is_number()) Fail(std::string(name) + " must be a number, got " + v->type_name());
+    double d = v->get<double>();
+    if (!std::isfinite(d)) Fail(std::string(name) + " must be a finite number");
+    return d;
+  }
+
+  std::optional<std::string> String(std::initializer_list<const char*> names,
+                                    std::size_t max_length) const {
+    const char* name = nullptr;
+    const json* v = Find(names, &name);
+    if (!v) return std::nullopt;
+    if (!v->is_string()) Fail(std::string(name) + " must be a string, got " + v->type_name());
+    const std::string& s = v->get_ref<const std::string&>();
+    if (s.size() > max_length) {
+      Fail(std::string(name) + " is " + std::to_string(s.size()) +
+           " bytes long, more than the limit of " + std::to_string(max_length));
+    }
+    for (char c : s) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+        Fail(std::string(name) + " contains a control character");
+    }
+    return s;
+  }
+
+  static std::int64_t ToInteger(const json& v, const char* name, std::int64_t min,
+                                std::int64_t max) {
+    std::string range = " between " + std::to_string(min) + " and " + std::to_string(max);
+    if (v.is_number_unsigned()) {
+      std::uint64_t u = v.get<std::uint64_t>();
+      if (u > static_cast<std::uint64_t>(max) || (min > 0 && u < static_cast<std::uint64_t>(min)))
+        Fail(std::string(name) + " must be an integer" + range + ", got " + std::to_string(u));
+      return static_cast<std::int64_t>(u);
+    }
+    if (v.is_number_integer()) {
+      std::int64_t i = v.get<std::int64_t>();
+      if (i < min || i > max)
+        Fail(std::string(name) + " must be an integer" + range + ", got " + std::to_string(i));
+      return i;
+    }
+    if (v.is_number_float()) {
+      double d = v.get<double>();
+      if (!std::isfinite(d) || std::floor(d) != d)
+        Fail(std::string(name) + " must be an integer, got " + Dump(v));
+      if (d < static_cast<double>(min) || d > static_cast<double>(max)) {
+        Fail(std::string(name) + " must be an integer" + range + ", got " + Dump(v));
+      }
+      return static_cast<std::int64_t>(d);
+    }
+    Fail(std::string(name) + " must be an integer, got " + v.type_name());
+  }
+
+ private:
+  const json& object_;
+};
+
+constexpr std::initializer_list<const char*> kChunkCountNames = {"total_chunk_count",
+                                                                 "total_chunks_count"};
+constexpr std::initializer_list<const char*> kChunkSizeNames = {"max_chunk_size",
+                                                                "max_chunks_size"};
+constexpr std::initializer_list<const char*> kCaptureTimeNames = {"timestamp", "capture_timestamp",
+                                                                  "capture_timeStamp"};
+constexpr const char* kSensorNames[] = {"temperature", "humidity", "pressure", "gas_resistance"};
+
+std::optional<std::int64_t> RoundedRssi(const Fields& f) {
+  std::optional<double> rssi = f.Number({"wifi_rssi"});
+  if (!rssi) return std::nullopt;
+  if (*rssi < -1000 || *rssi > 1000) Fail("wifi_rssi must be between -1000 and 1000 dBm");
+  return static_cast<std::int64_t>(std::llround(*rssi));
+}
+
+// Readings flat in the body or nested in sensor_data (nested wins when both are present).
+SensorReadings ReadSensors(const json& body, json& sensor_object) {
+  SensorReadings r;
+  sensor_object = json::object();
+  const Fields flat(body);
+  const json* nested = flat.Find({"sensor_data"});
+  if (nested && !nested->is_object())
+    Fail(std::string("sensor_data must be an object, got ") + nested->type_name());
+  std::optional<double>* slots[] = {&r.temperature, &r.humidity, &r.pressure, &r.gas_resistance};
+  for (std::size_t i = 0; i < 4; ++i) {
+    const char* name = kSensorNames[i];
+    std::optional<double> value = flat.Number({name});
+    if (nested) {
+      std::optional<double> inner = Fields(*nested).Number({name});
+      if (inner) value = inner;
+    }
+    *slots[i] = value;
+  }
+  if (nested) sensor_object = *nested;
+  for (std::size_t i = 0; i < 4; ++i) {
+    if (*slots[i] && !sensor_object.contains(kSensorNames[i]))
+      sensor_object[kSensorNames[i]] = **slots[i];
+  }
+  return r;
+}
+
+void CheckBodyDeviceId(const Fields& f, std::string_view topic_id, std::size_t max_length) {
+  std::optional<std::string> body_id = f.String({"device_id"}, max_length);
+  if (!body_id) return;
+  DeviceIdResult id = NormalizeDeviceId(*body_id);
+  if (!id.ok)
+    Fail("invalid device_id \"" + PrintableExcerpt(*body_id) + "\" in payload: " + id.error);
+  if (id.value != topic_id) Fail("device_id in payload does not match topic");
+}
+
+std::string RequiredImageName(const Fields& f, const InboundLimits& limits) {
+  // The length bound is applied by ValidateImageName; String() only bounds absurd sizes.
+  std::optional<std::string> name = f.String({"image_name"}, limits.max_payload_bytes);
+  if (!name) Fail("image_name is missing");
+  std::string error = ValidateImageName(*name, limits.max_image_name_length);
+  if (!error.empty()) Fail(error);
+  return *name;
+}
+
+Hello ParseHello(const json& body, std::string device_id, const InboundLimits& limits) {
+  const Fields f(body);
+  Hello h;
+  h.device_id = std::move(device_id);
+  h.status = f.String({"status"}, limits.max_text_length).value_or("");
+  const json* list = f.Find({"pending_list"});
+  if (list) {
+    if (!list->is_array())
+      Fail(std::string("pending_list must be an array, got ") + list->type_name());
+    if (list->size() > limits.max_pending_list) {
+      Fail("pending_list has " + std::to_string(list->size()) +
+           " entries, more than the limit of " + std::to_string(limits.max_pending_list));
+    }
+    for (const json& entry : *list) {
+      if (!entry.is_string())
+        Fail(std::string("pending_list entries must be strings, got ") + entry.type_name());
+      std::string error =
+          ValidateImageName(entry.get_ref<const std::string&>(), limits.max_image_name_length);
+      if (!error.empty()) Fail("pending_list: " + error);
+      h.pending_list.push_back(entry.get<std::string>());
+    }
+  }
+  h.pending_count = f.Integer({"pendingImg", "pending_count"}, 0, limits.max_chunks_per_image)
+                        .value_or(static_cast<std::int64_t>(h.pending_list.size()));
+  h.firmware_version = f.String({"firmware_version"}, limits.max_text_length);
+  h.hardware_version = f.String({"hardware_version"}, limits.max_text_length);
+  h.wifi_rssi = RoundedRssi(f);
+  h.battery_voltage = f.Number({"battery_voltage"});
+  h.body_json = Dump(body);
+  return h;
+}
+
+Metadata ParseMetadata(const json& body, std::string device_id, const InboundLimits& limits) {
+  const Fields f(body);
+  Metadata m;
+  m.device_id = std::move(device_id);
+  m.image_name = RequiredImageName(f, limits);
+  m.error = f.Integer({"error"}, INT32_MIN, INT32_MAX).value_or(0);
+  m.total_chunks = *f.Integer(kChunkCountNames, m.error == 0 ? 1 : 0, limits.max_chunks_per_image);
+  m.image_size = f.Integer({"image_size"}, 0, limits.max_image_bytes);
+  m.max_chunk_size =
+      f.Integer(kChunkSizeNames, 1, static_cast<std::int64_t>(limits.max_chunk_bytes));
+  if (m.image_size && m.max_chunk_size && *m.image_size > m.total_chunks * *m.max_chunk_size) {
+    Fail("image_size " + std::to_string(*m.image_size) + " does not fit in " +
+         std::to_string(m.total_chunks) + " chunks of " + std::to_string(*m.max_chunk_size) +
+         " bytes");
+  }
+  const char* time_name = nullptr;
+  if (const json* t = f.Find(kCaptureTimeNames, &time_name)) {
+    if (t->is_string()) {
+      const std::string& s = t->get_ref<const std::string&>();
+      if (s.size() > limits.max_text_length) Fail(std::string(time_name) + " is too long");
+      m.capture_timestamp = s;
+      m.captured_at_micros = ParseCaptureTimeMicros(s);
+    } else if (t->is_number()) {
+      m.capture_timestamp = Dump(*t);
+      m.captured_at_micros = EpochCountToMicros(t->get<double>());
+    } else {
+      Fail(std::string(time_name) + " must be a string or a number, got " + t->type_name());
+    }
+  }
+  json sensor_object;
+  m.sensors = ReadSensors(body, sensor_object);
+  m.battery_voltage = f.Number({"battery_voltage"});
+  m.wifi_rssi = RoundedRssi(f);
+  if (const json* loc = f.Find({"location"})) m.location_json = Dump(*loc);
+  if (const json* id = f.Find({"image_id"})) {
+    if (id->is_string()) {
+      m.image_id = f.String({"image_id"}, limits.max_text_length);
+    } else if (id->is_number_integer()) {
+      m.image_id = Dump(*id);
+    } else {
+      Fail(std::string("image_id must be a string or an integer, got ") + id->type_name());
+    }
+  }
+  m.sensor_json = Dump(sensor_object);
+  m.body_json = Dump(body);
+  return m;
+}
+
+Chunk ParseChunk(const json& body, std::string device_id, const InboundLimits& limits) {
+  const Fields f(body);
+  Chunk c;
+  c.device_id = std::move(device_id);
+  c.image_name = RequiredImageName(f, limits);
+  c.chunk_id = *f.Integer({"chunk_id"}, 0, limits.max_chunks_per_image - 1);
+  c.total_chunks = f.Integer(kChunkCountNames, 1, limits.max_chunks_per_image);
+  if (c.total_chunks && c.chunk_id >= *c.total_chunks) {
+    Fail("chunk_id " + std::to_string(c.chunk_id) + " is out of range for " +
+         std::to_string(*c.total_chunks) + " chunks");
+  }
+  c.max_chunk_size =
+      f.Integer(kChunkSizeNames, 1, static_cast<std::int64_t>(limits.max_chunk_bytes));
+  const json* payload = f.Find({"payload"});
+  if (!payload) Fail("payload is missing");
+  if (!payload->is_string())
+    Fail(std::string("payload must be a base64 string, got ") + payload->type_name());
+  std::size_t limit =
+      c.max_chunk_size ? static_cast<std::size_t>(*c.max_chunk_size) : limits.max_chunk_bytes;
+  Base64Result decoded = DecodeBase64(payload->get_ref<const std::string&>(), limit);
+  if (!decoded.ok) Fail("payload: " + decoded.error);
+  if (decoded.bytes.empty()) Fail("payload is empty");
+  c.bytes = std::move(decoded.bytes);
+  return c;
+}
+
+Telemetry ParseTelemetry(const json& body, std::string device_id) {
+  const Fields f(body);
+  Telemetry t;
+  t.device_id = std::move(device_id);
+  json sensor_object;
+  t.sensors = ReadSensors(body, sensor_object);
+  t.battery_voltage = f.Number({"battery_voltage"});
+  t.wifi_rssi = RoundedRssi(f);
+  if (t.sensors.Empty() && !t.battery_voltage && !t.wifi_rssi) {
+    Fail(
+        "data message is neither metadata (no total_chunk_count), a chunk (no chunk_id) nor "
+        "telemetry "
+        "(no sensor reading)");
+  }
+  t.telemetry_json = Dump(body);
+  return t;
+}
+
+bool IsHexDigit(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
+
+std::string CanonicalUuid(const std::string& s) {
+  bool ok = s.size() == 36;
+  for (std::size_t i = 0; ok && i < s.size(); ++i) {
+    ok = (i == 8 || i == 13 || i == 18 || i == 23) ? s[i] == '-' : IsHexDigit(s[i]);
+  }
+  if (!ok) Fail("command_id \"" + PrintableExcerpt(s) + "\" is not a UUID");
+  std::string out = s;
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+InboundMessage ParseAck(const json& body, std::string device_id, const InboundLimits& limits) {
+  const Fields f(body);
+  const json* ack = f.Find({"command_ack"});
+  if (!ack) {
+    if (f.Has({"ACK_OK"})) return ServerEcho{"ACK_OK"};
+    if (f.Has({"missing_chunks"})) return ServerEcho{"missing_chunks"};
+    Fail("ack message has no command_ack");
+  }
+  if (!ack->is_string()) Fail(std::string("command_ack must be a string, got ") + ack->type_name());
+  std::string value = ack->get<std::string>();
+  std::string lower = value;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower != "acknowledged")
+    Fail("command_ack must be \"acknowledged\", got \"" + PrintableExcerpt(value) + "\"");
+  CommandAck a;
+  a.device_id = std::move(device_id);
+  if (std::optional<std::string> id = f.String({"command_id"}, limits.max_text_length))
+    a.command_id = CanonicalUuid(*id);
+  return a;
+}
+
+InboundMessage ParseOrThrow(InboundKind kind, std::string_view topic_id, std::string_view payload,
+                            const InboundLimits& limits) {
+  DeviceIdResult id = NormalizeDeviceId(topic_id);
+  if (!id.ok || id.value != topic_id) Fail("device id from the topic is not normalised");
+  if (payload.empty()) Fail("payload is empty");
+  if (payload.size() > limits.max_payload_bytes) {
+    Fail("payload is " + std::to_string(payload.size()) + " bytes, more than the limit of " +
+         std::to_string(limits.max_payload_bytes));
+  }
+  std::string error = ValidateUtf8(payload);
+  if (!error.empty()) Fail(error);
+  std::string text = ReplaceCurlyQuotes(payload);
+  error = CheckJsonDepth(text, limits.max_json_depth);
+  if (!error.empty()) Fail(error);
+  json body;
+  try {
+    body = json::parse(text);
+  } catch (const json::parse_error& e) {
+    Fail("payload is not valid JSON (at byte " + std::to_string(e.byte) + ")");
+  } catch (const json::out_of_range&) {
+    Fail("payload is not valid JSON (a number is out of range)");
+  }
+  if (!body.is_object())
+    Fail(std::string("payload must be a JSON object, got ") + body.type_name());
+  const Fields f(body);
+  CheckBodyDeviceId(f, topic_id, limits.max_text_length);
+  std::string device_id(topic_id);
+  switch (kind) {
+    case InboundKind::kStatus:
+      return ParseHello(body, std::move(device_id), limits);
+    case InboundKind::kAck:
+      return ParseAck(body, std::move(device_id), limits);
+    case InboundKind::kData:
+      if (f.Has({"chunk_id"})) return ParseChunk(body, std::move(device_id), limits);
+      if (f.Has(kChunkCountNames)) return ParseMetadata(body, std::move(device_id), limits);
+      if (f.Has({"image_name", "payload", "image_size", "max_chunk_size", "max_chunks_size"})) {
+        Fail(
+            "data message has image fields but neither chunk_id nor a chunk count "
+            "(total_chunk_count)");
+      }
+      return ParseTelemetry(body, std::move(device_id));
+  }
+  Fail("unknown message kind");
+}
+
+}  // namespace
+
+InboundMessage ParseInbound(InboundKind kind, std::string_view device_id_from_topic,
+                            std::string_view payload, const InboundLimits& limits) {
+  try {
+    return ParseOrThrow(kind, device_id_from_topic, payload, limits);
+  } catch (const Reject& r) {
+    return Rejected{r.reason};
+  } catch (const std::bad_alloc&) {
+    return Rejected{"out of memory while parsing the payload"};
+  } catch (const std::exception& e) {
+    return Rejected{std::string("payload could not be parsed: ") + e.what()};
+  } catch (...) {
+    return Rejected{"payload could not be parsed"};
+  }
+}
+
+const char* InboundMessageName(const InboundMessage& message) noexcept {
+  static constexpr const char* kNames[] = {"hello",       "metadata",    "chunk",   "telemetry",
+                                           "command_ack", "server_echo", "rejected"};
+  return message.index() < 7 ? kNames[message.index()] : "unknown";
+}
+
+}  // namespace devicewake::core

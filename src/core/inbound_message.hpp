@@ -1,0 +1,124 @@
+// Device → server messages of DESIGN §8 (HELLO, image metadata, chunks, telemetry, command
+// acknowledgements), parsed from untrusted bytes into plain values. Every field-name variant of
+// the firmware versions is accepted; anything malformed becomes Rejected with a precise reason
+// (the worker stores it in devicewake.rejected_messages). Pure C++: no PostgreSQL, no MQTT
+// library; never throws; any thread may call ParseInbound.
+#pragma once
+#include "core/cpp_only.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "core/topic.hpp"
+
+namespace devicewake::core {
+
+// Bounds applied to every inbound message; the defaults suit ESP32-CAM images (≈70 KB in 1 KB
+// chunks) with wide margins.
+struct InboundLimits {
+  std::size_t max_payload_bytes = 256 * 1024;
+  std::int64_t max_chunks_per_image = 65536;
+  std::size_t max_chunk_bytes = 16 * 1024;  // decoded bytes of one chunk
+  std::int64_t max_image_bytes = 16 * 1024 * 1024;
+  std::size_t max_image_name_length = 200;
+  std::size_t max_pending_list = 256;  // entries of a HELLO's pending_list
+  std::size_t max_text_length = 256;   // status, firmware_version, hardware_version, ids
+  int max_json_depth = 16;
+};
+
+// Sensor readings as sent (temperature in °C as the firmware reports it, no conversion).
+struct SensorReadings {
+  std::optional<double> temperature;
+  std::optional<double> humidity;
+  std::optional<double> pressure;
+  std::optional<double> gas_resistance;
+  bool Empty() const { return !temperature && !humidity && !pressure && !gas_resistance; }
+};
+
+// HELLO on /status.
+struct Hello {
+  std::string device_id;                  // the topic's normalised id
+  std::string status;                     // e.g. "Alive"; empty when absent
+  std::int64_t pending_count = 0;         // pendingImg | pending_count; else pending_list's size
+  std::vector<std::string> pending_list;  // image names, each checked like image_name
+  std::optional<std::string> firmware_version;
+  std::optional<std::string> hardware_version;
+  std::optional<std::int64_t> wifi_rssi;  // dBm, rounded to an integer
+  std::optional<double> battery_voltage;
+  std::string body_json;  // the whole body as JSON text (curly quotes repaired), for jsonb
+};
+
+// Image METADATA on /data: has a chunk count and no chunk_id.
+struct Metadata {
+  std::string device_id;
+  std::string image_name;
+  std::optional<std::int64_t> image_size;          // bytes
+  std::optional<std::string> capture_timestamp;    // as sent (a number is kept as its JSON text)
+  std::optional<std::int64_t> captured_at_micros;  // epoch µs when the capture time parses
+  std::optional<std::int64_t> max_chunk_size;      // max_chunks_size | max_chunk_size
+  std::int64_t total_chunks = 0;                   // total_chunk_count | total_chunks_count
+  std::int64_t error = 0;                          // 0 = ok; with an error total_chunks may be 0
+  SensorReadings sensors;                          // flat or nested in sensor_data
+  std::optional<double> battery_voltage;
+  std::optional<std::int64_t> wifi_rssi;
+  std::optional<std::string> location_json;  // JSON text of "location" (string, object, ...)
+  std::optional<std::string> image_id;       // string, or an integer's decimal text
+  std::string sensor_json;  // JSON object: sensor_data's keys plus the flat readings present
+  std::string body_json;    // the whole body as JSON text, for device_images.metadata
+};
+
+// One image CHUNK on /data: has chunk_id.
+struct Chunk {
+  std::string device_id;
+  std::string image_name;
+  std::int64_t chunk_id = 0;                   // 0-based, < max_chunks_per_image
+  std::optional<std::int64_t> max_chunk_size;  // when sent
+  std::optional<std::int64_t> total_chunks;    // when sent (chunk_id was checked against it)
+  std::string bytes;                           // the decoded payload, never empty
+};
+
+// Telemetry only on /data: no image fields, at least one reading.
+struct Telemetry {
+  std::string device_id;
+  SensorReadings sensors;
+  std::optional<double> battery_voltage;
+  std::optional<std::int64_t> wifi_rssi;
+  std::string telemetry_json;  // the whole body as JSON text, for jsonb
+};
+
+// Command acknowledgement on /ack: {"device_id":…, "command_ack":"acknowledged"[, "command_id"]}.
+struct CommandAck {
+  std::string device_id;
+  std::optional<std::string> command_id;  // lower-case canonical UUID; absent = the oldest sent
+};
+
+// The server's own ACK_OK / missing_chunks body seen on /ack: an MQTT 3.1.1 client receives its
+// own publications on topics it subscribes to. Not an error: the worker drops it.
+struct ServerEcho {
+  std::string what;  // "ACK_OK" or "missing_chunks"
+};
+
+// Anything else: reason is lower-case without a final period, safe to store and log.
+struct Rejected {
+  std::string reason;
+};
+
+using InboundMessage =
+    std::variant<Hello, Metadata, Chunk, Telemetry, CommandAck, ServerEcho, Rejected>;
+
+// Parses one inbound payload. kind and device_id_from_topic come from ParseInboundTopic; a
+// device_id in the body (colons allowed) must normalise to the topic's id. Curly quotes are
+// repaired first (see ReplaceCurlyQuotes). Never throws: every failure, including allocation
+// failure, is a Rejected.
+InboundMessage ParseInbound(InboundKind kind, std::string_view device_id_from_topic,
+                            std::string_view payload, const InboundLimits& limits = {});
+
+// "hello", "metadata", "chunk", "telemetry", "command_ack", "server_echo" or "rejected".
+const char* InboundMessageName(const InboundMessage& message) noexcept;
+
+}  // namespace devicewake::core

@@ -1,0 +1,35 @@
+// Checks and repairs applied to a device payload's bytes before JSON parsing: UTF-8 validity,
+// the firmware's curly quotes, and a nesting-depth bound (so no later recursive walk can exhaust
+// the stack). Pure C++; never throws; any thread may call these.
+#pragma once
+#include "core/cpp_only.hpp"
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace devicewake::core {
+
+// Empty string when text is well-formed UTF-8 (no overlong forms, surrogates or code points above
+// U+10FFFF), otherwise the reason with the byte offset.
+std::string ValidateUtf8(std::string_view text);
+
+// Replaces the curly quotes some firmware builds emit (“ ” ‘ ’, UTF-8 encoded) by ASCII quotes,
+// following JSON's string structure. The rule:
+//  - outside a string, any of the four curly quotes opens a string (written as '"');
+//  - a string opened by an ASCII '"' is closed only by an ASCII '"': curly quotes inside it are
+//    text and are kept unchanged ({"note":"say “hi”"} keeps its curly quotes);
+//  - a string opened by “ or ” is closed by “, ” or an ASCII '"' (sloppy pairs are common);
+//    ‘ and ’ inside it are text and kept;
+//  - a string opened by ‘ or ’ is closed by ‘ or ’; an ASCII '"' inside it is escaped as \";
+//    so an apostrophe written as ’ inside a ‘…’ string ends the string early (the payload then
+//    fails JSON parsing and is rejected: such a payload is ambiguous);
+//  - a backslash inside any string escapes the next byte, which is copied as is.
+// Payloads without curly quotes are returned unchanged. Throws only std::bad_alloc.
+std::string ReplaceCurlyQuotes(std::string_view text);
+
+// Empty string when the JSON text nests arrays/objects at most max_depth deep (strings are
+// skipped, so brackets inside strings do not count), otherwise the reason.
+std::string CheckJsonDepth(std::string_view json_text, int max_depth);
+
+}  // namespace devicewake::core
