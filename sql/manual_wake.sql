@@ -1,10 +1,15 @@
 -- Manual wakes (issue 5's seed scenario, literally), superseding, acknowledge/cancel, and every
 -- error a user can reach. now() is fixed per transaction, so times are checked relative to it.
 \set VERBOSITY terse
+-- temporary: a stand-in for fn_calculate_next_wake_time until it is merged (test/fixtures)
+\set ECHO none
 \i test/fixtures/next_wake_stand_in.sql
+\set ECHO all
 SET timezone = 'UTC';
 
+SET client_min_messages = warning;
 DROP ROLE IF EXISTS dw_regress_alice;
+RESET client_min_messages;
 CREATE ROLE dw_regress_alice NOLOGIN IN ROLE devicewake_operator;
 INSERT INTO devicewake.companies (company_id, name)
 VALUES ('00000000-0000-4000-8000-0000000020c1', 'Acme Farms');
