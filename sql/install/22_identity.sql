@@ -9,36 +9,48 @@ $$
     SELECT coalesce(nullif(current_setting('role'), 'none'), session_user)::name
 $$;
 
--- The caller's user id: the JWT subject (request.jwt.claims ->> 'sub', as PostgREST and Supabase
--- set it) when present, otherwise the devicewake.users row mapped to the caller's role; NULL when
--- neither exists. A malformed subject is an error (28000), never silently ignored.
+-- The caller's user id. For a role granted devicewake_jwt (the role PostgREST/Supabase switch to
+-- for signed-in requests) it is the JWT subject, request.jwt.claims ->> 'sub', when present;
+-- for every other role, and when no subject is set, it is the devicewake.users row mapped to the
+-- caller's role. Any session may SET request.jwt.claims, so the claims are believed only from
+-- roles whose sessions only a trusted authenticator can reach. NULL when there is no identity.
+-- Raises 28000 for a claims setting that is not JSON or a subject that is not a UUID.
 CREATE FUNCTION devicewake.current_user_id() RETURNS uuid
     LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
 $$
 DECLARE
-    v_claims text := nullif(current_setting('request.jwt.claims', true), '');
+    v_role name := devicewake.caller_role();
+    v_claims text;
     v_sub text;
 BEGIN
-    IF v_claims IS NOT NULL THEN
-        v_sub := v_claims::jsonb ->> 'sub';
-    END IF;
-    IF v_sub IS NOT NULL THEN
-        IF v_sub !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
-            RAISE EXCEPTION 'JWT subject is not a user id'
-                USING ERRCODE = '28000', DETAIL = 'The "sub" claim must be a UUID.';
+    IF pg_catalog.pg_has_role(v_role, 'devicewake_jwt', 'MEMBER') THEN
+        v_claims := nullif(current_setting('request.jwt.claims', true), '');
+        IF v_claims IS NOT NULL THEN
+            BEGIN
+                v_sub := v_claims::jsonb ->> 'sub';
+            EXCEPTION WHEN invalid_text_representation THEN
+                RAISE EXCEPTION 'request.jwt.claims is not valid JSON' USING ERRCODE = '28000';
+            END;
         END IF;
-        RETURN v_sub::uuid;
+        IF v_sub IS NOT NULL THEN
+            IF v_sub !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+                RAISE EXCEPTION 'JWT subject is not a user id'
+                    USING ERRCODE = '28000', DETAIL = 'The "sub" claim must be a UUID.';
+            END IF;
+            RETURN v_sub::uuid;
+        END IF;
     END IF;
-    RETURN (SELECT u.user_id FROM devicewake.users u WHERE u.role_name = devicewake.caller_role());
+    RETURN (SELECT u.user_id FROM devicewake.users u WHERE u.role_name = v_role);
 END
 $$;
 
--- True when the caller sees every device: superusers and members of devicewake_admin.
+-- True when the caller sees every device: superusers and members of devicewake_admin. Never NULL
+-- (a NULL here would read as "not denied" in IF NOT ... checks).
 CREATE FUNCTION devicewake.caller_is_fleet_admin() RETURNS boolean
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
 $$
-    SELECT r.rolsuper OR pg_has_role(r.oid, 'devicewake_admin', 'MEMBER')
-    FROM pg_roles r WHERE r.rolname = devicewake.caller_role()
+    SELECT coalesce((SELECT r.rolsuper OR pg_has_role(r.oid, 'devicewake_admin', 'MEMBER')
+                     FROM pg_roles r WHERE r.rolname = devicewake.caller_role()), false)
 $$;
 
 -- The companies the caller belongs to.
@@ -49,16 +61,29 @@ $$
     WHERE m.user_id = devicewake.current_user_id()
 $$;
 
+-- The sites and devices of the caller's companies (not the fleet admin's "everything": RLS
+-- policies test caller_is_fleet_admin() separately, once per query).
+CREATE FUNCTION devicewake.caller_site_ids() RETURNS SETOF uuid
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$$
+    SELECT s.site_id FROM devicewake.sites s
+    WHERE s.company_id IN (SELECT devicewake.caller_company_ids())
+$$;
+
+CREATE FUNCTION devicewake.caller_device_ids() RETURNS SETOF uuid
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$$
+    SELECT d.device_id FROM devicewake.devices d
+    WHERE d.site_id IN (SELECT devicewake.caller_site_ids())
+$$;
+
 -- True when the caller may see and act on the device: fleet admins always; others when the
--- device's site belongs to one of their companies.
+-- device's site belongs to one of their companies (an unassigned device: admins only). Never NULL.
 CREATE FUNCTION devicewake.can_access_device(p_device_id uuid) RETURNS boolean
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
 $$
     SELECT devicewake.caller_is_fleet_admin()
-        OR EXISTS (SELECT FROM devicewake.devices d
-                   JOIN devicewake.sites s ON s.site_id = d.site_id
-                   WHERE d.device_id = p_device_id
-                     AND s.company_id IN (SELECT devicewake.caller_company_ids()))
+        OR coalesce(p_device_id IN (SELECT devicewake.caller_device_ids()), false)
 $$;
 
 -- Raises unless the device exists and the caller may act on it. A device the caller may not see
@@ -71,15 +96,17 @@ BEGIN
         RAISE EXCEPTION 'device id must not be null' USING ERRCODE = '22004';
     END IF;
     IF NOT EXISTS (SELECT FROM devicewake.devices d WHERE d.device_id = p_device_id)
-       OR NOT devicewake.can_access_device(p_device_id) THEN
+       OR devicewake.can_access_device(p_device_id) IS NOT TRUE THEN
         RAISE EXCEPTION 'device % does not exist', p_device_id USING ERRCODE = 'P0002';
     END IF;
 END
 $$;
 
 REVOKE ALL ON FUNCTION devicewake.current_user_id(), devicewake.caller_is_fleet_admin(),
-    devicewake.caller_company_ids(), devicewake.can_access_device(uuid),
-    devicewake.require_device_access(uuid), devicewake.caller_role() FROM PUBLIC;
+    devicewake.caller_company_ids(), devicewake.caller_site_ids(), devicewake.caller_device_ids(),
+    devicewake.can_access_device(uuid), devicewake.require_device_access(uuid),
+    devicewake.caller_role() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION devicewake.current_user_id(), devicewake.caller_is_fleet_admin(),
-    devicewake.caller_company_ids(), devicewake.can_access_device(uuid),
-    devicewake.require_device_access(uuid), devicewake.caller_role() TO devicewake_viewer;
+    devicewake.caller_company_ids(), devicewake.caller_site_ids(), devicewake.caller_device_ids(),
+    devicewake.can_access_device(uuid), devicewake.require_device_access(uuid),
+    devicewake.caller_role() TO devicewake_viewer;

@@ -1,0 +1,187 @@
+-- Manual wakes and the command state changes a user may ask for (DESIGN §4, §6, §9):
+-- request_manual_wake (two overloads), acknowledge_command, cancel_command. Each checks the
+-- caller's access to the device first and takes the requester from devicewake.current_user_id().
+
+-- Asks the device to wake at p_wake_at: one transaction sets the device's next_wake_at and
+-- override (requester = the caller's identity, never a parameter), cancels older pending
+-- set_wake_schedule commands of the device as superseded, and queues a set_wake_schedule command
+-- with payload {"next_wake_time": ISO-8601 UTC, "manual_wake": true}. Returns its command id.
+-- Raises 22004 (NULL argument), 22023 (time not in the future or too far ahead), P0002 (unknown
+-- device or one the caller may not access), 55000 (inactive device); nothing is changed then.
+CREATE FUNCTION devicewake.request_manual_wake(p_device_id uuid, p_wake_at timestamptz)
+    RETURNS uuid
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$$
+DECLARE
+    v_user uuid := devicewake.current_user_id();
+    v_command_id uuid := pg_catalog.gen_random_uuid();
+    v_active boolean;
+    v_superseded integer;
+BEGIN
+    IF p_wake_at IS NULL THEN
+        RAISE EXCEPTION 'wake time must not be null' USING ERRCODE = '22004';
+    END IF;
+    PERFORM devicewake.require_device_access(p_device_id);
+    IF p_wake_at <= pg_catalog.now() THEN
+        RAISE EXCEPTION 'wake time must be in the future'
+            USING ERRCODE = '22023',
+                  DETAIL = pg_catalog.format('Asked for %s at %s.', p_wake_at, pg_catalog.now()),
+                  HINT = 'Ask for a time after now(), or use the interval form.';
+    END IF;
+    -- further ahead than this is a typo, not a wake
+    IF p_wake_at > pg_catalog.now() + interval '30 days' THEN
+        RAISE EXCEPTION 'wake time must be at most 30 days ahead'
+            USING ERRCODE = '22023',
+                  DETAIL = pg_catalog.format('Asked for %s at %s.', p_wake_at, pg_catalog.now());
+    END IF;
+
+    -- the row lock orders concurrent requests for one device: the last to commit wins
+    SELECT d.is_active INTO v_active FROM devicewake.devices d
+    WHERE d.device_id = p_device_id FOR UPDATE;
+    IF NOT v_active THEN
+        RAISE EXCEPTION 'device % is inactive', p_device_id
+            USING ERRCODE = '55000', HINT = 'Reactivate the device before waking it.';
+    END IF;
+
+    UPDATE devicewake.devices d
+    SET next_wake_at = p_wake_at,
+        manual_wake_override = true,
+        manual_wake_requested_by = v_user,
+        manual_wake_requested_at = pg_catalog.now()
+    WHERE d.device_id = p_device_id;
+
+    -- a claimed command is still pending (not PUBACKed): it is superseded too, and its claim
+    -- released, so the dispatcher's "mark sent" (which requires status pending) leaves it alone
+    UPDATE devicewake.device_commands c
+    SET status = 'cancelled', claimed_at = NULL,
+        error_message = 'superseded by manual wake request ' || v_command_id::text
+    WHERE c.device_id = p_device_id AND c.command_type = 'set_wake_schedule'
+      AND c.status = 'pending';
+    GET DIAGNOSTICS v_superseded = ROW_COUNT;
+
+    -- expires at the wake time: delivered later it would ask for a wake that is already past
+    INSERT INTO devicewake.device_commands
+        (command_id, device_id, command_type, command_payload, priority, expires_at,
+         created_by_user_id)
+    VALUES (v_command_id, p_device_id, 'set_wake_schedule',
+            pg_catalog.jsonb_build_object(
+                'next_wake_time',
+                pg_catalog.to_char(p_wake_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                'manual_wake', true),
+            9, p_wake_at, v_user);
+
+    INSERT INTO devicewake.device_history (device_id, event_type, event_data)
+    VALUES (p_device_id, 'manual_wake_requested',
+            pg_catalog.jsonb_build_object('command_id', v_command_id, 'wake_at', p_wake_at,
+                                          'requested_by', v_user,
+                                          'requested_role', devicewake.caller_role(),
+                                          'superseded_commands', v_superseded));
+    RETURN v_command_id;
+END
+$$;
+
+-- "Wake in p_in": the same as request_manual_wake(p_device_id, now() + p_in).
+-- Raises 22004 (NULL argument), 22023 (p_in not positive or too far ahead), and the errors of
+-- the timestamptz form.
+CREATE FUNCTION devicewake.request_manual_wake(p_device_id uuid, p_in interval)
+    RETURNS uuid
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$$
+BEGIN
+    IF p_in IS NULL THEN
+        RAISE EXCEPTION 'wake interval must not be null' USING ERRCODE = '22004';
+    END IF;
+    PERFORM devicewake.require_device_access(p_device_id);
+    IF p_in <= interval '0' THEN
+        RAISE EXCEPTION 'wake interval must be positive'
+            USING ERRCODE = '22023', DETAIL = pg_catalog.format('Asked for %s.', p_in);
+    END IF;
+    RETURN devicewake.request_manual_wake(p_device_id, pg_catalog.now() + p_in);
+END
+$$;
+
+-- Looks up a command the caller may act on and locks it; P0002 for an unknown command and for
+-- one of a device the caller may not access (the two are indistinguishable to the caller).
+CREATE FUNCTION devicewake._lock_visible_command(p_command_id uuid,
+                                                 OUT device_id uuid, OUT status text)
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$$
+BEGIN
+    IF p_command_id IS NULL THEN
+        RAISE EXCEPTION 'command id must not be null' USING ERRCODE = '22004';
+    END IF;
+    -- access is checked before locking: nobody may lock another company's rows
+    SELECT c.device_id INTO device_id
+    FROM devicewake.device_commands c WHERE c.command_id = p_command_id;
+    IF NOT FOUND OR devicewake.can_access_device(device_id) IS NOT TRUE THEN
+        RAISE EXCEPTION 'command % does not exist', p_command_id USING ERRCODE = 'P0002';
+    END IF;
+    SELECT c.status INTO status
+    FROM devicewake.device_commands c WHERE c.command_id = p_command_id FOR UPDATE;
+END
+$$;
+
+-- The device acknowledged the command: sent -> acknowledged (acknowledged_at = now()), true.
+-- Already acknowledged: false (idempotent: devices may acknowledge twice). A device can only
+-- acknowledge what it received, so any other state raises 55000 naming the state.
+CREATE FUNCTION devicewake.acknowledge_command(p_command_id uuid) RETURNS boolean
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$$
+DECLARE
+    v_device uuid;
+    v_status text;
+BEGIN
+    SELECT l.device_id, l.status INTO v_device, v_status
+    FROM devicewake._lock_visible_command(p_command_id) l;
+    IF v_status = 'acknowledged' THEN
+        RETURN false;
+    ELSIF v_status <> 'sent' THEN
+        RAISE EXCEPTION 'command % cannot be acknowledged: it is %', p_command_id, v_status
+            USING ERRCODE = '55000', DETAIL = 'Only a sent command can be acknowledged.';
+    END IF;
+    UPDATE devicewake.device_commands c
+    SET status = 'acknowledged', acknowledged_at = pg_catalog.now()
+    WHERE c.command_id = p_command_id;
+    RETURN true;
+END
+$$;
+
+-- Cancels a pending command (claimed or not: not PUBACKed yet), true. Already cancelled: false
+-- (idempotent). Any other state (sent, acknowledged, failed, expired) raises 55000 naming it.
+CREATE FUNCTION devicewake.cancel_command(p_command_id uuid) RETURNS boolean
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$$
+DECLARE
+    v_device uuid;
+    v_status text;
+    v_user uuid := devicewake.current_user_id();
+BEGIN
+    SELECT l.device_id, l.status INTO v_device, v_status
+    FROM devicewake._lock_visible_command(p_command_id) l;
+    IF v_status = 'cancelled' THEN
+        RETURN false;
+    ELSIF v_status <> 'pending' THEN
+        RAISE EXCEPTION 'command % cannot be cancelled: it is %', p_command_id, v_status
+            USING ERRCODE = '55000', DETAIL = 'Only a pending command can be cancelled.';
+    END IF;
+    UPDATE devicewake.device_commands c
+    SET status = 'cancelled', claimed_at = NULL,
+        error_message = 'cancelled by ' || coalesce('user ' || v_user::text,
+                                                     'role ' || devicewake.caller_role())
+    WHERE c.command_id = p_command_id;
+    INSERT INTO devicewake.device_history (device_id, event_type, event_data)
+    VALUES (v_device, 'command_cancelled',
+            pg_catalog.jsonb_build_object('command_id', p_command_id, 'cancelled_by', v_user,
+                                          'cancelled_role', devicewake.caller_role()));
+    RETURN true;
+END
+$$;
+
+REVOKE ALL ON FUNCTION devicewake.request_manual_wake(uuid, timestamptz), devicewake.request_manual_wake(uuid, interval),
+    devicewake._lock_visible_command(uuid), devicewake.acknowledge_command(uuid),
+    devicewake.cancel_command(uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION devicewake.request_manual_wake(uuid, timestamptz),
+    devicewake.request_manual_wake(uuid, interval), devicewake.cancel_command(uuid)
+    TO devicewake_operator;
+-- acknowledgements come from devices (through the worker, a superuser) or an admin's tooling
+GRANT EXECUTE ON FUNCTION devicewake.acknowledge_command(uuid) TO devicewake_admin;

@@ -1,0 +1,214 @@
+-- A device's HELLO (DESIGN §4, §8): what the worker calls when ESP32CAM/{MAC}/status arrives,
+-- callable from SQL too. It registers unknown devices, stores telemetry, ends the manual-wake
+-- override, schedules the next regular wake, rolls the wake session and wakes the dispatcher.
+
+-- Records a HELLO from p_device_mac (any spelling normalize_mac accepts) with the HELLO body
+-- p_payload (field names of DESIGN §8). Returns the id of the wake session it opens.
+-- Never fails for a bad optional field: a field of the wrong type or out of range is ignored and
+-- named in the 'hello' history event. Raises 22004 for a NULL MAC and 22023 for an identifier
+-- that is not a MAC or a TEST-/VIRTUAL:/SYSTEM: name (the worker records those as rejected).
+-- Runs as its owner: callers are the worker (superuser) and devicewake_admin.
+CREATE FUNCTION devicewake.record_device_hello(p_device_mac text, p_payload jsonb DEFAULT '{}')
+    RETURNS uuid
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$$
+DECLARE
+    v_mac text;
+    v_payload jsonb := coalesce(p_payload, '{}'::jsonb);
+    v_device devicewake.devices%ROWTYPE;
+    v_cron text;
+    v_tz text;
+    v_ignored jsonb := '[]'::jsonb;
+    v_battery numeric;
+    v_rssi integer;
+    v_firmware text;
+    v_hardware text;
+    v_names text[] := '{}';
+    v_item jsonb;
+    v_old_session uuid;
+    v_old_status text;
+    v_session uuid;
+    v_next timestamptz;
+    v_created integer := 0;
+    v_released integer;
+BEGIN
+    IF p_device_mac IS NULL THEN
+        RAISE EXCEPTION 'device identifier must not be null' USING ERRCODE = '22004';
+    END IF;
+    v_mac := devicewake.normalize_mac(p_device_mac);
+
+    IF pg_catalog.jsonb_typeof(v_payload) <> 'object' THEN
+        v_ignored := v_ignored || pg_catalog.jsonb_build_object(
+            'field', '(payload)', 'reason', 'not a JSON object', 'value', v_payload);
+        v_payload := pg_catalog.jsonb_build_object('raw', v_payload);
+    END IF;
+
+    -- the optional fields, each checked on its own: a bad one is noted and skipped
+    IF v_payload ? 'battery_voltage' THEN
+        -- CASE, not AND: the cast must never run on a value that is not a number
+        IF (CASE WHEN pg_catalog.jsonb_typeof(v_payload->'battery_voltage') = 'number'
+                THEN (v_payload->>'battery_voltage')::numeric BETWEEN 0 AND 100 ELSE false END) THEN
+            v_battery := round((v_payload->>'battery_voltage')::numeric, 3);
+        ELSE
+            v_ignored := v_ignored || pg_catalog.jsonb_build_object('field', 'battery_voltage',
+                'reason', 'expected a number of volts between 0 and 100', 'value', v_payload->'battery_voltage');
+        END IF;
+    END IF;
+    IF v_payload ? 'wifi_rssi' THEN
+        IF (CASE WHEN pg_catalog.jsonb_typeof(v_payload->'wifi_rssi') = 'number'
+                THEN (v_payload->>'wifi_rssi')::numeric BETWEEN -200 AND 100
+                     AND (v_payload->>'wifi_rssi')::numeric = trunc((v_payload->>'wifi_rssi')::numeric)
+                ELSE false END) THEN
+            v_rssi := (v_payload->>'wifi_rssi')::numeric::integer;
+        ELSE
+            v_ignored := v_ignored || pg_catalog.jsonb_build_object('field', 'wifi_rssi',
+                'reason', 'expected an integer dBm between -200 and 100', 'value', v_payload->'wifi_rssi');
+        END IF;
+    END IF;
+    IF v_payload ? 'firmware_version' THEN
+        IF pg_catalog.jsonb_typeof(v_payload->'firmware_version') = 'string'
+           AND length(v_payload->>'firmware_version') BETWEEN 1 AND 64 THEN
+            v_firmware := v_payload->>'firmware_version';
+        ELSE
+            v_ignored := v_ignored || pg_catalog.jsonb_build_object('field', 'firmware_version',
+                'reason', 'expected a string of 1 to 64 characters', 'value', v_payload->'firmware_version');
+        END IF;
+    END IF;
+    IF v_payload ? 'hardware_version' THEN
+        IF pg_catalog.jsonb_typeof(v_payload->'hardware_version') = 'string'
+           AND length(v_payload->>'hardware_version') BETWEEN 1 AND 64 THEN
+            v_hardware := v_payload->>'hardware_version';
+        ELSE
+            v_ignored := v_ignored || pg_catalog.jsonb_build_object('field', 'hardware_version',
+                'reason', 'expected a string of 1 to 64 characters', 'value', v_payload->'hardware_version');
+        END IF;
+    END IF;
+    IF v_payload ? 'pendingImg' AND pg_catalog.jsonb_typeof(v_payload->'pendingImg') <> 'number' THEN
+        v_ignored := v_ignored || pg_catalog.jsonb_build_object('field', 'pendingImg',
+            'reason', 'expected a number', 'value', v_payload->'pendingImg');
+    END IF;
+    IF v_payload ? 'pending_count' AND pg_catalog.jsonb_typeof(v_payload->'pending_count') <> 'number' THEN
+        v_ignored := v_ignored || pg_catalog.jsonb_build_object('field', 'pending_count',
+            'reason', 'expected a number', 'value', v_payload->'pending_count');
+    END IF;
+    IF v_payload ? 'pending_list' THEN
+        IF pg_catalog.jsonb_typeof(v_payload->'pending_list') = 'array' THEN
+            FOR v_item IN SELECT e FROM pg_catalog.jsonb_array_elements(v_payload->'pending_list') e LOOP
+                IF pg_catalog.jsonb_typeof(v_item) = 'string'
+                   AND length(v_item #>> '{}') BETWEEN 1 AND 200 THEN
+                    v_names := v_names || (v_item #>> '{}');
+                ELSE
+                    v_ignored := v_ignored || pg_catalog.jsonb_build_object('field', 'pending_list',
+                        'reason', 'expected image names of 1 to 200 characters', 'value', v_item);
+                END IF;
+            END LOOP;
+        ELSE
+            v_ignored := v_ignored || pg_catalog.jsonb_build_object('field', 'pending_list',
+                'reason', 'expected an array of image names', 'value', v_payload->'pending_list');
+        END IF;
+    END IF;
+    -- the topic names the device; a body naming another one is noted, not believed
+    IF v_payload ? 'device_id' THEN
+        IF (CASE WHEN pg_catalog.jsonb_typeof(v_payload->'device_id') = 'string'
+                THEN devicewake._mac_matches(v_payload->>'device_id', v_mac) IS NOT TRUE
+                ELSE true END) THEN
+            v_ignored := v_ignored || pg_catalog.jsonb_build_object('field', 'device_id',
+                'reason', 'does not name the device of the topic', 'value', v_payload->'device_id');
+        END IF;
+    END IF;
+
+    -- the device, registered (unassigned: no site) when unknown; locked for the rest
+    SELECT * INTO v_device FROM devicewake.devices d WHERE d.device_mac = v_mac FOR UPDATE;
+    IF NOT FOUND THEN
+        -- two first HELLOs at once: one inserts and records the registration, the other waits
+        -- for it on the unique index and then finds the row
+        INSERT INTO devicewake.devices (device_mac) VALUES (v_mac) ON CONFLICT (device_mac) DO NOTHING
+        RETURNING * INTO v_device;
+        IF FOUND THEN
+            INSERT INTO devicewake.device_history (device_id, event_type, event_data)
+            VALUES (v_device.device_id, 'device_registered',
+                    pg_catalog.jsonb_build_object('device_mac', v_mac, 'given_as', p_device_mac,
+                                                  'source', 'hello'));
+        END IF;
+        SELECT * INTO v_device FROM devicewake.devices d WHERE d.device_mac = v_mac FOR UPDATE;
+    END IF;
+
+    SELECT coalesce(v_device.wake_schedule_cron, s.wake_schedule_cron),
+           coalesce(v_device.timezone, s.timezone, 'UTC')
+    INTO v_cron, v_tz
+    FROM (SELECT 1) one LEFT JOIN devicewake.sites s ON s.site_id = v_device.site_id;
+    v_next := devicewake.fn_calculate_next_wake_time(pg_catalog.now(), v_cron, v_tz);
+
+    UPDATE devicewake.devices d
+    SET last_seen_at = pg_catalog.now(),
+        last_wake_at = pg_catalog.now(),
+        battery_voltage = coalesce(v_battery, d.battery_voltage),
+        wifi_rssi = coalesce(v_rssi, d.wifi_rssi),
+        firmware_version = coalesce(v_firmware, d.firmware_version),
+        hardware_version = coalesce(v_hardware, d.hardware_version),
+        manual_wake_override = false,
+        manual_wake_requested_by = NULL,
+        manual_wake_requested_at = NULL,
+        next_wake_at = v_next
+    WHERE d.device_id = v_device.device_id;
+
+    -- the previous wake ends now: timed out if an image of it was still arriving
+    SELECT s.session_id INTO v_old_session FROM devicewake.device_wake_sessions s
+    WHERE s.device_id = v_device.device_id AND s.status = 'in_progress';
+    IF v_old_session IS NOT NULL THEN
+        v_old_status := CASE WHEN EXISTS (SELECT FROM devicewake.device_images i
+                                          WHERE i.session_id = v_old_session AND i.status = 'receiving')
+                             THEN 'timeout' ELSE 'completed' END;
+        UPDATE devicewake.device_wake_sessions s
+        SET status = v_old_status, ended_at = greatest(pg_catalog.now(), s.started_at)
+        WHERE s.session_id = v_old_session;
+    END IF;
+    INSERT INTO devicewake.device_wake_sessions (device_id, telemetry_data)
+    VALUES (v_device.device_id, v_payload)
+    RETURNING session_id INTO v_session;
+
+    -- images the device says it holds and we have never heard of wait for their upload
+    INSERT INTO devicewake.device_images (device_id, session_id, image_name, status)
+    SELECT DISTINCT v_device.device_id, v_session, n, 'pending' FROM unnest(v_names) n
+    ON CONFLICT (device_id, image_name) DO NOTHING;
+    GET DIAGNOSTICS v_created = ROW_COUNT;
+
+    -- the device is awake: its pending commands go out now, claims left by a previous attempt
+    -- included; the dispatcher listens on devicewake_commands
+    UPDATE devicewake.device_commands c SET claimed_at = NULL
+    WHERE c.device_id = v_device.device_id AND c.status = 'pending' AND c.claimed_at IS NOT NULL;
+    GET DIAGNOSTICS v_released = ROW_COUNT;
+    PERFORM pg_catalog.pg_notify('devicewake_commands', v_device.device_id::text);
+
+    INSERT INTO devicewake.device_history (device_id, session_id, event_type, event_data)
+    VALUES (v_device.device_id, v_session, 'hello',
+            pg_catalog.jsonb_build_object(
+                'payload', v_payload,
+                'ignored_fields', v_ignored,
+                'previous_session', v_old_session,
+                'previous_session_status', v_old_status,
+                'override_cleared', v_device.manual_wake_override,
+                'next_wake_at', v_next,
+                'schedule', v_cron,
+                'timezone', v_tz,
+                'pending_images_created', v_created,
+                'claims_released', v_released));
+    RETURN v_session;
+END
+$$;
+
+-- True when p_given (a device_id from a message body) names the same device as the normalised
+-- p_mac; false when it names another device or is not a device identifier. Never raises.
+CREATE FUNCTION devicewake._mac_matches(p_given text, p_mac text) RETURNS boolean
+    LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS
+$$
+BEGIN
+    RETURN devicewake.normalize_mac(p_given) = p_mac;
+EXCEPTION WHEN invalid_parameter_value THEN
+    RETURN false;
+END
+$$;
+
+REVOKE ALL ON FUNCTION devicewake.record_device_hello(text, jsonb),
+    devicewake._mac_matches(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION devicewake.record_device_hello(text, jsonb) TO devicewake_admin;
