@@ -72,8 +72,9 @@ FROM devicewake.device_wake_sessions WHERE device_id = '00000000-0000-4000-8000-
 ORDER BY started_at, status;
 SELECT image_name, status FROM devicewake.device_images
 WHERE device_id = '00000000-0000-4000-8000-0000000010d1' ORDER BY image_name;
--- the claim left on the device's pending command is released so it goes out at once
-SELECT status, claimed_at FROM devicewake.device_commands
+-- a claimed (in-flight) command is the worker's: the HELLO leaves the claim alone, so it is not
+-- published twice
+SELECT status, claimed_at IS NOT NULL AS still_claimed FROM devicewake.device_commands
 WHERE command_id = '00000000-0000-4000-8000-0000000010e1';
 
 -- A body that is not an object is kept (as "raw") and noted; the HELLO still counts.

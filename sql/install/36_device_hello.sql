@@ -30,7 +30,6 @@ DECLARE
     v_session uuid;
     v_next timestamptz;
     v_created integer := 0;
-    v_released integer;
 BEGIN
     IF p_device_mac IS NULL THEN
         RAISE EXCEPTION 'device identifier must not be null' USING ERRCODE = '22004';
@@ -173,11 +172,9 @@ BEGIN
     ON CONFLICT (device_id, image_name) DO NOTHING;
     GET DIAGNOSTICS v_created = ROW_COUNT;
 
-    -- the device is awake: its pending commands go out now, claims left by a previous attempt
-    -- included; the dispatcher listens on devicewake_commands
-    UPDATE devicewake.device_commands c SET claimed_at = NULL
-    WHERE c.device_id = v_device.device_id AND c.status = 'pending' AND c.claimed_at IS NOT NULL;
-    GET DIAGNOSTICS v_released = ROW_COUNT;
+    -- the device is awake: wake the dispatcher so its due commands go out now (with the on_wake
+    -- policy, they become deliverable with the session just opened). Commands already claimed
+    -- are in flight and left alone: releasing them here would publish them twice.
     PERFORM pg_catalog.pg_notify('devicewake_commands', v_device.device_id::text);
 
     INSERT INTO devicewake.device_history (device_id, session_id, event_type, event_data)
@@ -191,8 +188,7 @@ BEGIN
                 'next_wake_at', v_next,
                 'schedule', v_cron,
                 'timezone', v_tz,
-                'pending_images_created', v_created,
-                'claims_released', v_released));
+                'pending_images_created', v_created));
     RETURN v_session;
 END
 $$;
