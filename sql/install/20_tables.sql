@@ -97,6 +97,7 @@ CREATE TABLE devicewake.device_images (
     timeout_reason   text,
     completed_at     timestamptz,
     last_chunk_at    timestamptz,
+    resend_requests  integer NOT NULL DEFAULT 0 CHECK (resend_requests >= 0),
     metadata         jsonb NOT NULL DEFAULT '{}',
     image_data       bytea,
     created_at       timestamptz NOT NULL DEFAULT now(),

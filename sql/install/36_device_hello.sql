@@ -117,20 +117,8 @@ BEGIN
     END IF;
 
     -- the device, registered (unassigned: no site) when unknown; locked for the rest
+    PERFORM devicewake._register_device(v_mac, p_device_mac, 'hello');
     SELECT * INTO v_device FROM devicewake.devices d WHERE d.device_mac = v_mac FOR UPDATE;
-    IF NOT FOUND THEN
-        -- two first HELLOs at once: one inserts and records the registration, the other waits
-        -- for it on the unique index and then finds the row
-        INSERT INTO devicewake.devices (device_mac) VALUES (v_mac) ON CONFLICT (device_mac) DO NOTHING
-        RETURNING * INTO v_device;
-        IF FOUND THEN
-            INSERT INTO devicewake.device_history (device_id, event_type, event_data)
-            VALUES (v_device.device_id, 'device_registered',
-                    pg_catalog.jsonb_build_object('device_mac', v_mac, 'given_as', p_device_mac,
-                                                  'source', 'hello'));
-        END IF;
-        SELECT * INTO v_device FROM devicewake.devices d WHERE d.device_mac = v_mac FOR UPDATE;
-    END IF;
 
     SELECT coalesce(v_device.wake_schedule_cron, s.wake_schedule_cron),
            coalesce(v_device.timezone, s.timezone, 'UTC')

@@ -19,6 +19,7 @@
 #include "mqtt/client.hpp"
 #include "pg/command_store.hpp"
 #include "pg/guard.hpp"
+#include "pg/inbound_store.hpp"
 #include "pg/listen_connection.hpp"
 #include "pg/settings.hpp"
 #include "pg/worker_state.hpp"
@@ -44,6 +45,7 @@ constexpr const char* kChannel = "devicewake_commands";
 constexpr long kSafetyScanMs = 60 * 1000;   // a slow safety net, not the way work is found
 constexpr long kTickMs = 1000;              // libmosquitto keepalive housekeeping
 constexpr std::size_t kMaxInFlight = 20000;  // QoS 1 publishes awaiting PUBACK (mids are 16 bit)
+constexpr int kMaxResendRequests = 3;       // missing_chunks requests per upload
 
 int64_t NowMs() { return GetCurrentTimestamp() / 1000; }
 
@@ -109,6 +111,7 @@ class Worker {
   void DoDatabaseWork();
   void Dispatch();
   void FlushDeliveries();
+  void Ingest();
   long NextTimeoutMs();
   void ReloadSettings();
   void NoteError(const std::string& message);
@@ -132,6 +135,9 @@ class Worker {
   std::vector<PublishFailure> publish_failures_;
   std::vector<PublishFailure> permanent_failures_;
   CommandStore commands_;
+  InboundStore inbound_store_;
+  std::vector<mqtt::Event> inbound_;
+  int64_t next_missing_check_ms_ = 0;
   MemoryContext scratch_ = nullptr;
   std::string user_name_;  // the worker's role, for the LISTEN connection
 };
@@ -257,6 +263,9 @@ void Worker::HandleEvents() {
       case mqtt::Event::Kind::kConnected:
         reconnect_backoff_.Reset();
         SetWorkerConnection(MyProcPid, true, config_.host + ":" + std::to_string(config_.port));
+        for (const char* kind : {"status", "data", "ack"}) {
+          if (!client_->Subscribe(prefix_ + "/+/" + kind, 1)) NoteError("MQTT " + client_->error());
+        }
         work_pending_ = true;
         break;
       case mqtt::Event::Kind::kConnectFailed:
@@ -273,6 +282,7 @@ void Worker::HandleEvents() {
         break;
       }
       case mqtt::Event::Kind::kMessage:
+        inbound_.push_back(std::move(e));
         break;
     }
   }
@@ -340,6 +350,44 @@ void Worker::FlushDeliveries() {
   permanent_failures_.clear();
 }
 
+// Applies what devices sent, batch_size messages per transaction. If a batch raises an error,
+// it is applied again one message per transaction, so the one that cannot be applied is
+// recorded in rejected_messages with the error and the rest flow on. Answers (ACK_OK) are
+// published only after their transaction committed.
+void Worker::Ingest() {
+  while (!inbound_.empty()) {
+    std::size_t n = std::min<std::size_t>(inbound_.size(), static_cast<std::size_t>(settings::batch_size));
+    std::vector<mqtt::Event> batch(std::make_move_iterator(inbound_.begin()),
+                                   std::make_move_iterator(inbound_.begin() + n));
+    inbound_.erase(inbound_.begin(), inbound_.begin() + n);
+    std::vector<InboundOutcome> outcomes(1);
+    try {
+      InTransaction("applying device messages", [&]() { outcomes[0] = inbound_store_.Apply(batch, prefix_); });
+    } catch (const SqlError& batch_error) {
+      outcomes.clear();
+      for (const mqtt::Event& message : batch) {
+        InboundOutcome one;
+        try {
+          InTransaction("applying one device message", [&]() { one = inbound_store_.Apply({message}, prefix_); });
+        } catch (const SqlError& e) {
+          InTransaction("recording a rejected message", [&]() { inbound_store_.Reject(message, prefix_, e.message()); });
+          one = InboundOutcome{};
+          one.rejected = 1;
+        }
+        outcomes.push_back(std::move(one));
+      }
+    }
+    for (const InboundOutcome& o : outcomes) {
+      pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.ingested, o.applied);
+      pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.rejected, o.rejected);
+      if (o.commands_queued) work_pending_ = true;
+      for (const InboundPublish& p : o.publishes) {
+        if (client_ && client_->Publish(p.topic, p.body, 1) < 0) NoteError("MQTT " + client_->error());
+      }
+    }
+  }
+}
+
 void Worker::DoDatabaseWork() {
   int64_t now = NowMs();
   // PUBACK timeouts count as publish failures.
@@ -353,6 +401,15 @@ void Worker::DoDatabaseWork() {
   }
   if (!delivered_.empty() || !publish_failures_.empty() || !permanent_failures_.empty()) {
     InTransaction("recording deliveries", [&]() { FlushDeliveries(); });
+  }
+  Ingest();
+  if (now >= next_missing_check_ms_ && client_ && client_->connected()) {
+    next_missing_check_ms_ = now + 1000;
+    uint64 requested = 0;
+    InTransaction("requesting missing chunks", [&]() {
+      requested = inbound_store_.RequestMissingChunks(settings::chunk_quiet_period, kMaxResendRequests);
+    });
+    if (requested > 0) work_pending_ = true;
   }
   bool timer_due = next_timer_ms_ >= 0 && next_timer_ms_ <= now;
   if (now >= next_safety_ms_) {

@@ -1,0 +1,318 @@
+-- What devices send (DESIGN §8), applied by the worker after src/core parsed and checked it:
+-- image metadata, chunks (set-based, a batch at a time), completion and assembly, telemetry,
+-- command acknowledgements, rejected messages, and requests for missing chunks. Internal
+-- functions: executable by the worker (superuser) only.
+
+-- METADATA: the image row becomes receiving (or is created), the open wake session counts its
+-- chunks, and the server answers send_image. Returns the image's status after the update
+-- ('complete' for a repeated metadata of a finished image: the worker answers ACK_OK again)
+-- or NULL when the device reported an error instead of an image.
+CREATE FUNCTION devicewake._ingest_metadata(
+    p_mac text, p_image_name text, p_total_chunks integer, p_image_size integer,
+    p_captured_at timestamptz, p_error integer, p_metadata jsonb, p_sensors jsonb)
+    RETURNS text
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
+$$
+DECLARE
+    v_device uuid := devicewake._register_device(p_mac, p_mac, 'metadata');
+    v_session uuid;
+    v_image devicewake.device_images%ROWTYPE;
+    v_restart boolean := false;
+BEGIN
+    UPDATE devicewake.devices SET last_seen_at = now() WHERE device_id = v_device;
+    SELECT s.session_id INTO v_session FROM devicewake.device_wake_sessions s
+    WHERE s.device_id = v_device AND s.status = 'in_progress';
+    IF p_sensors IS NOT NULL AND p_sensors <> '{}' AND v_session IS NOT NULL THEN
+        UPDATE devicewake.device_wake_sessions
+        SET telemetry_data = telemetry_data || jsonb_build_object('sensors', p_sensors)
+        WHERE session_id = v_session;
+    END IF;
+    IF p_error <> 0 THEN
+        UPDATE devicewake.device_wake_sessions SET error_codes = error_codes || p_error::text
+        WHERE session_id = v_session;
+        INSERT INTO devicewake.device_history (device_id, session_id, event_type, event_data)
+        VALUES (v_device, v_session, 'image_error',
+                jsonb_build_object('image_name', p_image_name, 'error', p_error, 'metadata', p_metadata));
+        RETURN NULL;
+    END IF;
+
+    SELECT * INTO v_image FROM devicewake.device_images
+    WHERE device_id = v_device AND image_name = p_image_name FOR UPDATE;
+    IF FOUND AND v_image.status = 'complete' THEN
+        RETURN 'complete';
+    END IF;
+    IF FOUND THEN
+        -- a new chunk layout makes the stored chunks meaningless; the same layout resumes
+        v_restart := v_image.total_chunks IS DISTINCT FROM p_total_chunks;
+        IF v_restart THEN
+            DELETE FROM devicewake.image_chunks WHERE image_id = v_image.image_id;
+        END IF;
+        UPDATE devicewake.device_images
+        SET status = 'receiving', session_id = coalesce(v_session, session_id),
+            total_chunks = p_total_chunks, image_size = p_image_size,
+            captured_at = coalesce(p_captured_at, captured_at),
+            received_chunks = CASE WHEN v_restart THEN 0 ELSE received_chunks END,
+            resend_requests = 0, metadata = metadata || p_metadata
+        WHERE image_id = v_image.image_id;
+    ELSE
+        INSERT INTO devicewake.device_images (device_id, session_id, image_name, status,
+                                              total_chunks, image_size, captured_at, metadata)
+        VALUES (v_device, v_session, p_image_name, 'receiving', p_total_chunks, p_image_size,
+                p_captured_at, p_metadata)
+        RETURNING * INTO v_image;
+    END IF;
+    UPDATE devicewake.device_wake_sessions SET chunks_total = chunks_total + p_total_chunks
+    WHERE session_id = v_session;
+
+    -- the device is sending this image: a queued retry or send for it is superseded
+    UPDATE devicewake.device_commands
+    SET status = 'cancelled', error_message = 'superseded: the device started the upload'
+    WHERE device_id = v_device AND status = 'pending' AND claimed_at IS NULL
+      AND command_type IN ('retry_image', 'send_image')
+      AND command_payload ->> 'image_name' = p_image_name;
+    INSERT INTO devicewake.device_commands (device_id, command_type, command_payload, priority, expires_at)
+    VALUES (v_device, 'send_image', jsonb_build_object('image_name', p_image_name), 9,
+            now() + interval '15 minutes');
+    INSERT INTO devicewake.device_history (device_id, session_id, event_type, event_data)
+    VALUES (v_device, v_session, 'image_metadata',
+            jsonb_build_object('image_name', p_image_name, 'total_chunks', p_total_chunks,
+                               'image_size', p_image_size, 'restarted', v_restart));
+    RETURN 'receiving';
+END
+$$;
+
+-- CHUNKs, a batch at a time (arrays of equal length, in arrival order). Stores each chunk once
+-- (a duplicate is idempotent), keeps received_chunks and the session's chunks_sent current,
+-- and completes every image whose last chunk arrived. Returns one row per chunk that could not
+-- be applied (kind 'rejected', its 1-based position and the reason) and per completed or failed
+-- image (kind 'complete' / 'failed', the device, image and the next wake for ACK_OK).
+CREATE FUNCTION devicewake._ingest_chunks(
+    p_macs text[], p_image_names text[], p_indexes integer[], p_data bytea[])
+    RETURNS TABLE(kind text, ordinal bigint, device_mac text, image_name text, detail text,
+                  next_wake_at timestamptz)
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
+$$
+DECLARE
+    v_touched uuid[];
+BEGIN
+    -- chunks that cannot be applied: kept by the caller in rejected_messages
+    RETURN QUERY
+    SELECT 'rejected', c.ord, c.mac, c.name,
+           CASE WHEN i.image_id IS NULL OR i.total_chunks IS NULL
+                    THEN 'chunk for an image without metadata'
+                ELSE format('chunk_id %s is out of range for total_chunk_count %s', c.idx, i.total_chunks)
+           END,
+           NULL::timestamptz
+    FROM unnest(p_macs, p_image_names, p_indexes) WITH ORDINALITY AS c(mac, name, idx, ord)
+    LEFT JOIN devicewake.devices d ON d.device_mac = c.mac
+    LEFT JOIN devicewake.device_images i ON i.device_id = d.device_id AND i.image_name = c.name
+    WHERE i.image_id IS NULL OR i.total_chunks IS NULL
+       OR (i.status <> 'complete' AND c.idx >= i.total_chunks);
+
+    WITH c AS (
+        SELECT * FROM unnest(p_macs, p_image_names, p_indexes, p_data)
+                      WITH ORDINALITY AS c(mac, name, idx, data, ord)),
+    matched AS (
+        SELECT DISTINCT ON (i.image_id, c.idx) i.image_id, c.idx, c.data
+        FROM c
+        JOIN devicewake.devices d ON d.device_mac = c.mac
+        JOIN devicewake.device_images i ON i.device_id = d.device_id AND i.image_name = c.name
+        WHERE i.status <> 'complete' AND c.idx < i.total_chunks
+        ORDER BY i.image_id, c.idx, c.ord),
+    stored AS (
+        INSERT INTO devicewake.image_chunks (image_id, chunk_index, data)
+        SELECT image_id, idx, data FROM matched
+        ON CONFLICT (image_id, chunk_index) DO NOTHING
+        RETURNING image_id),
+    counted AS (SELECT s.image_id, count(*)::integer AS n FROM stored s GROUP BY s.image_id),
+    images AS (
+        UPDATE devicewake.device_images i
+        SET received_chunks = i.received_chunks + counted.n, last_chunk_at = now(),
+            status = 'receiving'
+        FROM counted WHERE i.image_id = counted.image_id
+        RETURNING i.image_id, i.device_id, i.session_id, counted.n),
+    sessions AS (
+        UPDATE devicewake.device_wake_sessions s SET chunks_sent = s.chunks_sent + per.n
+        FROM (SELECT im.device_id, sum(im.n)::integer AS n FROM images im GROUP BY im.device_id) per
+        WHERE s.device_id = per.device_id AND s.status = 'in_progress'),
+    seen AS (
+        UPDATE devicewake.devices d SET last_seen_at = now()
+        WHERE d.device_id IN (SELECT im.device_id FROM images im))
+    SELECT array_agg(im.image_id) INTO v_touched FROM images im;
+
+    IF v_touched IS NOT NULL THEN
+        RETURN QUERY SELECT * FROM devicewake._complete_images(v_touched);
+    END IF;
+END
+$$;
+
+-- Assembles every image among p_image_ids whose chunks are all there: the JPEG (checked for its
+-- FF D8 FF start, FF D9 end and announced size) goes to image_data and the image is complete,
+-- its failure cleared, its alerts resolved, pending retries for it cancelled; a broken one
+-- becomes failed with the reason and keeps its chunks.
+CREATE FUNCTION devicewake._complete_images(p_image_ids uuid[])
+    RETURNS TABLE(kind text, ordinal bigint, device_mac text, image_name text, detail text,
+                  next_wake_at timestamptz)
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
+$$
+BEGIN
+    RETURN QUERY
+    WITH ready AS (
+        SELECT i.image_id FROM devicewake.device_images i
+        WHERE i.image_id = ANY (p_image_ids) AND i.status = 'receiving'
+          AND i.received_chunks = i.total_chunks
+        FOR UPDATE),
+    assembled AS (
+        SELECT c.image_id, string_agg(c.data, ''::bytea ORDER BY c.chunk_index) AS bytes
+        FROM devicewake.image_chunks c JOIN ready USING (image_id)
+        GROUP BY c.image_id),
+    checked AS (
+        SELECT a.image_id, a.bytes,
+               CASE WHEN length(a.bytes) < 5 OR substring(a.bytes FROM 1 FOR 3) <> '\xffd8ff'::bytea
+                        THEN 'assembled image does not start with the JPEG marker FF D8 FF'
+                    WHEN substring(a.bytes FROM length(a.bytes) - 1) <> '\xffd9'::bytea
+                        THEN 'assembled image does not end with the JPEG marker FF D9'
+                    WHEN i.image_size IS NOT NULL AND i.image_size <> length(a.bytes)
+                        THEN format('assembled image has %s bytes, its metadata announced %s',
+                                    length(a.bytes), i.image_size)
+               END AS problem
+        FROM assembled a JOIN devicewake.device_images i USING (image_id)),
+    done AS (
+        UPDATE devicewake.device_images i
+        SET status = CASE WHEN k.problem IS NULL THEN 'complete' ELSE 'failed' END,
+            image_data = CASE WHEN k.problem IS NULL THEN k.bytes END,
+            image_size = coalesce(i.image_size, length(k.bytes)),
+            completed_at = CASE WHEN k.problem IS NULL THEN now() END,
+            failed_at = CASE WHEN k.problem IS NULL THEN NULL ELSE now() END,
+            timeout_reason = k.problem
+        FROM checked k WHERE i.image_id = k.image_id
+        RETURNING i.image_id, i.device_id, i.session_id, i.image_name, i.status, k.problem,
+                  length(k.bytes) AS bytes),
+    dropped_chunks AS (
+        DELETE FROM devicewake.image_chunks c USING done
+        WHERE c.image_id = done.image_id AND done.status = 'complete'),
+    resolved AS (
+        UPDATE devicewake.device_alerts a SET resolved_at = now()
+        FROM done WHERE a.image_id = done.image_id AND done.status = 'complete'
+          AND a.resolved_at IS NULL),
+    superseded AS (
+        UPDATE devicewake.device_commands c
+        SET status = 'cancelled', error_message = 'superseded: the image is complete'
+        FROM done
+        WHERE done.status = 'complete' AND c.device_id = done.device_id AND c.status = 'pending'
+          AND c.claimed_at IS NULL AND c.command_type IN ('retry_image', 'send_image', 'resend_chunks')
+          AND c.command_payload ->> 'image_name' = done.image_name),
+    logged AS (
+        INSERT INTO devicewake.device_history (device_id, session_id, event_type, event_data)
+        SELECT done.device_id, done.session_id,
+               CASE WHEN done.status = 'complete' THEN 'image_complete' ELSE 'image_failed' END,
+               jsonb_build_object('image_name', done.image_name, 'bytes', done.bytes,
+                                  'reason', done.problem)
+        FROM done)
+    SELECT done.status, NULL::bigint, d.device_mac, done.image_name, done.problem,
+           coalesce(d.next_wake_at,
+                    devicewake.fn_calculate_next_wake_time(now(),
+                        coalesce(d.wake_schedule_cron, s.wake_schedule_cron),
+                        coalesce(d.timezone, s.timezone, 'UTC')))
+    FROM done
+    JOIN devicewake.devices d ON d.device_id = done.device_id
+    LEFT JOIN devicewake.sites s ON s.site_id = d.site_id;
+END
+$$;
+
+-- Telemetry only: device readings and the open session's telemetry.
+CREATE FUNCTION devicewake._ingest_telemetry(
+    p_mac text, p_battery_voltage numeric, p_wifi_rssi integer, p_telemetry jsonb)
+    RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
+$$
+DECLARE
+    v_device uuid := devicewake._register_device(p_mac, p_mac, 'telemetry');
+BEGIN
+    UPDATE devicewake.devices
+    SET last_seen_at = now(), battery_voltage = coalesce(p_battery_voltage, battery_voltage),
+        wifi_rssi = coalesce(p_wifi_rssi, wifi_rssi)
+    WHERE device_id = v_device;
+    UPDATE devicewake.device_wake_sessions
+    SET telemetry_data = telemetry_data || jsonb_build_object('telemetry', p_telemetry)
+    WHERE device_id = v_device AND status = 'in_progress';
+    INSERT INTO devicewake.device_history (device_id, event_type, event_data)
+    VALUES (v_device, 'telemetry', p_telemetry);
+END
+$$;
+
+-- A device's command acknowledgement: the named command, or without one the oldest sent one,
+-- becomes acknowledged. A command still awaiting its PUBACK counts as delivered. Returns NULL
+-- when applied, otherwise why not (the worker records the message as rejected).
+CREATE FUNCTION devicewake._ingest_command_ack(p_mac text, p_command_id uuid) RETURNS text
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
+$$
+DECLARE
+    v_device uuid := devicewake._register_device(p_mac, p_mac, 'ack');
+    v_command uuid;
+BEGIN
+    UPDATE devicewake.devices SET last_seen_at = now() WHERE device_id = v_device;
+    SELECT c.command_id INTO v_command FROM devicewake.device_commands c
+    WHERE c.device_id = v_device
+      AND (c.status = 'sent' OR (c.status = 'pending' AND c.claimed_at IS NOT NULL))
+      AND (p_command_id IS NULL OR c.command_id = p_command_id)
+    ORDER BY c.delivered_at NULLS LAST, c.issued_at
+    LIMIT 1 FOR UPDATE;
+    IF v_command IS NULL THEN
+        RETURN CASE WHEN p_command_id IS NULL
+                    THEN 'acknowledgement without command_id, and no command of this device awaits one'
+                    ELSE format('command %s of this device is not awaiting an acknowledgement', p_command_id)
+               END;
+    END IF;
+    UPDATE devicewake.device_commands
+    SET status = 'acknowledged', acknowledged_at = now(),
+        delivered_at = coalesce(delivered_at, now()), claimed_at = NULL
+    WHERE command_id = v_command;
+    INSERT INTO devicewake.device_history (device_id, event_type, event_data)
+    VALUES (v_device, 'command_acknowledged', jsonb_build_object('command_id', v_command));
+    RETURN NULL;
+END
+$$;
+
+-- Quiet period with gaps: for images of awake devices that stopped receiving chunks more than
+-- p_quiet ago, a resend_chunks command names the missing ones (at most p_max_requests times per
+-- upload, at most 512 indexes per command) and the session's chunks_missing is updated.
+-- Returns the number of requests queued.
+CREATE FUNCTION devicewake._request_missing_chunks(p_quiet interval, p_max_requests integer)
+    RETURNS integer
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
+$$
+DECLARE
+    v_count integer;
+BEGIN
+    WITH quiet AS (
+        SELECT i.image_id, i.device_id, i.session_id, i.image_name, i.total_chunks
+        FROM devicewake.device_images i
+        WHERE i.status = 'receiving' AND i.last_chunk_at < now() - p_quiet
+          AND i.received_chunks < i.total_chunks AND i.resend_requests < p_max_requests
+          AND EXISTS (SELECT FROM devicewake.device_wake_sessions s
+                      WHERE s.device_id = i.device_id AND s.status = 'in_progress')
+        FOR UPDATE OF i SKIP LOCKED),
+    missing AS (
+        SELECT q.image_id, q.device_id, q.image_name,
+               (SELECT array_agg(n ORDER BY n) FROM generate_series(0, q.total_chunks - 1) n
+                WHERE NOT EXISTS (SELECT FROM devicewake.image_chunks c
+                                  WHERE c.image_id = q.image_id AND c.chunk_index = n)) AS chunks
+        FROM quiet q),
+    bumped AS (
+        UPDATE devicewake.device_images i SET resend_requests = i.resend_requests + 1
+        FROM missing m WHERE i.image_id = m.image_id),
+    sessions AS (
+        UPDATE devicewake.device_wake_sessions s SET chunks_missing = m.chunks
+        FROM missing m WHERE s.device_id = m.device_id AND s.status = 'in_progress'),
+    queued AS (
+        INSERT INTO devicewake.device_commands (device_id, command_type, command_payload, priority, expires_at)
+        SELECT m.device_id, 'resend_chunks',
+               jsonb_build_object('image_name', m.image_name, 'missing_chunks', to_jsonb(m.chunks[1:512])),
+               9, now() + interval '15 minutes'
+        FROM missing m WHERE m.chunks IS NOT NULL
+        RETURNING 1)
+    SELECT count(*) INTO v_count FROM queued;
+    RETURN v_count;
+END
+$$;

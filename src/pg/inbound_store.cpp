@@ -1,0 +1,264 @@
+// Applying parsed device messages (see inbound_store.hpp). Parsing and checks are src/core's;
+// the SQL lives in sql/install/37_ingest.sql and 36_device_hello.sql.
+#include "pg/inbound_store.hpp"
+
+#include <optional>
+#include <variant>
+
+#include "core/device_id.hpp"
+#include "core/inbound_message.hpp"
+#include "core/outbound_message.hpp"
+#include "core/topic.hpp"
+#include "pg/spi.hpp"
+
+extern "C" {
+#include "utils/array.h"
+}
+
+namespace devicewake::pg {
+namespace {
+
+constexpr int64 kUnixToPostgresEpochMicros = INT64CONST(946684800000000);
+
+SavedPlan hello_plan("SELECT devicewake.record_device_hello($1, $2::jsonb)", {TEXTOID, TEXTOID});
+SavedPlan metadata_plan(
+    "SELECT devicewake._ingest_metadata($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb)",
+    {TEXTOID, TEXTOID, INT4OID, INT4OID, TIMESTAMPTZOID, INT4OID, TEXTOID, TEXTOID});
+SavedPlan chunks_plan("SELECT * FROM devicewake._ingest_chunks($1, $2, $3, $4)",
+                      {TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID, BYTEAARRAYOID});
+SavedPlan telemetry_plan("SELECT devicewake._ingest_telemetry($1, $2::numeric, $3, $4::jsonb)",
+                         {TEXTOID, FLOAT8OID, INT4OID, TEXTOID});
+SavedPlan ack_plan("SELECT devicewake._ingest_command_ack($1, $2::uuid)", {TEXTOID, TEXTOID});
+SavedPlan next_wake_plan(
+    "SELECT extract(epoch FROM coalesce(d.next_wake_at, devicewake.fn_calculate_next_wake_time("
+    "now(), coalesce(d.wake_schedule_cron, s.wake_schedule_cron), coalesce(d.timezone, s.timezone, 'UTC')),"
+    " now() + interval '1 day'))::bigint"
+    " FROM devicewake.devices d LEFT JOIN devicewake.sites s ON s.site_id = d.site_id"
+    " WHERE d.device_mac = $1",
+    {TEXTOID});
+SavedPlan reject_plan(
+    "INSERT INTO devicewake.rejected_messages (topic, payload, reason, device_mac)"
+    " SELECT * FROM unnest($1::text[], $2::bytea[], $3::text[], $4::text[])",
+    {TEXTARRAYOID, BYTEAARRAYOID, TEXTARRAYOID, TEXTARRAYOID});
+SavedPlan missing_plan("SELECT devicewake._request_missing_chunks(make_interval(secs => $1), $2)",
+                       {INT4OID, INT4OID});
+
+// --- Datum builders (under PgCall: palloc may raise) ---
+
+Datum Text(const std::string& value) {
+  return PgCall([&]() {
+    return PointerGetDatum(cstring_to_text_with_len(value.data(), static_cast<int>(value.size())));
+  });
+}
+
+Datum Bytea(const std::string& value) {
+  return PgCall([&]() {
+    bytea* b = static_cast<bytea*>(palloc(VARHDRSZ + value.size()));
+    SET_VARSIZE(b, VARHDRSZ + value.size());
+    memcpy(VARDATA(b), value.data(), value.size());
+    return PointerGetDatum(b);
+  });
+}
+
+// An array of text (element_type TEXTOID) or bytea, NULL elements where nulls[i].
+Datum VarlenaArray(const std::vector<std::string>& values, Oid element_type,
+                   const std::vector<bool>* nulls = nullptr) {
+  std::vector<Datum> elements(values.size() + 1);
+  std::vector<char> null_flags(values.size() + 1, 0);
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (nulls != nullptr && (*nulls)[i]) {
+      null_flags[i] = 1;
+      continue;
+    }
+    elements[i] = element_type == BYTEAOID ? Bytea(values[i]) : Text(values[i]);
+  }
+  return PgCall([&]() {
+    int dims[1] = {static_cast<int>(values.size())};
+    int lbs[1] = {1};
+    return PointerGetDatum(construct_md_array(elements.data(), reinterpret_cast<bool*>(null_flags.data()), 1,
+                                              dims, lbs, element_type, -1, false, TYPALIGN_INT));
+  });
+}
+
+Datum Int4Array(const std::vector<int32>& values) {
+  std::vector<Datum> elements(values.size() + 1);
+  for (std::size_t i = 0; i < values.size(); ++i) elements[i] = Int32GetDatum(values[i]);
+  return PgCall([&]() {
+    return PointerGetDatum(construct_array(elements.data(), static_cast<int>(values.size()), INT4OID,
+                                           sizeof(int32), true, TYPALIGN_INT));
+  });
+}
+
+std::optional<std::string> TextResult(uint64 row, int column) {
+  bool is_null = false;
+  Datum d = SpiValue(row, column, &is_null);
+  if (is_null) return std::nullopt;
+  return PgCall([&]() {
+    text* t = DatumGetTextPP(d);
+    return std::string(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+  });
+}
+
+// Everything one Apply call accumulates.
+class Batch {
+ public:
+  Batch(const std::vector<mqtt::Event>& messages, const std::string& prefix)
+      : messages_(messages), prefix_(prefix) {}
+
+  InboundOutcome Run() {
+    for (std::size_t i = 0; i < messages_.size(); ++i) ApplyOne(i);
+    FlushChunks();
+    FlushRejected();
+    return std::move(outcome_);
+  }
+
+ private:
+  void ApplyOne(std::size_t index) {
+    const mqtt::Event& e = messages_[index];
+    core::InboundTopic topic = core::ParseInboundTopic(e.topic, prefix_);
+    if (!topic.ok) return RejectAt(index, topic.error, {});
+    core::InboundMessage message = core::ParseInbound(topic.kind, topic.device_id, e.payload);
+    if (auto* chunk = std::get_if<core::Chunk>(&message)) {
+      chunk_macs_.push_back(chunk->device_id);
+      chunk_names_.push_back(chunk->image_name);
+      chunk_indexes_.push_back(static_cast<int32>(chunk->chunk_id));
+      chunk_data_.push_back(std::move(chunk->bytes));
+      chunk_messages_.push_back(index);
+      return;
+    }
+    FlushChunks();  // keep arrival order: earlier chunks before this message
+    if (auto* r = std::get_if<core::Rejected>(&message)) return RejectAt(index, r->reason, topic.device_id);
+    if (std::holds_alternative<core::ServerEcho>(message)) return;  // our own ACK_OK, echoed
+    if (auto* hello = std::get_if<core::Hello>(&message)) {
+      Datum args[2] = {Text(hello->device_id), Text(hello->body_json)};
+      hello_plan.Execute(args, nullptr, false);
+      outcome_.commands_queued = true;
+    } else if (auto* m = std::get_if<core::Metadata>(&message)) {
+      ApplyMetadata(*m);
+    } else if (auto* t = std::get_if<core::Telemetry>(&message)) {
+      Datum args[4] = {Text(t->device_id), Float8GetDatum(t->battery_voltage.value_or(0)),
+                       Int32GetDatum(static_cast<int32>(t->wifi_rssi.value_or(0))),
+                       Text(t->telemetry_json)};
+      char nulls[5] = {' ', t->battery_voltage ? ' ' : 'n', t->wifi_rssi ? ' ' : 'n', ' ', '\0'};
+      telemetry_plan.Execute(args, nulls, false);
+    } else if (auto* ack = std::get_if<core::CommandAck>(&message)) {
+      Datum args[2] = {Text(ack->device_id), Text(ack->command_id.value_or(""))};
+      char nulls[3] = {' ', ack->command_id ? ' ' : 'n', '\0'};
+      ack_plan.Execute(args, nulls, false);
+      if (std::optional<std::string> why = TextResult(0, 1)) return RejectAt(index, *why, ack->device_id);
+    }
+    ++outcome_.applied;
+  }
+
+  void ApplyMetadata(const core::Metadata& m) {
+    int64 captured = m.captured_at_micros.value_or(0) - kUnixToPostgresEpochMicros;
+    Datum args[8] = {Text(m.device_id),
+                     Text(m.image_name),
+                     Int32GetDatum(static_cast<int32>(m.total_chunks)),
+                     Int32GetDatum(static_cast<int32>(m.image_size.value_or(0))),
+                     TimestampTzGetDatum(captured),
+                     Int32GetDatum(static_cast<int32>(m.error)),
+                     Text(m.body_json),
+                     Text(m.sensor_json)};
+    char nulls[9] = {' ', ' ', ' ', m.image_size ? ' ' : 'n', m.captured_at_micros ? ' ' : 'n',
+                     ' ', ' ', ' ', '\0'};
+    metadata_plan.Execute(args, nulls, false);
+    std::optional<std::string> status = TextResult(0, 1);
+    if (status && *status == "receiving") outcome_.commands_queued = true;
+    if (status && *status == "complete") {
+      // the device missed our ACK_OK and starts over: tell it again
+      Datum mac[1] = {Text(m.device_id)};
+      next_wake_plan.Execute(mac, nullptr, true, 1);
+      bool is_null = false;
+      int64 next_wake = DatumGetInt64(SpiValue(0, 1, &is_null));
+      QueueAckOk(m.device_id, m.image_name, next_wake);
+    }
+  }
+
+  void QueueAckOk(const std::string& mac, const std::string& image_name, int64 next_wake) {
+    core::OutboundTopic topic = core::AckTopic(prefix_, mac);
+    core::OutboundBody body = core::BuildAckOk(mac, image_name, next_wake);
+    if (topic.ok && body.ok) outcome_.publishes.push_back({topic.topic, body.body});
+  }
+
+  void FlushChunks() {
+    if (chunk_messages_.empty()) return;
+    Datum args[4] = {VarlenaArray(chunk_macs_, TEXTOID), VarlenaArray(chunk_names_, TEXTOID),
+                     Int4Array(chunk_indexes_), VarlenaArray(chunk_data_, BYTEAOID)};
+    uint64 rows = chunks_plan.Execute(args, nullptr, false);
+    uint64 rejected_here = 0;
+    // Copy the result out before queueing rejections (which only touch C++ vectors).
+    for (uint64 row = 0; row < rows; ++row) {
+      std::string kind = TextResult(row, 1).value_or("");
+      if (kind == "rejected") {
+        bool is_null = false;
+        int64 ordinal = DatumGetInt64(SpiValue(row, 2, &is_null));
+        std::size_t index = chunk_messages_.at(static_cast<std::size_t>(ordinal - 1));
+        RejectAt(index, TextResult(row, 5).value_or("chunk could not be applied"),
+                 TextResult(row, 3).value_or(""));
+        ++rejected_here;
+      } else if (kind == "complete") {
+        bool is_null = false;
+        Datum wake = SpiValue(row, 6, &is_null);
+        int64 epoch = is_null ? 0 : (DatumGetTimestampTz(wake) + kUnixToPostgresEpochMicros) / 1000000;
+        QueueAckOk(TextResult(row, 3).value_or(""), TextResult(row, 4).value_or(""), epoch);
+      }
+    }
+    outcome_.applied += chunk_messages_.size() - rejected_here;
+    chunk_macs_.clear();
+    chunk_names_.clear();
+    chunk_indexes_.clear();
+    chunk_data_.clear();
+    chunk_messages_.clear();
+  }
+
+  void RejectAt(std::size_t index, const std::string& reason, const std::string& mac) {
+    const mqtt::Event& e = messages_[index];
+    rejected_topics_.push_back(e.topic);
+    rejected_payloads_.push_back(e.payload);
+    rejected_reasons_.push_back(reason);
+    rejected_macs_.push_back(mac);
+    ++outcome_.rejected;
+  }
+
+  void FlushRejected() {
+    if (rejected_topics_.empty()) return;
+    std::vector<bool> no_mac(rejected_macs_.size());
+    for (std::size_t i = 0; i < rejected_macs_.size(); ++i) no_mac[i] = rejected_macs_[i].empty();
+    Datum args[4] = {VarlenaArray(rejected_topics_, TEXTOID), VarlenaArray(rejected_payloads_, BYTEAOID),
+                     VarlenaArray(rejected_reasons_, TEXTOID), VarlenaArray(rejected_macs_, TEXTOID, &no_mac)};
+    reject_plan.Execute(args, nullptr, false);
+  }
+
+  const std::vector<mqtt::Event>& messages_;
+  const std::string& prefix_;
+  InboundOutcome outcome_;
+  std::vector<std::string> chunk_macs_, chunk_names_, chunk_data_;
+  std::vector<int32> chunk_indexes_;
+  std::vector<std::size_t> chunk_messages_;
+  std::vector<std::string> rejected_topics_, rejected_payloads_, rejected_reasons_, rejected_macs_;
+};
+
+}  // namespace
+
+InboundOutcome InboundStore::Apply(const std::vector<mqtt::Event>& messages, const std::string& prefix) {
+  return Batch(messages, prefix).Run();
+}
+
+void InboundStore::Reject(const mqtt::Event& message, const std::string& prefix,
+                          const std::string& reason) {
+  core::InboundTopic topic = core::ParseInboundTopic(message.topic, prefix);
+  std::vector<bool> no_mac{!topic.ok};
+  Datum args[4] = {VarlenaArray({message.topic}, TEXTOID), VarlenaArray({message.payload}, BYTEAOID),
+                   VarlenaArray({reason}, TEXTOID), VarlenaArray({topic.device_id}, TEXTOID, &no_mac)};
+  reject_plan.Execute(args, nullptr, false);
+}
+
+uint64 InboundStore::RequestMissingChunks(int quiet_seconds, int max_requests) {
+  Datum args[2] = {Int32GetDatum(quiet_seconds), Int32GetDatum(max_requests)};
+  missing_plan.Execute(args, nullptr, false);
+  bool is_null = false;
+  return static_cast<uint64>(DatumGetInt32(SpiValue(0, 1, &is_null)));
+}
+
+}  // namespace devicewake::pg
