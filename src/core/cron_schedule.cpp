@@ -282,9 +282,11 @@ CronParseResult ValidateCron(std::string_view expression) {
   std::string days = result.schedule.dow_star ? "day-of-month \"" + f[kDayOfMonth] + "\""
                      : result.schedule.dom_star ? "day-of-week \"" + f[kDayOfWeek] + "\""
                      : "day-of-month \"" + f[kDayOfMonth] + "\" with day-of-week \"" + f[kDayOfWeek] + "\"";
-  return Fail("day-of-month", f[kDayOfMonth],
-              "invalid cron expression: " + days + " never occurs in month \"" + f[kMonth] + "\"",
-              "The expression \"" + excerpt + "\" can never fire.");
+  CronParseResult never = Fail("day-of-month", f[kDayOfMonth],
+                               "invalid cron expression: " + days + " never occurs in month \"" + f[kMonth] + "\"",
+                               "The expression \"" + excerpt + "\" can never fire.");
+  never.never_fires = true;
+  return never;
 }
 
 }  // namespace devicewake::core

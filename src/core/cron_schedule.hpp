@@ -35,6 +35,7 @@ struct CronParseResult {
   std::string text;     // when !ok: the offending text
   std::string message;  // when !ok: lower-case, names the field and the offending text
   std::string detail;   // when !ok: a full sentence, may be empty
+  bool never_fires = false;  // when !ok: it parses but no day of any year matches (ValidateCron)
   std::string fields[5];  // when ok: the five field texts as written (upper-cased, macros expanded)
 };
 
