@@ -8,4 +8,5 @@ cd "$(dirname "$0")/differential"
 if ! node -e 'process.exit(require("./node_modules/croner/package.json").version === require("./package-lock.json").packages["node_modules/croner"].version ? 0 : 1)' 2>/dev/null; then
   npm ci --no-audit --no-fund --loglevel=error >/dev/null
 fi
+[ "${1:-}" = --install-only ] && exit 0
 exec node differential.mjs

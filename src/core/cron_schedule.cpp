@@ -178,32 +178,37 @@ CronParseResult Fail(std::string field, std::string text, std::string message, s
 
 }  // namespace
 
+void CronSchedule::BuildWeekdayMasks() {
+  for (int weekday_of_first = 0; weekday_of_first < 7; ++weekday_of_first) {
+    for (int l = 0; l < 4; ++l) {
+      const int length = 28 + l;
+      uint32_t dow = 0;
+      for (int w = 0; w < 7; ++w) {
+        const int first_day = 1 + (w - weekday_of_first + 7) % 7;  // first day of the month that is weekday w
+        if (days_of_week & (1u << w)) {
+          for (int d = first_day; d <= length; d += 7) dow |= uint32_t{1} << d;
+        }
+        for (int k = 1; k <= 5; ++k) {
+          const int d = first_day + 7 * (k - 1);
+          if ((nth_weekdays[w] & (1u << k)) && d <= length) dow |= uint32_t{1} << d;
+        }
+        if (last_weekdays & (1u << w)) {
+          int d = first_day + 28;
+          if (d > length) d -= 7;
+          dow |= uint32_t{1} << d;
+        }
+      }
+      weekday_masks[weekday_of_first][l] = dow;
+    }
+  }
+}
+
 uint32_t CronSchedule::DayMask(int64_t year, int month) const {
-  const int64_t first = DaysFromCivil(year, month, 1);
   const int length = DaysInMonth(year, month);
   const uint32_t valid = static_cast<uint32_t>(((uint64_t{1} << (length + 1)) - 1) & ~uint64_t{1});
   uint32_t dom = days_of_month & valid;
   if (last_day_of_month) dom |= uint32_t{1} << length;
-
-  const int weekday_of_first = WeekdayFromDays(first);
-  uint32_t dow = 0;
-  for (int w = 0; w < 7; ++w) {
-    const int first_day = 1 + (w - weekday_of_first + 7) % 7;  // first day of the month that is weekday w
-    if (days_of_week & (1u << w)) {
-      for (int d = first_day; d <= length; d += 7) dow |= uint32_t{1} << d;
-    }
-    if (nth_weekdays[w]) {
-      for (int k = 1; k <= 5; ++k) {
-        int d = first_day + 7 * (k - 1);
-        if ((nth_weekdays[w] & (1u << k)) && d <= length) dow |= uint32_t{1} << d;
-      }
-    }
-    if (last_weekdays & (1u << w)) {
-      int d = first_day + 28;
-      if (d > length) d -= 7;
-      dow |= uint32_t{1} << d;
-    }
-  }
+  const uint32_t dow = weekday_masks[WeekdayFromDays(DaysFromCivil(year, month, 1))][length - 28];
   if (dom_star || dow_star) return dom & dow;  // a star field matches every day (bits all set)
   return dom | dow;                            // Vixie cron: both restricted -> either matches
 }
@@ -256,6 +261,7 @@ CronParseResult ParseCron(std::string_view expression) {
   s.dom_star = fields[kDayOfMonth][0] == '*';
   s.dow_star = fields[kDayOfWeek][0] == '*';
   s.wildcard = fields[kMinute][0] == '*' || fields[kHour][0] == '*';
+  s.BuildWeekdayMasks();
   s.can_fire = CanFire(s);
   result.ok = true;
   return result;

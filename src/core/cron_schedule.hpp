@@ -22,10 +22,16 @@ struct CronSchedule {
   bool dow_star = true;         // day-of-week field begins with '*'
   bool wildcard = false;        // minute or hour field begins with '*': fires in both halves of an overlap
   bool can_fire = false;        // set by ParseCron: see CanFire
+  // Set by ParseCron: the days matching the day-of-week field in a month whose first day is
+  // weekday [w] and whose length is 28 + [l]; DayMask is then a table lookup.
+  uint32_t weekday_masks[7][4] = {};
 
   // Bit d (1..31) set for each day of month `month` of `year` that matches the day fields,
   // combining day-of-month and day-of-week with Vixie cron's rule. Never throws.
   uint32_t DayMask(int64_t year, int month) const;
+
+  // Fills weekday_masks from the day-of-week fields. Called by ParseCron. Never throws.
+  void BuildWeekdayMasks();
 };
 
 struct CronParseResult {

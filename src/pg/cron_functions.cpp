@@ -26,16 +26,30 @@ constexpr const char* kCronHint =
     "A cron expression has five fields (minute hour day-of-month month day-of-week) or is one of "
     "@yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly.";
 
-// Per call site cache, allocated in fn_mcxt. Plain data only: no C++ object lives in palloc'd memory.
-struct CronCallCache {
-  char* expression;  // fn_mcxt copy of the cached expression's bytes
-  int expression_length;
-  bool has_schedule;
+// Per call site cache, allocated in fn_mcxt: the last few expressions and zones seen, so a
+// statement over many devices with a handful of schedules and zones parses each once.
+// Plain data only: no C++ object lives in palloc'd memory.
+constexpr int kCacheEntries = 16;
+
+struct ScheduleEntry {
+  char* text;  // fn_mcxt copy of the expression's bytes
+  int length;
   CronSchedule schedule;
-  char* zone_name;  // fn_mcxt copy, NUL-terminated
-  int zone_name_length;
-  bool has_zone;
+};
+
+struct ZoneEntry {
+  char* text;  // fn_mcxt copy of the name's bytes
+  int length;
   ResolvedZone zone;
+};
+
+struct CronCallCache {
+  ScheduleEntry schedules[kCacheEntries];
+  int schedule_count;
+  int schedule_last;  // the entry hit last: consecutive rows usually repeat it
+  ZoneEntry zones[kCacheEntries];
+  int zone_count;
+  int zone_last;
 };
 
 struct TextView {
@@ -59,7 +73,7 @@ CronCallCache* CacheFor(FunctionCallInfo fcinfo) {
   });
 }
 
-// Replaces *slot with an fn_mcxt copy of bytes (NUL-terminated).
+// Replaces *slot with an fn_mcxt copy of bytes.
 void StoreCopy(FunctionCallInfo fcinfo, char** slot, TextView bytes) {
   PgCall([&]() {
     char* copy = static_cast<char*>(MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, bytes.length + 1));
@@ -70,46 +84,68 @@ void StoreCopy(FunctionCallInfo fcinfo, char** slot, TextView bytes) {
   });
 }
 
+// The index of the entry holding text among entries[0..count), trying `last` first; -1 if none.
+template <typename Entry>
+int FindEntry(const Entry* entries, int count, int last, TextView text) {
+  auto same = [&](const Entry& e) { return e.length == text.length && std::memcmp(e.text, text.data, text.length) == 0; };
+  if (last < count && same(entries[last])) return last;
+  for (int i = 0; i < count; ++i)
+    if (same(entries[i])) return i;
+  return -1;
+}
+
+// The slot for a new entry: a free one, else one picked by a cheap rotation.
+int SlotForNewEntry(int* count, int last) {
+  if (*count < kCacheEntries) return (*count)++;
+  return (last + 1) % kCacheEntries;
+}
+
 [[noreturn]] void ThrowCronError(const CronParseResult& result) {
   throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, result.message, result.detail,
                  result.never_fires ? "February has at most 29 days; April, June, September and November have 30."
                                     : kCronHint);
 }
 
-// The parsed schedule for the expression argument, from the cache when its text is unchanged.
+// The parsed schedule for the expression argument, from the cache when seen before.
 // Throws SqlError 22023 when it does not parse.
 const CronSchedule& ScheduleArg(FunctionCallInfo fcinfo, CronCallCache* cache, int n) {
   TextView text = TextArgView(fcinfo, n);
-  if (cache->has_schedule && cache->expression_length == text.length &&
-      std::memcmp(cache->expression, text.data, text.length) == 0) {
-    return cache->schedule;
+  int i = FindEntry(cache->schedules, cache->schedule_count, cache->schedule_last, text);
+  if (i < 0) {
+    CronParseResult result = devicewake::core::ParseCron(std::string_view(text.data, text.length));
+    if (!result.ok) ThrowCronError(result);
+    int count = cache->schedule_count;
+    i = SlotForNewEntry(&count, cache->schedule_last);
+    ScheduleEntry& entry = cache->schedules[i];
+    entry.length = -1;  // invalid until complete
+    StoreCopy(fcinfo, &entry.text, text);
+    entry.schedule = result.schedule;
+    entry.length = text.length;
+    cache->schedule_count = count;
   }
-  CronParseResult result = devicewake::core::ParseCron(std::string_view(text.data, text.length));
-  if (!result.ok) ThrowCronError(result);
-  cache->has_schedule = false;
-  StoreCopy(fcinfo, &cache->expression, text);
-  cache->expression_length = text.length;
-  cache->schedule = result.schedule;
-  cache->has_schedule = true;
-  return cache->schedule;
+  cache->schedule_last = i;
+  return cache->schedules[i].schedule;
 }
 
-// The resolved time zone for the zone argument, from the cache when its text is unchanged.
+// The resolved time zone for the zone argument, from the cache when seen before.
 // Throws SqlError 22023 for a name AT TIME ZONE would not accept.
 const ResolvedZone& ZoneArg(FunctionCallInfo fcinfo, CronCallCache* cache, int n) {
   TextView text = TextArgView(fcinfo, n);
-  if (cache->has_zone && cache->zone_name_length == text.length &&
-      std::memcmp(cache->zone_name, text.data, text.length) == 0) {
-    return cache->zone;
+  int i = FindEntry(cache->zones, cache->zone_count, cache->zone_last, text);
+  if (i < 0) {
+    std::string name(text.data, text.length);
+    ResolvedZone zone = devicewake::pg::ResolveTimeZone(name.c_str());
+    int count = cache->zone_count;
+    i = SlotForNewEntry(&count, cache->zone_last);
+    ZoneEntry& entry = cache->zones[i];
+    entry.length = -1;
+    StoreCopy(fcinfo, &entry.text, text);
+    entry.zone = zone;
+    entry.length = text.length;
+    cache->zone_count = count;
   }
-  std::string name(text.data, text.length);
-  ResolvedZone zone = devicewake::pg::ResolveTimeZone(name.c_str());
-  cache->has_zone = false;
-  StoreCopy(fcinfo, &cache->zone_name, text);
-  cache->zone_name_length = text.length;
-  cache->zone = zone;
-  cache->has_zone = true;
-  return cache->zone;
+  cache->zone_last = i;
+  return cache->zones[i].zone;
 }
 
 int64_t ToUnixSeconds(TimestampTz ts) {
