@@ -39,6 +39,14 @@ SELECT c, z, devicewake.fn_calculate_next_wake_time('2025-06-10 12:00+00', c, z)
 FROM (VALUES ('0 6 * * *', 'UTC'), ('0 6 * * *', 'UTC'), ('0 6 * * *', 'Asia/Tokyo'),
              ('30 7 * * 1-5', 'Asia/Tokyo'), ('30 7 * * 1-5', 'America/Chicago'),
              ('0 6 * * *', 'America/Chicago')) v(c, z);
+-- more distinct expressions and zones than the per-call cache holds, interleaved
+SELECT count(*) AS rows,
+       count(*) FILTER (WHERE devicewake.fn_calculate_next_wake_time('2025-06-10 12:00'::timestamp AT TIME ZONE z, m || ' 6 * * *', z)
+                              = ('2025-06-11 06:00'::timestamp AT TIME ZONE z) + m * interval '1 minute') AS right
+FROM generate_series(0, 59) m, generate_series(1, 3) k,
+     unnest(ARRAY['UTC', 'Asia/Tokyo', 'Europe/Paris', 'America/Chicago', 'Asia/Kolkata', 'Etc/GMT+1',
+                  'Etc/GMT+2', 'Etc/GMT+3', 'Etc/GMT+4', 'Etc/GMT+5', 'Etc/GMT+6', 'Etc/GMT+7', 'Etc/GMT+8',
+                  'Etc/GMT+9', 'Etc/GMT+10', 'Etc/GMT+11', 'Etc/GMT+12', 'Etc/GMT-1', 'Etc/GMT-2']) z;
 SELECT c, devicewake.fn_calculate_next_wake_time('2025-06-10 12:00+00', c)
 FROM (VALUES ('0 6 * * *'), ('0 25 * * *'), ('0 7 * * *')) v(c);
 
