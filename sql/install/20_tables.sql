@@ -27,7 +27,7 @@ CREATE TABLE devicewake.sites (
     site_id             uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     name                text NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
     timezone            devicewake.time_zone_name NOT NULL DEFAULT 'UTC',
-    wake_schedule_cron  text,
+    wake_schedule_cron  devicewake.cron_schedule,
     company_id          uuid REFERENCES devicewake.companies ON DELETE RESTRICT,
     created_at          timestamptz NOT NULL DEFAULT now(),
     updated_at          timestamptz NOT NULL DEFAULT now()
@@ -40,7 +40,7 @@ CREATE TABLE devicewake.devices (
                               CHECK (device_mac = devicewake.normalize_mac(device_mac)),
     device_name               text CHECK (length(device_name) <= 200),
     site_id                   uuid REFERENCES devicewake.sites ON DELETE SET NULL,
-    wake_schedule_cron        text,
+    wake_schedule_cron        devicewake.cron_schedule,
     timezone                  devicewake.time_zone_name,
     last_wake_at              timestamptz,
     next_wake_at              timestamptz,
