@@ -95,3 +95,6 @@ SELECT has_function_privilege('devicewake_viewer', 'devicewake.fn_calculate_next
 SELECT p.proname, p.provolatile, p.proparallel, p.proisstrict
 FROM pg_proc p WHERE p.pronamespace = 'devicewake'::regnamespace
   AND p.proname IN ('fn_calculate_next_wake_time', 'next_wake_times', 'check_cron_expression') ORDER BY 1;
+-- leave nothing behind for the feature files that follow
+DELETE FROM devicewake.devices WHERE device_mac LIKE 'TEST-cron-%';
+DELETE FROM devicewake.sites WHERE name IN ('Farm', 'Barn', 'No schedule');
