@@ -1,0 +1,105 @@
+# The device side of the conversation against a real mosquitto, spoken with mosquitto_pub as the
+# firmware speaks it: HELLO -> METADATA -> send_image -> chunks (duplicated, out of order) ->
+# assembled JPEG, ACK_OK with the next wake; command acknowledgements; missing-chunk requests
+# after a quiet period; and malformed messages kept in rejected_messages while traffic flows.
+source "$(dirname "$0")/lib.sh"
+
+MAC=AABBCCDDEEFF
+T=ESP32CAM/$MAC
+OUT=$DW_RUN/conversation.sub
+pub() { mosquitto_pub -h 127.0.0.1 -p "$DW_MQTT_PORT" -q 1 -t "$1" -m "$2"; }
+pubfile() { mosquitto_pub -h 127.0.0.1 -p "$DW_MQTT_PORT" -q 1 -t "$1" -f "$2"; }
+wait_line() {  # wait_line SECONDS TEXT: a line containing TEXT arrived on the device's topics
+  local deadline=$((SECONDS + $1))
+  while [ $SECONDS -le $deadline ]; do
+    grep -q -F -- "$2" "$OUT" 2>/dev/null && return 0
+    sleep 0.02
+  done
+  return 1
+}
+# a synthetic JPEG of $2 bytes, split into chunks of $3 bytes: $1.jpg and $1.part.NNN
+make_jpeg() {
+  { printf '\xff\xd8\xff\xe0'; head -c $(($2 - 6)) /dev/urandom; printf '\xff\xd9'; } >"$DW_RUN/$1.jpg"
+  split -b "$3" -d -a 3 "$DW_RUN/$1.jpg" "$DW_RUN/$1.part."
+}
+chunk() {  # chunk IMAGE INDEX: publish chunk INDEX of IMAGE
+  local part
+  part=$(printf '%s/%s.part.%03d' "$DW_RUN" "$1" "$2")
+  pub "$T/data" "{\"device_id\":\"AA:BB:CC:DD:EE:FF\",\"image_name\":\"$1.jpg\",\"chunk_id\":$2,\"max_chunk_size\":1024,\"payload\":\"$(base64 -w0 "$part")\"}"
+}
+
+wait_for 20 "SELECT connected FROM devicewake.worker_status()"; ok $? "the worker is connected"
+: >"$OUT"
+mosquitto_sub -h 127.0.0.1 -p "$DW_MQTT_PORT" -q 1 -v -t "$T/cmd" -t "$T/ack" >>"$OUT" 2>/dev/null &
+SUB=$!
+trap 'kill $SUB 2>/dev/null' EXIT
+for i in $(seq 1 100); do pub "$T/cmd" "probe"; grep -q probe "$OUT" && break; sleep 0.05; done
+
+# --- HELLO: an unknown device is registered, a wake session opens
+pub "$T/status" '{"device_id":"AA:BB:CC:DD:EE:FF","status":"Alive","pendingImg":1,"pending_list":["image_1.jpg"],"firmware_version":"1.4.2","battery_voltage":3.91,"wifi_rssi":-61}'
+wait_for 10 "SELECT count(*) = 1 FROM devicewake.device_wake_sessions s JOIN devicewake.devices d USING (device_id) WHERE d.device_mac = '$MAC' AND s.status = 'in_progress'"
+ok $? "HELLO registers the device and opens a wake session"
+is "$(q "SELECT firmware_version || ' ' || battery_voltage || ' ' || wifi_rssi FROM devicewake.devices WHERE device_mac = '$MAC'")" "1.4.2 3.910 -61" \
+  "HELLO telemetry is stored"
+is "$(q "SELECT status FROM devicewake.device_images WHERE image_name = 'image_1.jpg'")" pending "pending_list becomes pending image rows"
+
+# --- METADATA: receiving, and the server answers send_image
+make_jpeg image_1 2600 1024
+pub "$T/data" "{\"device_id\":\"$MAC\",\"image_name\":\"image_1.jpg\",\"image_size\":2600,\"capture_timestamp\":\"2026-11-22T14:31:05Z\",\"max_chunks_size\":1024,\"total_chunks_count\":3,\"error\":0,\"sensor_data\":{\"temperature\":21.5,\"humidity\":40,\"pressure\":1013.2,\"gas_resistance\":120000}}"
+wait_line 10 "$T/cmd {\"device_id\":\"$MAC\",\"send_image\":\"image_1.jpg\"}"; ok $? "metadata is answered with send_image"
+is "$(q "SELECT status || ' ' || total_chunks || ' ' || (metadata #>> '{sensor_data,temperature}') FROM devicewake.device_images WHERE image_name = 'image_1.jpg'")" \
+  "receiving 3 21.5" "the image is receiving with its totals and readings"
+
+# --- chunks out of order and duplicated: one byte-exact JPEG, complete, ACK_OK with the next wake
+chunk image_1 2; chunk image_1 0; chunk image_1 2; chunk image_1 1
+wait_line 10 "$T/ack {\"device_id\":\"$MAC\",\"image_name\":\"image_1.jpg\",\"ACK_OK\":{\"next_wake_time\":\""
+ok $? "the last chunk is answered with ACK_OK and next_wake_time"
+grep -F 'ACK_OK' "$OUT" | grep -qE '"next_wake_time":"(1[0-2]|[1-9]):[0-5][0-9](AM|PM)"'; ok $? "next_wake_time is H:MMAM/PM"
+is "$(q "SELECT status || ' ' || md5(image_data) FROM devicewake.device_images WHERE image_name = 'image_1.jpg'")" \
+  "complete $(md5sum <"$DW_RUN/image_1.jpg" | cut -d' ' -f1)" "the assembled image is complete and byte-exact"
+is "$(q "SELECT chunks_sent FROM devicewake.device_wake_sessions s JOIN devicewake.devices d USING (device_id) WHERE d.device_mac = '$MAC' AND s.status = 'in_progress'")" 3 \
+  "duplicates count once in the session's chunks_sent"
+
+# --- a command acknowledgement from the device
+cmd=$(q "INSERT INTO devicewake.device_commands (device_id, command_type) SELECT device_id, 'reboot' FROM devicewake.devices WHERE device_mac = '$MAC' RETURNING command_id")
+wait_for 10 "SELECT status = 'sent' FROM devicewake.device_commands WHERE command_id = '$cmd'"; ok $? "the reboot command is sent"
+pub "$T/ack" "{\"device_id\":\"$MAC\",\"command_ack\":\"acknowledged\",\"command_id\":\"$cmd\"}"
+wait_for 10 "SELECT status = 'acknowledged' AND acknowledged_at IS NOT NULL FROM devicewake.device_commands WHERE command_id = '$cmd'"
+ok $? "the device's acknowledgement makes it acknowledged"
+
+# --- a quiet upload with a gap: the server asks for the missing chunks
+q "ALTER SYSTEM SET devicewake.chunk_quiet_period = 1" >/dev/null; q "SELECT pg_reload_conf()" >/dev/null
+make_jpeg image_3 3000 1024
+pub "$T/data" "{\"device_id\":\"$MAC\",\"image_name\":\"image_3.jpg\",\"image_size\":3000,\"timestamp\":1795357865,\"max_chunk_size\":1024,\"total_chunk_count\":3,\"error\":0}"
+chunk image_3 0; chunk image_3 2
+wait_line 15 "$T/cmd {\"device_id\":\"$MAC\",\"image_name\":\"image_3.jpg\",\"missing_chunks\":[1]}"
+ok $? "after a quiet period the missing chunk is requested"
+chunk image_3 1
+wait_for 10 "SELECT status = 'complete' FROM devicewake.device_images WHERE image_name = 'image_3.jpg'"; ok $? "the resent chunk completes the image"
+q "ALTER SYSTEM RESET devicewake.chunk_quiet_period" >/dev/null; q "SELECT pg_reload_conf()" >/dev/null
+
+# --- malformed messages are kept with their reason; traffic flows on
+before=$(q "SELECT count(*) FROM devicewake.rejected_messages")
+pub "$T/data" '{"device_id":"AABBCCDDEEFF","image_name":"x.jpg",'
+pub "$T/data" "{\"device_id\":\"$MAC\",\"image_name\":\"huge.jpg\",\"image_size\":1000,\"max_chunk_size\":1024,\"total_chunk_count\":1000000000,\"error\":0}"
+pub "$T/data" "{\"device_id\":\"$MAC\",\"image_name\":\"image_3.jpg\",\"chunk_id\":\"seven\",\"payload\":\"AAAA\"}"
+pub "$T/data" "{\"device_id\":\"$MAC\",\"image_name\":\"image_9.jpg\",\"chunk_id\":0,\"payload\":\"%%%not base64%%%\"}"
+pub "$T/data" "{\"device_id\":\"$MAC\",\"image_name\":\"never_announced.jpg\",\"chunk_id\":0,\"payload\":\"/9j/\"}"
+pub "$T/data" "{\"device_id\":\"$MAC\",\"image_name\":\"image_1.jpg\",\"chunk_id\":0,\"payload\":\"/9j/\"}"
+pub "ESP32CAM/not-a-mac/status" '{"status":"Alive"}'
+pub "$T/status" '{"device_id":"112233445566","status":"Alive"}'
+head -c 400000 /dev/zero | tr '\0' 'x' >"$DW_RUN/big.txt"; pubfile "$T/data" "$DW_RUN/big.txt"
+pub "$T/ack" '{"device_id":"AABBCCDDEEFF","command_ack":"acknowledged","command_id":"00000000-0000-4000-8000-000000000000"}'
+pub "$T/status" '{"device_id":"AABBCCDDEEFF","status":"Alive","pendingImg":0}'
+wait_for 15 "SELECT count(*) >= $before + 9 FROM devicewake.rejected_messages"; ok $? "malformed messages are recorded in rejected_messages"
+for reason in json 'total' chunk_id base64 metadata 'device id' 'does not match' 'payload' 'not awaiting'; do
+  is "$(q "SELECT count(*) > 0 FROM devicewake.rejected_messages WHERE reason ILIKE '%$reason%'")" t "a rejection names the problem: $reason"
+done
+is "$(q "SELECT count(*) FROM devicewake.device_images WHERE image_name IN ('huge.jpg', 'never_announced.jpg')")" 0 \
+  "rejected messages change nothing"
+is "$(q "SELECT status || ' ' || md5(image_data) FROM devicewake.device_images WHERE image_name = 'image_1.jpg'")" \
+  "complete $(md5sum <"$DW_RUN/image_1.jpg" | cut -d' ' -f1)" "a late duplicate chunk of a complete image changes nothing"
+wait_for 10 "SELECT count(*) = 1 FROM devicewake.device_wake_sessions s JOIN devicewake.devices d USING (device_id) WHERE d.device_mac = '$MAC' AND s.status = 'in_progress' AND s.started_at > now() - interval '10 seconds'"
+ok $? "a valid HELLO after the garbage is applied: the worker kept running"
+is "$(q "SELECT rejected > 0 AND ingested > 0 FROM devicewake.worker_status()")" t "worker_status counts ingested and rejected messages"
+done_testing
