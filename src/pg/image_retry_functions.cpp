@@ -65,8 +65,8 @@ std::string CancelPendingRetriesCte(const std::string& source) {
 }
 
 // Inserts one retry_image command per row of CTE `source` (image_id, device_id, image_name,
-// total_chunks, wake, command_id, missing_chunks).
-std::string InsertRetriesCte(const std::string& source) {
+// total_chunks, wake, command_id, missing_chunks); created_by is a SQL expression evaluated once.
+std::string InsertRetriesCte(const std::string& source, const std::string& created_by) {
   return "queued AS (INSERT INTO devicewake.device_commands"
          " (command_id, device_id, command_type, command_payload, priority, scheduled_for, expires_at,"
          " created_by_user_id)"
@@ -74,7 +74,7 @@ std::string InsertRetriesCte(const std::string& source) {
          " pg_catalog.jsonb_build_object('image_id', r.image_id, 'image_name', r.image_name,"
          " 'total_chunks', r.total_chunks, 'missing_chunks', r.missing_chunks), " +
          std::to_string(core::kRetryPriority) + ", " + ScheduledForSql("r.wake") + ", " +
-         ExpiresAtSql("r.wake") + ", devicewake.current_user_id() FROM " + source +
+         ExpiresAtSql("r.wake") + ", " + created_by + " FROM " + source +
          " r RETURNING command_id, device_id)";
 }
 
@@ -85,10 +85,16 @@ const std::string& SweepSql() {
     const std::string reason = Quote(core::kTimeoutReason);
     const std::string retry = core::QueueRetrySql("f.retry_count_before", "f.max_retries");
     const std::string alert = core::RaiseAlertSql("f.retry_count_before", "f.max_retries");
+    // the uploads in flight (partial index device_images_receiving_idx) drive the search, one
+    // primary-key probe of devices each: the cost follows the number of uploads in flight, never
+    // the fleet's size or how many devices are overdue (a correlated subquery is not flattened
+    // into a join the planner could turn around)
+    const std::string wake =
+        "(SELECT d.next_wake_at FROM devicewake.devices d WHERE d.device_id = i.device_id)";
     return "WITH stale AS ("
-           " SELECT i.image_id, d.next_wake_at"
-           " FROM devicewake.device_images i JOIN devicewake.devices d ON d.device_id = i.device_id"
-           " WHERE i.status = 'receiving' AND d.next_wake_at <= pg_catalog.now()"
+           " SELECT i.image_id, " + wake + " AS next_wake_at"
+           " FROM devicewake.device_images i"
+           " WHERE i.status = 'receiving' AND " + wake + " <= pg_catalog.now()"
            " FOR UPDATE OF i SKIP LOCKED),"
            " failed AS (UPDATE devicewake.device_images i"
            " SET status = 'failed', failed_at = pg_catalog.now(), timeout_reason = " + reason + ","
@@ -100,7 +106,7 @@ const std::string& SweepSql() {
            " retry AS (SELECT f.image_id, f.device_id, f.image_name, f.total_chunks, f.wake,"
            " pg_catalog.gen_random_uuid() AS command_id, " + MissingChunksSql("f") + " AS missing_chunks"
            " FROM failed f WHERE " + retry + "), " +
-           CancelPendingRetriesCte("retry") + ", " + InsertRetriesCte("retry") + ","
+           CancelPendingRetriesCte("retry") + ", " + InsertRetriesCte("retry", "NULL::uuid") + ","
            " alerted AS (INSERT INTO devicewake.device_alerts"
            " (device_id, image_id, alert_type, severity, message, metadata, attempt)"
            " SELECT f.device_id, f.image_id, " + Quote(core::kTimeoutAlertType) + ", 'critical',"
@@ -141,6 +147,9 @@ const char* kWakeSql =
     " coalesce(d.wake_schedule_cron, s.wake_schedule_cron),"
     " coalesce(d.timezone::text, s.timezone::text, 'UTC')))";
 
+// The caller's identity (DESIGN §9) as an uncorrelated subquery: evaluated once per statement.
+const char* kCallerSql = "(SELECT devicewake.current_user_id())";
+
 // Shared tail of queue_image_retry and retry_failed_images: `targets` (image_id, device_id,
 // image_name, total_chunks) gets a retry each; returns one row per queued command.
 std::string QueueRetriesTail() {
@@ -149,11 +158,11 @@ std::string QueueRetriesTail() {
          MissingChunksSql("t") + " AS missing_chunks"
          " FROM targets t JOIN devicewake.devices d ON d.device_id = t.device_id"
          " LEFT JOIN devicewake.sites s ON s.site_id = d.site_id), " +
-         CancelPendingRetriesCte("retry") + ", " + InsertRetriesCte("retry") + ","
+         CancelPendingRetriesCte("retry") + ", " + InsertRetriesCte("retry", kCallerSql) + ","
          " history AS (INSERT INTO devicewake.device_history (device_id, event_type, event_data)"
          " SELECT r.device_id, 'image_retry_queued', pg_catalog.jsonb_build_object("
          "'image_id', r.image_id, 'image_name', r.image_name, 'retry_command_id', r.command_id,"
-         " 'missing_chunks', r.missing_chunks, 'requested_by', devicewake.current_user_id())"
+         " 'missing_chunks', r.missing_chunks, 'requested_by', " + std::string(kCallerSql) + ")"
          " FROM retry r)"
          " SELECT q.command_id FROM queued q";
 }
