@@ -35,7 +35,7 @@ SELECT lpad(to_hex(n), 32, '0')::uuid, upper(lpad(to_hex(n), 12, '0')),
        lpad(to_hex(n % 100 + 1), 32, '0')::uuid, '0 * * * *',
        CASE WHEN n <= :stale THEN now() - interval '5 minutes'
             WHEN n <= :stale + :overdue THEN now() - interval '3 days'
-            ELSE now() + (n % 60 + 1) * interval '1 minute' END,
+            ELSE now() + interval '1 day' + (n % 60) * interval '1 minute' END,
        now() - interval '1 hour'
 FROM generate_series(1, :devices) n;
 -- image k of device n; k = 1 of the first devices is stale, of the next ones in flight
