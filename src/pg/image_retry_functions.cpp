@@ -102,10 +102,13 @@ const std::string& SweepSql() {
            " FROM stale s WHERE i.image_id = s.image_id AND i.status = 'receiving'"
            " RETURNING i.image_id, i.device_id, i.session_id, i.image_name, i.total_chunks,"
            " i.retry_count - 1 AS retry_count_before, i.retry_count, i.max_retries,"
-           " s.next_wake_at AS wake),"
+           " s.next_wake_at AS wake,"
+           // the retry command's id, when this failure gets one
+           " CASE WHEN " + core::QueueRetrySql("(i.retry_count - 1)", "i.max_retries") +
+           " THEN pg_catalog.gen_random_uuid() END AS command_id),"
            " retry AS (SELECT f.image_id, f.device_id, f.image_name, f.total_chunks, f.wake,"
-           " pg_catalog.gen_random_uuid() AS command_id, " + MissingChunksSql("f") + " AS missing_chunks"
-           " FROM failed f WHERE " + retry + "), " +
+           " f.command_id, " + MissingChunksSql("f") + " AS missing_chunks"
+           " FROM failed f WHERE f.command_id IS NOT NULL), " +
            CancelPendingRetriesCte("retry") + ", " + InsertRetriesCte("retry", "NULL::uuid") + ","
            " alerted AS (INSERT INTO devicewake.device_alerts"
            " (device_id, image_id, alert_type, severity, message, metadata, attempt)"
@@ -122,8 +125,8 @@ const std::string& SweepSql() {
            " SELECT f.device_id, f.session_id, 'image_timeout',"
            " pg_catalog.jsonb_build_object('image_id', f.image_id, 'image_name', f.image_name,"
            " 'retry_count', f.retry_count, 'max_retries', f.max_retries, 'reason', " + reason + ","
-           " 'retry_command_id', r.command_id)"
-           " FROM failed f LEFT JOIN retry r ON r.image_id = f.image_id),"
+           " 'retry_command_id', f.command_id)"
+           " FROM failed f),"
            " expiring AS (SELECT c.command_id FROM devicewake.device_commands c"
            " WHERE c.status IN ('pending', 'sent') AND c.expires_at <= pg_catalog.now()"
            " FOR UPDATE OF c SKIP LOCKED),"
@@ -133,9 +136,8 @@ const std::string& SweepSql() {
            " ELSE 'expired before delivery' END || ' (expires_at passed)'"
            " FROM expiring e WHERE c.command_id = e.command_id AND c.status IN ('pending', 'sent')"
            " AND c.expires_at <= pg_catalog.now())"
-           " SELECT f.device_id, f.image_id, f.image_name, f.retry_count, r.command_id, a.alert_id"
-           " FROM failed f LEFT JOIN retry r ON r.image_id = f.image_id"
-           " LEFT JOIN alerted a ON a.image_id = f.image_id"
+           " SELECT f.device_id, f.image_id, f.image_name, f.retry_count, f.command_id, a.alert_id"
+           " FROM failed f LEFT JOIN alerted a ON a.image_id = f.image_id"
            " ORDER BY f.device_id, f.image_name";
   }();
   return sql;
