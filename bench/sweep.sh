@@ -161,7 +161,9 @@ WITH failed AS (
 ), history AS (
     INSERT INTO devicewake.device_history (device_id, session_id, event_type, event_data)
     SELECT f.device_id, f.session_id, 'image_timeout',
-           jsonb_build_object('image_id', f.image_id, 'image_name', f.image_name, 'retry_count', f.retry_count)
+           jsonb_build_object('image_id', f.image_id, 'image_name', f.image_name, 'retry_count', f.retry_count,
+                              'max_retries', f.max_retries,
+                              'reason', 'Transmission not completed before next wake window')
     FROM failed f
 ), expired AS (
     UPDATE devicewake.device_commands SET status = 'expired', claimed_at = NULL,
@@ -201,12 +203,19 @@ run_variant() {  # NAME COMMAND...
   fi
 }
 
+echo "machine: $(nproc) cores, load average $(cut -d" " -f1-3 /proc/loadavg) (other work on the machine skews the figures)"
 echo "warm-up"
 timed_rollback "SELECT count(*) FROM devicewake.timeout_stale_images()" >/dev/null; reset_tables
 for round in $(seq 1 "$rounds"); do
   echo "round $round"
-  run_variant "timeout_stale_images()" timed_rollback "SELECT count(*) FROM devicewake.timeout_stale_images()"
-  run_variant "(a) hand-written SQL" timed_rollback "$HAND_SQL"
+  # the sweep and its set-based baseline alternate who goes first
+  if [ $((round % 2)) -eq 1 ]; then
+    run_variant "timeout_stale_images()" timed_rollback "SELECT count(*) FROM devicewake.timeout_stale_images()"
+    run_variant "(a) hand-written SQL" timed_rollback "$HAND_SQL"
+  else
+    run_variant "(a) hand-written SQL" timed_rollback "$HAND_SQL"
+    run_variant "timeout_stale_images()" timed_rollback "SELECT count(*) FROM devicewake.timeout_stale_images()"
+  fi
   run_variant "(c) PL/pgSQL loop" timed_rollback "SELECT bench.timeout_loop() AS count"
   run_variant "(b) client round trips" "$client" "$conninfo" bench.timeout_image
 done
