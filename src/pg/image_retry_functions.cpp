@@ -53,14 +53,19 @@ std::string MissingChunksSql(const std::string& alias) {
 
 // Pending retries of the images in CTE `source` that are not yet claimed by the dispatcher and
 // not already past expiry (the sweep expires those) become cancelled: a retry replaces, never
-// duplicates. source has image_id and device_id.
+// duplicates. source has image_id and device_id. The search is driven by `source` (one probe of
+// device_commands_device_idx per image; OFFSET 0 keeps the planner from turning it around), so
+// its cost never depends on how many commands are pending fleet-wide.
 std::string CancelPendingRetriesCte(const std::string& source) {
-  return "cancelled AS (UPDATE devicewake.device_commands c"
+  return "superseded AS (SELECT x.command_id FROM " + source + " r CROSS JOIN LATERAL"
+         " (SELECT c.command_id FROM devicewake.device_commands c"
+         " WHERE c.device_id = r.device_id AND c.status = 'pending' AND c.command_type = 'retry_image'"
+         " AND c.claimed_at IS NULL AND c.expires_at > pg_catalog.now()"
+         " AND c.command_payload ->> 'image_id' = r.image_id::text OFFSET 0) x),"
+         " cancelled AS (UPDATE devicewake.device_commands c"
          " SET status = 'cancelled', error_message = 'superseded by a newer retry of the same image'"
-         " FROM " + source + " r"
-         " WHERE c.device_id = r.device_id AND c.command_type = 'retry_image'"
+         " FROM superseded k WHERE c.command_id = k.command_id"
          " AND c.status = 'pending' AND c.claimed_at IS NULL AND c.expires_at > pg_catalog.now()"
-         " AND c.command_payload ->> 'image_id' = r.image_id::text"
          " RETURNING c.command_id)";
 }
 
@@ -87,14 +92,14 @@ const std::string& SweepSql() {
     const std::string alert = core::RaiseAlertSql("f.retry_count_before", "f.max_retries");
     // the uploads in flight (partial index device_images_receiving_idx) drive the search, one
     // primary-key probe of devices each: the cost follows the number of uploads in flight, never
-    // the fleet's size or how many devices are overdue (a correlated subquery is not flattened
-    // into a join the planner could turn around)
-    const std::string wake =
-        "(SELECT d.next_wake_at FROM devicewake.devices d WHERE d.device_id = i.device_id)";
+    // the fleet's size or how many devices are overdue (OFFSET 0 keeps the planner from
+    // flattening the lateral probe into a join it could turn around)
     return "WITH stale AS ("
-           " SELECT i.image_id, " + wake + " AS next_wake_at"
-           " FROM devicewake.device_images i"
-           " WHERE i.status = 'receiving' AND " + wake + " <= pg_catalog.now()"
+           " SELECT i.image_id, w.next_wake_at"
+           " FROM devicewake.device_images i CROSS JOIN LATERAL"
+           " (SELECT d.next_wake_at FROM devicewake.devices d"
+           " WHERE d.device_id = i.device_id AND d.next_wake_at <= pg_catalog.now() OFFSET 0) w"
+           " WHERE i.status = 'receiving'"
            " FOR UPDATE OF i SKIP LOCKED),"
            " failed AS (UPDATE devicewake.device_images i"
            " SET status = 'failed', failed_at = pg_catalog.now(), timeout_reason = " + reason + ","
