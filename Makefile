@@ -23,6 +23,7 @@ REGRESS = $(sort $(filter-out $(EXTENSION)--%,$(basename $(notdir $(wildcard sql
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 # isolation specs (two sessions at once): specs/<name>.spec with expected/<name>.out
 ISOLATION = $(sort $(basename $(notdir $(wildcard specs/*.spec))))
+ISOLATION_OPTS = --load-extension=$(EXTENSION)
 
 WERROR ?= 0
 WARN_FLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers

@@ -163,10 +163,15 @@ CREATE TABLE devicewake.device_alerts (
     severity     text NOT NULL CHECK (severity IN ('info', 'warning', 'error', 'critical')),
     message      text NOT NULL,
     metadata     jsonb NOT NULL DEFAULT '{}',
+    -- the image's retry_count after the failure this alert reports (NULL for other alerts)
+    attempt      integer,
     created_at   timestamptz NOT NULL DEFAULT now(),
     resolved_at  timestamptz
 );
 CREATE INDEX device_alerts_device_idx ON devicewake.device_alerts (device_id, created_at DESC);
+-- one open alert per image, type and attempt: overlapping sweeps cannot raise it twice
+CREATE UNIQUE INDEX device_alerts_image_attempt_idx
+    ON devicewake.device_alerts (image_id, alert_type, attempt) WHERE resolved_at IS NULL;
 CREATE INDEX device_alerts_open_idx ON devicewake.device_alerts (image_id) WHERE resolved_at IS NULL;
 
 -- Append-only event log.
