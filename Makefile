@@ -38,6 +38,9 @@ PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 ifneq ($(wildcard $(PGXS)),)
 # No LLVM bitcode for C++17 sources: JIT inlining of this module buys nothing.
 override with_llvm = no
+# Rebuild objects when a header they include changes (PGXS writes .deps/<basename>.Po; source
+# basenames are unique across src/core, src/mqtt and src/pg).
+override autodepend = yes
 include $(PGXS)
 else
 all:
