@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "pg/datum.hpp"
 #include "pg/spi.hpp"
 
 extern "C" {
@@ -85,16 +86,11 @@ Datum UuidArray(const std::vector<Uuid>& ids) {
   });
 }
 
-Datum TextArray(const std::vector<PublishFailure>& failures) {
-  return PgCall([&]() {
-    Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * (failures.size() + 1)));
-    for (std::size_t i = 0; i < failures.size(); ++i) {
-      elements[i] = PointerGetDatum(cstring_to_text_with_len(
-          failures[i].reason.data(), static_cast<int>(failures[i].reason.size())));
-    }
-    return PointerGetDatum(construct_array(elements, static_cast<int>(failures.size()), TEXTOID,
-                                           -1, false, TYPALIGN_INT));
-  });
+Datum Reasons(const std::vector<PublishFailure>& failures) {
+  std::vector<std::string> reasons;
+  reasons.reserve(failures.size());
+  for (const auto& f : failures) reasons.push_back(f.reason);
+  return VarlenaArrayDatum(reasons, TEXTOID);
 }
 
 std::vector<Uuid> Ids(const std::vector<PublishFailure>& failures) {
@@ -102,21 +98,6 @@ std::vector<Uuid> Ids(const std::vector<PublishFailure>& failures) {
   ids.reserve(failures.size());
   for (const auto& f : failures) ids.push_back(f.command_id);
   return ids;
-}
-
-std::string TextValue(uint64 row, int column) {
-  bool is_null = false;
-  Datum d = SpiValue(row, column, &is_null);
-  if (is_null) return {};
-  struct View {
-    const char* data;
-    std::size_t size;
-  };
-  View v = PgCall([&]() {
-    text* t = DatumGetTextPP(d);
-    return View{VARDATA_ANY(t), static_cast<std::size_t>(VARSIZE_ANY_EXHDR(t))};
-  });
-  return std::string(v.data, v.size);
 }
 
 }  // namespace
@@ -133,9 +114,9 @@ std::vector<ClaimedCommand> CommandStore::ClaimDue(int limit, bool only_awake) {
     bool is_null = false;
     Datum id = SpiValue(row, 1, &is_null);
     memcpy(c.command_id.data(), DatumGetUUIDP(id)->data, UUID_LEN);
-    c.device_mac = TextValue(row, 2);
-    c.command_type = TextValue(row, 3);
-    c.payload_json = TextValue(row, 4);
+    c.device_mac = SpiText(row, 2).value_or("");
+    c.command_type = SpiText(row, 3).value_or("");
+    c.payload_json = SpiText(row, 4).value_or("");
     c.priority = DatumGetInt32(SpiValue(row, 5, &is_null));
     c.due_at = DatumGetTimestampTz(SpiValue(row, 6, &is_null));
     c.publish_count = DatumGetInt32(SpiValue(row, 7, &is_null));
@@ -156,7 +137,7 @@ uint64 CommandStore::MarkSent(const std::vector<Uuid>& ids) {
 
 uint64 CommandStore::RecordPublishFailures(const std::vector<PublishFailure>& failures) {
   if (failures.empty()) return 0;
-  Datum args[2] = {UuidArray(Ids(failures)), TextArray(failures)};
+  Datum args[2] = {UuidArray(Ids(failures)), Reasons(failures)};
   uint64 n = failure_plan.Execute(args, nullptr, false);
   uint64 failed = 0;
   for (uint64 row = 0; row < n; ++row) {
@@ -168,7 +149,7 @@ uint64 CommandStore::RecordPublishFailures(const std::vector<PublishFailure>& fa
 
 uint64 CommandStore::FailPermanently(const std::vector<PublishFailure>& failures) {
   if (failures.empty()) return 0;
-  Datum args[2] = {UuidArray(Ids(failures)), TextArray(failures)};
+  Datum args[2] = {UuidArray(Ids(failures)), Reasons(failures)};
   return fail_now_plan.Execute(args, nullptr, false);
 }
 

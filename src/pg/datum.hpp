@@ -1,32 +1,31 @@
 // Conversions between Datums and plain C++ values, each run under PgCall so that a PostgreSQL
 // error (detoasting, out of memory) surfaces as a SqlError instead of a longjmp over C++ frames.
+// The one place these conversions live.
 #pragma once
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "pg/guard.hpp"
 
 namespace devicewake::pg {
 
-// Argument n as a std::string (the caller checked it is not NULL). May throw SqlError.
-inline std::string TextArg(FunctionCallInfo fcinfo, int n) {
-  struct View {
-    const char* data;
-    std::size_t size;
-  };
-  View view = PgCall([&]() {
-    text* value = PG_GETARG_TEXT_PP(n);
-    return View{VARDATA_ANY(value), static_cast<std::size_t>(VARSIZE_ANY_EXHDR(value))};
-  });
-  return std::string(view.data, view.size);
-}
+// The bytes of a text or bytea Datum (detoasted). May throw SqlError.
+std::string VarlenaToString(Datum value);
 
-// A text Datum holding a copy of value, in the current memory context. May throw SqlError.
-inline Datum TextDatum(std::string_view value) {
-  return PgCall([&]() {
-    return PointerGetDatum(cstring_to_text_with_len(value.data(), static_cast<int>(value.size())));
-  });
-}
+// Argument n as a std::string (the caller checked it is not NULL). May throw SqlError.
+std::string TextArg(FunctionCallInfo fcinfo, int n);
+
+// A text / bytea Datum holding a copy of value, in the current memory context. May throw SqlError.
+Datum TextDatum(std::string_view value);
+Datum ByteaDatum(std::string_view value);
+
+// A one-dimensional text[] (element_type TEXTOID) or bytea[] (BYTEAOID); element i is NULL where
+// nulls is given and nulls[i] is true. May throw SqlError.
+Datum VarlenaArrayDatum(const std::vector<std::string>& values, Oid element_type,
+                        const std::vector<bool>* nulls = nullptr);
+// A one-dimensional int4[]. May throw SqlError.
+Datum Int4ArrayDatum(const std::vector<int32>& values);
 
 }  // namespace devicewake::pg

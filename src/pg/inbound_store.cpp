@@ -9,11 +9,8 @@
 #include "core/inbound_message.hpp"
 #include "core/outbound_message.hpp"
 #include "core/topic.hpp"
+#include "pg/datum.hpp"
 #include "pg/spi.hpp"
-
-extern "C" {
-#include "utils/array.h"
-}
 
 namespace devicewake::pg {
 namespace {
@@ -42,62 +39,6 @@ SavedPlan reject_plan(
     {TEXTARRAYOID, BYTEAARRAYOID, TEXTARRAYOID, TEXTARRAYOID});
 SavedPlan missing_plan("SELECT devicewake._request_missing_chunks(make_interval(secs => $1), $2)",
                        {INT4OID, INT4OID});
-
-// --- Datum builders (under PgCall: palloc may raise) ---
-
-Datum Text(const std::string& value) {
-  return PgCall([&]() {
-    return PointerGetDatum(cstring_to_text_with_len(value.data(), static_cast<int>(value.size())));
-  });
-}
-
-Datum Bytea(const std::string& value) {
-  return PgCall([&]() {
-    bytea* b = static_cast<bytea*>(palloc(VARHDRSZ + value.size()));
-    SET_VARSIZE(b, VARHDRSZ + value.size());
-    memcpy(VARDATA(b), value.data(), value.size());
-    return PointerGetDatum(b);
-  });
-}
-
-// An array of text (element_type TEXTOID) or bytea, NULL elements where nulls[i].
-Datum VarlenaArray(const std::vector<std::string>& values, Oid element_type,
-                   const std::vector<bool>* nulls = nullptr) {
-  std::vector<Datum> elements(values.size() + 1);
-  std::vector<char> null_flags(values.size() + 1, 0);
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    if (nulls != nullptr && (*nulls)[i]) {
-      null_flags[i] = 1;
-      continue;
-    }
-    elements[i] = element_type == BYTEAOID ? Bytea(values[i]) : Text(values[i]);
-  }
-  return PgCall([&]() {
-    int dims[1] = {static_cast<int>(values.size())};
-    int lbs[1] = {1};
-    return PointerGetDatum(construct_md_array(elements.data(), reinterpret_cast<bool*>(null_flags.data()), 1,
-                                              dims, lbs, element_type, -1, false, TYPALIGN_INT));
-  });
-}
-
-Datum Int4Array(const std::vector<int32>& values) {
-  std::vector<Datum> elements(values.size() + 1);
-  for (std::size_t i = 0; i < values.size(); ++i) elements[i] = Int32GetDatum(values[i]);
-  return PgCall([&]() {
-    return PointerGetDatum(construct_array(elements.data(), static_cast<int>(values.size()), INT4OID,
-                                           sizeof(int32), true, TYPALIGN_INT));
-  });
-}
-
-std::optional<std::string> TextResult(uint64 row, int column) {
-  bool is_null = false;
-  Datum d = SpiValue(row, column, &is_null);
-  if (is_null) return std::nullopt;
-  return PgCall([&]() {
-    text* t = DatumGetTextPP(d);
-    return std::string(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
-  });
-}
 
 // Everything one Apply call accumulates.
 class Batch {
@@ -130,44 +71,44 @@ class Batch {
     if (auto* r = std::get_if<core::Rejected>(&message)) return RejectAt(index, r->reason, topic.device_id);
     if (std::holds_alternative<core::ServerEcho>(message)) return;  // our own ACK_OK, echoed
     if (auto* hello = std::get_if<core::Hello>(&message)) {
-      Datum args[2] = {Text(hello->device_id), Text(hello->body_json)};
+      Datum args[2] = {TextDatum(hello->device_id), TextDatum(hello->body_json)};
       hello_plan.Execute(args, nullptr, false);
       outcome_.commands_queued = true;
     } else if (auto* m = std::get_if<core::Metadata>(&message)) {
       ApplyMetadata(*m);
     } else if (auto* t = std::get_if<core::Telemetry>(&message)) {
-      Datum args[4] = {Text(t->device_id), Float8GetDatum(t->battery_voltage.value_or(0)),
+      Datum args[4] = {TextDatum(t->device_id), Float8GetDatum(t->battery_voltage.value_or(0)),
                        Int32GetDatum(static_cast<int32>(t->wifi_rssi.value_or(0))),
-                       Text(t->telemetry_json)};
+                       TextDatum(t->telemetry_json)};
       char nulls[5] = {' ', t->battery_voltage ? ' ' : 'n', t->wifi_rssi ? ' ' : 'n', ' ', '\0'};
       telemetry_plan.Execute(args, nulls, false);
     } else if (auto* ack = std::get_if<core::CommandAck>(&message)) {
-      Datum args[2] = {Text(ack->device_id), Text(ack->command_id.value_or(""))};
+      Datum args[2] = {TextDatum(ack->device_id), TextDatum(ack->command_id.value_or(""))};
       char nulls[3] = {' ', ack->command_id ? ' ' : 'n', '\0'};
       ack_plan.Execute(args, nulls, false);
-      if (std::optional<std::string> why = TextResult(0, 1)) return RejectAt(index, *why, ack->device_id);
+      if (std::optional<std::string> why = SpiText(0, 1)) return RejectAt(index, *why, ack->device_id);
     }
     ++outcome_.applied;
   }
 
   void ApplyMetadata(const core::Metadata& m) {
     int64 captured = m.captured_at_micros.value_or(0) - kUnixToPostgresEpochMicros;
-    Datum args[8] = {Text(m.device_id),
-                     Text(m.image_name),
+    Datum args[8] = {TextDatum(m.device_id),
+                     TextDatum(m.image_name),
                      Int32GetDatum(static_cast<int32>(m.total_chunks)),
                      Int32GetDatum(static_cast<int32>(m.image_size.value_or(0))),
                      TimestampTzGetDatum(captured),
                      Int32GetDatum(static_cast<int32>(m.error)),
-                     Text(m.body_json),
-                     Text(m.sensor_json)};
+                     TextDatum(m.body_json),
+                     TextDatum(m.sensor_json)};
     char nulls[9] = {' ', ' ', ' ', m.image_size ? ' ' : 'n', m.captured_at_micros ? ' ' : 'n',
                      ' ', ' ', ' ', '\0'};
     metadata_plan.Execute(args, nulls, false);
-    std::optional<std::string> status = TextResult(0, 1);
+    std::optional<std::string> status = SpiText(0, 1);
     if (status && *status == "receiving") outcome_.commands_queued = true;
     if (status && *status == "complete") {
       // the device missed our ACK_OK and starts over: tell it again
-      Datum mac[1] = {Text(m.device_id)};
+      Datum mac[1] = {TextDatum(m.device_id)};
       next_wake_plan.Execute(mac, nullptr, true, 1);
       bool is_null = false;
       int64 next_wake = DatumGetInt64(SpiValue(0, 1, &is_null));
@@ -183,25 +124,25 @@ class Batch {
 
   void FlushChunks() {
     if (chunk_messages_.empty()) return;
-    Datum args[4] = {VarlenaArray(chunk_macs_, TEXTOID), VarlenaArray(chunk_names_, TEXTOID),
-                     Int4Array(chunk_indexes_), VarlenaArray(chunk_data_, BYTEAOID)};
+    Datum args[4] = {VarlenaArrayDatum(chunk_macs_, TEXTOID), VarlenaArrayDatum(chunk_names_, TEXTOID),
+                     Int4ArrayDatum(chunk_indexes_), VarlenaArrayDatum(chunk_data_, BYTEAOID)};
     uint64 rows = chunks_plan.Execute(args, nullptr, false);
     uint64 rejected_here = 0;
     // Copy the result out before queueing rejections (which only touch C++ vectors).
     for (uint64 row = 0; row < rows; ++row) {
-      std::string kind = TextResult(row, 1).value_or("");
+      std::string kind = SpiText(row, 1).value_or("");
       if (kind == "rejected") {
         bool is_null = false;
         int64 ordinal = DatumGetInt64(SpiValue(row, 2, &is_null));
         std::size_t index = chunk_messages_.at(static_cast<std::size_t>(ordinal - 1));
-        RejectAt(index, TextResult(row, 5).value_or("chunk could not be applied"),
-                 TextResult(row, 3).value_or(""));
+        RejectAt(index, SpiText(row, 5).value_or("chunk could not be applied"),
+                 SpiText(row, 3).value_or(""));
         ++rejected_here;
       } else if (kind == "complete") {
         bool is_null = false;
         Datum wake = SpiValue(row, 6, &is_null);
         int64 epoch = is_null ? 0 : (DatumGetTimestampTz(wake) + kUnixToPostgresEpochMicros) / 1000000;
-        QueueAckOk(TextResult(row, 3).value_or(""), TextResult(row, 4).value_or(""), epoch);
+        QueueAckOk(SpiText(row, 3).value_or(""), SpiText(row, 4).value_or(""), epoch);
       }
     }
     outcome_.applied += chunk_messages_.size() - rejected_here;
@@ -225,8 +166,8 @@ class Batch {
     if (rejected_topics_.empty()) return;
     std::vector<bool> no_mac(rejected_macs_.size());
     for (std::size_t i = 0; i < rejected_macs_.size(); ++i) no_mac[i] = rejected_macs_[i].empty();
-    Datum args[4] = {VarlenaArray(rejected_topics_, TEXTOID), VarlenaArray(rejected_payloads_, BYTEAOID),
-                     VarlenaArray(rejected_reasons_, TEXTOID), VarlenaArray(rejected_macs_, TEXTOID, &no_mac)};
+    Datum args[4] = {VarlenaArrayDatum(rejected_topics_, TEXTOID), VarlenaArrayDatum(rejected_payloads_, BYTEAOID),
+                     VarlenaArrayDatum(rejected_reasons_, TEXTOID), VarlenaArrayDatum(rejected_macs_, TEXTOID, &no_mac)};
     reject_plan.Execute(args, nullptr, false);
   }
 
@@ -249,8 +190,8 @@ void InboundStore::Reject(const mqtt::Event& message, const std::string& prefix,
                           const std::string& reason) {
   core::InboundTopic topic = core::ParseInboundTopic(message.topic, prefix);
   std::vector<bool> no_mac{!topic.ok};
-  Datum args[4] = {VarlenaArray({message.topic}, TEXTOID), VarlenaArray({message.payload}, BYTEAOID),
-                   VarlenaArray({reason}, TEXTOID), VarlenaArray({topic.device_id}, TEXTOID, &no_mac)};
+  Datum args[4] = {VarlenaArrayDatum({message.topic}, TEXTOID), VarlenaArrayDatum({message.payload}, BYTEAOID),
+                   VarlenaArrayDatum({reason}, TEXTOID), VarlenaArrayDatum({topic.device_id}, TEXTOID, &no_mac)};
   reject_plan.Execute(args, nullptr, false);
 }
 

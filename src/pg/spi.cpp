@@ -1,6 +1,8 @@
 // SPI helpers (see spi.hpp).
 #include "pg/spi.hpp"
 
+#include "pg/datum.hpp"
+
 namespace devicewake::pg {
 
 SavedPlan::SavedPlan(const char* sql, std::initializer_list<Oid> argtypes)
@@ -33,6 +35,13 @@ Datum SpiValue(uint64 row, int column, bool* is_null) {
   return PgCall([&]() {
     return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, column, is_null);
   });
+}
+
+std::optional<std::string> SpiText(uint64 row, int column) {
+  bool is_null = false;
+  Datum value = SpiValue(row, column, &is_null);
+  if (is_null) return std::nullopt;
+  return VarlenaToString(value);
 }
 
 }  // namespace devicewake::pg

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <initializer_list>
+#include <optional>
+#include <string>
 
 #include "pg/guard.hpp"
 
@@ -25,5 +27,7 @@ class SavedPlan {
 
 // Reads column `column` (1-based) of row `row` of SPI_tuptable; *is_null set. May throw SqlError.
 Datum SpiValue(uint64 row, int column, bool* is_null);
+// The same column as text (a text or bytea column), nullopt for NULL. May throw SqlError.
+std::optional<std::string> SpiText(uint64 row, int column);
 
 }  // namespace devicewake::pg
