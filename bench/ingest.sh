@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Ingest of image uploads (issue 7): 200 simulated cameras (build/tools/camera_sim) each upload a
+# 70 KB image in 1 KB chunks at once through the broker into the worker: chunks/s ingested,
+# end-to-end time per image (METADATA published -> ACK_OK received, p50/p99), and a byte-exact
+# comparison of every stored image with what was sent. Baselines measured in the same run:
+#  (a) the raw broker: the same chunk messages from 200 publishers to one plain subscriber;
+#  (b) libpq: the same chunks INSERTed by one client, one row per statement (autocommit).
+# Target: >= 5,000 chunks/s. Prints figures and ratios; asserts nothing.
+# Knobs: DW_BENCH_CAMERAS (200), DW_BENCH_IMAGE_BYTES (71680), DW_BENCH_CHUNK_BYTES (1024).
+set -u
+cd "$(dirname "$0")/.."
+sim=build/tools/camera_sim
+cameras=${DW_BENCH_CAMERAS:-200}
+image=${DW_BENCH_IMAGE_BYTES:-71680}
+chunk=${DW_BENCH_CHUNK_BYTES:-1024}
+out=${DW_RUN:-/tmp}/ingest_bench.out
+
+# the worker must be connected before the cameras start
+for _ in $(seq 1 500); do
+  [ "$(psql -X -A -t -c "SELECT connected FROM devicewake.worker_status()" 2>/dev/null)" = t ] && break
+  sleep 0.02
+done
+
+field() { sed -n "s/.*\b$1=\([0-9.]*\).*/\1/p" | head -n 1; }
+
+echo "-- baseline (a): raw broker, $cameras publishers -> 1 subscriber, same messages"
+broker=$("$sim" --cameras "$cameras" --image-size "$image" --chunk-size "$chunk" --mac-prefix BB baseline-broker)
+echo "$broker"
+echo "-- baseline (b): libpq, one INSERT per chunk, one client"
+insert=$("$sim" --cameras "$cameras" --image-size "$image" --chunk-size "$chunk" --mac-prefix BI baseline-insert)
+echo "$insert"
+echo "-- pg_devicewake: $cameras cameras x $image bytes in $chunk-byte chunks (target >= 5,000 chunks/s)"
+"$sim" --cameras "$cameras" --image-size "$image" --chunk-size "$chunk" --mac-prefix BE \
+  --ack-timeout 300 bench >"$out" 2>&1
+rc=$?
+grep '^bench ' "$out"
+grep -E '^(ERROR|TIMEOUT|NO_GO)' "$out" | sort | uniq -c | head -n 5
+[ $rc -eq 0 ] || echo "camera_sim bench exited $rc (not every image was acknowledged and byte-exact)"
+
+ours=$(grep '^bench chunks_per_s' "$out" | field chunks_per_s)
+raw=$(echo "$broker" | field chunks_per_s)
+ins=$(echo "$insert" | field chunks_per_s)
+if [ -n "$ours" ] && [ -n "$raw" ] && [ -n "$ins" ]; then
+  awk -v o="$ours" -v r="$raw" -v i="$ins" 'BEGIN {
+    printf "ratio ingest/raw_broker=%.2f ingest/one_insert_per_chunk=%.2f target_met=%s\n",
+           o / r, o / i, (o >= 5000 ? "yes" : "no") }'
+fi
+psql -X -A -t -c "SELECT 'worker ingested=' || ingested || ' rejected=' || rejected FROM devicewake.worker_status()"
