@@ -80,7 +80,7 @@ struct Options {
   double awake = 1.0;                    // seconds awake after the last activity
   double duration = 60;                  // fleet mode: seconds to run
   double wake_delay = 0;                 // fleet mode: seconds late after each wake time
-  double fallback_wake = 60;             // fleet mode: sleep when no wake time is known
+  double fallback_wake = 60;             // fleet mode: wake on multiples of this when told none
   std::string firmware = "camsim-1.0";
   unsigned seed = 1;
   bool verify = true;
@@ -333,9 +333,13 @@ class Camera {
   // Publishes a body as given on {prefix}/{MAC}/{sub} (script mode's send-raw: malformed input).
   void PublishRaw(const std::string& sub, const std::string& body) { Publish(sub.c_str(), body); }
 
+  // The earliest wake time it was told (ACK_OK next_wake_time, set_wake_schedule) still ahead.
   std::optional<std::chrono::system_clock::time_point> next_wake() {
     std::lock_guard<std::mutex> lock(mutex_);
-    return next_wake_;
+    auto now = std::chrono::system_clock::now();
+    while (!wakes_.empty() && *wakes_.begin() <= now) wakes_.erase(wakes_.begin());
+    if (wakes_.empty()) return std::nullopt;
+    return *wakes_.begin();
   }
   long chunks_sent() const { return chunks_sent_; }
   int NewImageNumber() { return ++image_counter_; }
@@ -400,7 +404,7 @@ class Camera {
       std::string next = body["ACK_OK"].is_object() ? body["ACK_OK"].value("next_wake_time", "") : "";
       acks_[name] = next;
       if (images_.count(name)) images_[name].acked = true;
-      if (auto t = NextWallTime(next)) next_wake_ = t;
+      if (auto t = NextWallTime(next)) wakes_.insert(*t);
       cv_.notify_all();
       lock.unlock();
       Out("ACK_OK " + mac_ + " " + name + " " + next);
@@ -412,7 +416,7 @@ class Camera {
     if (body.contains("next_wake")) {
       type = "set_wake_schedule";
       detail = body["next_wake"].is_string() ? body["next_wake"].get<std::string>() : "";
-      if (auto t = NextWallTime(detail)) next_wake_ = t;
+      if (auto t = NextWallTime(detail)) wakes_.insert(*t);  // a manual wake adds a wake
     } else if (body.contains("send_image")) {
       type = "send_image";
       detail = body["send_image"].is_string() ? body["send_image"].get<std::string>() : "";
@@ -467,7 +471,7 @@ class Camera {
   std::deque<Directive> directives_;
   std::string awaiting_go_;
   bool go_ = false;
-  std::optional<std::chrono::system_clock::time_point> next_wake_;
+  std::set<std::chrono::system_clock::time_point> wakes_;
 };
 
 std::string MacFor(const Options& opt, int i) {
@@ -522,6 +526,18 @@ double Percentile(std::vector<double> v, double p) {
 
 // ---------------------------------------------------------------- modes
 
+std::chrono::system_clock::duration SysDuration(double seconds) {
+  return std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::duration<double>(seconds));
+}
+
+// A camera told no wake time wakes at the next multiple of --fallback-wake seconds (UTC), as
+// firmware falls back to its last schedule.
+std::chrono::system_clock::time_point FallbackWake(const Options& opt) {
+  long step = std::max(1L, static_cast<long>(opt.fallback_wake));
+  long now = static_cast<long>(std::time(nullptr));
+  return std::chrono::system_clock::from_time_t((now / step + 1) * step);
+}
+
 int RunFleet(const Options& opt) {
   std::vector<std::unique_ptr<Camera>> cams;
   for (int i = 0; i < opt.cameras; ++i) cams.push_back(std::make_unique<Camera>(opt, MacFor(opt, i), i));
@@ -553,12 +569,12 @@ int RunFleet(const Options& opt) {
           cam.Sleep();
         }
         auto now_sys = std::chrono::system_clock::now();
-        auto next = cam.next_wake();
-        auto wake_at = (next && *next > now_sys) ? *next : now_sys + std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                                                                           std::chrono::duration<double>(opt.fallback_wake));
-        wake_at += std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::duration<double>(opt.wake_delay));
-        Out("NEXT_WAKE " + cam.mac() + " in " + std::to_string(static_cast<int>(
-                                                    std::chrono::duration<double>(wake_at - now_sys).count())) + "s");
+        auto wake_at = cam.next_wake().value_or(FallbackWake(opt)) + SysDuration(opt.wake_delay);
+        std::time_t wake_t = std::chrono::system_clock::to_time_t(wake_at);
+        char when[16];
+        std::strftime(when, sizeof when, "%H:%M:%S", std::gmtime(&wake_t));
+        Out("NEXT_WAKE " + cam.mac() + " " + when + "Z in " +
+            std::to_string(static_cast<int>(std::chrono::duration<double>(wake_at - now_sys).count())) + "s");
         while (std::chrono::system_clock::now() < wake_at && Clock::now() < end && !stop)
           std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
