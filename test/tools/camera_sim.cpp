@@ -156,6 +156,12 @@ class Camera {
     mosq_ = mosquitto_new(id.c_str(), false, this);
     mosquitto_message_callback_set(mosq_, &Camera::OnMessage);
     mosquitto_connect_callback_set(mosq_, &Camera::OnConnect);
+    mosquitto_publish_callback_set(mosq_, [](struct mosquitto*, void* u, int) {
+      auto* cam = static_cast<Camera*>(u);
+      std::lock_guard<std::mutex> lock(cam->mutex_);
+      if (cam->unacked_ > 0) --cam->unacked_;
+      cam->cv_.notify_all();
+    });
     // (callbacks are set here: setting one from inside a callback deadlocks libmosquitto)
     mosquitto_subscribe_callback_set(mosq_, [](struct mosquitto*, void* u, int, int, const int*) {
       auto* cam = static_cast<Camera*>(u);
@@ -192,8 +198,14 @@ class Camera {
     return subscribed_;
   }
 
+  // Disconnects once every publish is PUBACKed (at most 10 s), as firmware that finished its
+  // radio work before deep sleep: what it sent has reached the broker.
   void Sleep(bool announce = true) {
     if (!awake_) return;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      cv_.wait_for(lock, std::chrono::seconds(10), [&] { return unacked_ == 0; });
+    }
     mosquitto_disconnect(mosq_);
     mosquitto_loop_stop(mosq_, false);
     awake_ = false;
@@ -354,12 +366,20 @@ class Camera {
 
   void Publish(const char* sub, const std::string& body) {
     std::string topic = Topic(sub);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      ++unacked_;
+    }
     int rc;
     while ((rc = mosquitto_publish(mosq_, nullptr, topic.c_str(), static_cast<int>(body.size()), body.data(), 1,
                                    false)) == MOSQ_ERR_NOMEM) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
-    if (rc != MOSQ_ERR_SUCCESS) Out("ERROR " + mac_ + " publish " + mosquitto_strerror(rc));
+    if (rc != MOSQ_ERR_SUCCESS) {
+      Out("ERROR " + mac_ + " publish " + mosquitto_strerror(rc));
+      std::lock_guard<std::mutex> lock(mutex_);
+      --unacked_;
+    }
   }
 
   void SendChunk(const std::string& name, const std::string& bytes, int i) {
@@ -422,6 +442,7 @@ class Camera {
       detail = body["send_image"].is_string() ? body["send_image"].get<std::string>() : "";
       if (detail == awaiting_go_) {
         go_ = true;
+        type = "go";  // the server's answer to METADATA: printed as GO, acknowledged like any command
       } else {
         d.kind = "upload", d.name = detail, directive = true;
       }
@@ -449,7 +470,11 @@ class Camera {
     if (directive) directives_.push_back(d);
     cv_.notify_all();
     lock.unlock();
-    Out("CMD " + mac_ + " " + type + (detail.empty() ? "" : " " + detail));
+    if (type == "go") {
+      Out("GO " + mac_ + " " + detail);
+    } else {
+      Out("CMD " + mac_ + " " + type + (detail.empty() ? "" : " " + detail));
+    }
     Acknowledge(body, type);
   }
 
@@ -465,6 +490,7 @@ class Camera {
   std::mutex mutex_;  // guards everything below
   std::condition_variable cv_;
   bool subscribed_ = false;
+  long unacked_ = 0;  // publishes not yet PUBACKed
   std::map<std::string, Image> images_;
   std::map<std::string, std::string> acks_;  // image -> next_wake_time of its ACK_OK
   std::deque<std::string> commands_seen_;

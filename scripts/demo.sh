@@ -1,0 +1,246 @@
+#!/usr/bin/env bash
+# `make demo`: a throwaway PostgreSQL cluster (pg_cron + pg_devicewake preloaded) and mosquitto
+# broker, a site in Europe/London with a dozen simulated ESP32-CAM cameras (build/tools/camera_sim)
+# on every-minute-ish schedules, and the whole story told by live progress lines: wakes and HELLOs,
+# chunked uploads, a camera falling asleep mid-upload, the sweep failing that image and queuing a
+# retry, the retry delivered at the next wake, a manual wake that leaves the regular schedule
+# alone, a command that expires, an alert. Ends with the views, a timeline SVG, and stops
+# everything it started (also on Ctrl-C). About 3 minutes. Run as root (the cluster runs as the
+# postgres OS user). DEMO_MAX_SECONDS bounds the story (default 270).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+MAX_SECONDS=${DEMO_MAX_SECONDS:-270}
+OUT_DIR=$PWD/demo-output
+SITE_TZ=Europe/London
+N_CAMERAS=12
+SLEEPER=DE0000000005        # falls asleep after 9 of its first image's 24 chunks
+EXPIRING_TARGET=DE0000000063  # cam 99: offline (dead battery); its command expires
+
+if [ -t 1 ]; then B=$'\e[1m'; G=$'\e[32m'; R=$'\e[31m'; Y=$'\e[33m'; C=$'\e[36m'; N=$'\e[0m'
+else B=; G=; R=; Y=; C=; N=; fi
+say()  { printf '\n%s== %s%s\n' "$B" "$*" "$N"; }
+line() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*"; }
+CHECKS_OK=0; CHECKS_FAILED=0; FAILED_NAMES=()
+check() {  # check DESCRIPTION CONDITION_EXIT_STATUS
+  if [ "$2" -eq 0 ]; then line "${G}✔ $1${N}"; CHECKS_OK=$((CHECKS_OK + 1))
+  else line "${R}✘ $1${N}"; CHECKS_FAILED=$((CHECKS_FAILED + 1)); FAILED_NAMES+=("$1"); fi
+}
+q() { psql -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"; }
+table() { psql -X -q -P pager=off -v ON_ERROR_STOP=1 -c "$1"; }
+cam() { printf 'cam %02d' "$((16#${1: -2}))"; }  # DE0000000005 -> cam 05
+
+[ "$(id -u)" -eq 0 ] || { echo "make demo runs as root (it starts a cluster as the postgres OS user)" >&2; exit 1; }
+
+say "building pg_devicewake and the camera simulator"
+make -s -j2 all tools >/dev/null || { echo "build failed" >&2; exit 1; }
+
+SIM_PID=
+demo_cleanup() {
+  local rc=$?
+  [ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null && wait "$SIM_PID" 2>/dev/null
+  SIM_PID=
+  dw_cleanup
+  return $rc
+}
+say "starting a throwaway cluster and broker"
+# A camera that stopped mid-upload is left to the sweep here (missing-chunk requests would heal it
+# at its next wake first; docs/retries.md tells both paths).
+DW_PG_CONF_EXTRA="devicewake.chunk_quiet_period = 3600" dw_setup || exit 1
+trap demo_cleanup EXIT
+trap 'echo; line "interrupted: stopping everything"; exit 130' INT TERM
+for _ in $(seq 1 500); do [ "$(q "SELECT connected FROM devicewake.worker_status()")" = t ] && break; sleep 0.02; done
+check "the worker is connected to the broker ($(q "SELECT broker FROM devicewake.worker_status()"))" \
+  "$([ "$(q "SELECT connected FROM devicewake.worker_status()")" = t ]; echo $?)"
+
+say "a site in $SITE_TZ with $N_CAMERAS cameras"
+q "INSERT INTO devicewake.sites (name, timezone, wake_schedule_cron)
+   VALUES ('Harbour Street', '$SITE_TZ', '* * * * *')" >/dev/null
+q "INSERT INTO devicewake.devices (device_mac, device_name, site_id, wake_schedule_cron)
+   SELECT 'DE00000000' || lpad(upper(to_hex(i)), 2, '0'), format('cam %s', lpad(i::text, 2, '0')),
+          (SELECT site_id FROM devicewake.sites),
+          CASE WHEN i BETWEEN 7 AND 8 THEN '*/2 * * * *' WHEN i BETWEEN 9 AND 10 THEN '1-59/2 * * * *'
+               WHEN i > 10 THEN '*/3 * * * *' END
+   FROM generate_series(1, $N_CAMERAS) i" >/dev/null
+q "INSERT INTO devicewake.devices (device_mac, device_name, site_id, last_seen_at, next_wake_at, battery_voltage)
+   VALUES ('$EXPIRING_TARGET', 'cam 99 (battery dead)', (SELECT site_id FROM devicewake.sites),
+           now() - interval '2 days', now() - interval '1 day', 3.21)" >/dev/null
+table "SELECT coalesce(d.wake_schedule_cron, s.wake_schedule_cron || ' (site)') AS schedule,
+              string_agg(d.device_name, ', ' ORDER BY d.device_name) AS cameras
+       FROM devicewake.devices d JOIN devicewake.sites s USING (site_id)
+       WHERE d.device_mac <> '$EXPIRING_TARGET' GROUP BY 1 ORDER BY 1"
+line "DST is handled in the site's zone: a daily 01:30 wake across the spring-forward gap of $SITE_TZ:"
+table "SET TIME ZONE 'UTC'; SELECT devicewake.fn_calculate_next_wake_time('2026-03-28 02:00+00', '30 1 * * *', '$SITE_TZ') AS \"29 March: 01:30 does not exist -> 01:30 GMT\",
+              devicewake.fn_calculate_next_wake_time('2026-10-25 00:00+00', '30 1 * * *', '$SITE_TZ') AS \"25 October: 01:30 twice -> first, 01:30 BST\""
+
+say "the sweep: pg_cron runs timeout_stale_images() every 5 minutes; this demo also runs it every 2 s"
+q "SELECT devicewake.schedule_timeout_monitor()" >/dev/null
+table "SELECT jobid, jobname, schedule, command FROM cron.job"
+
+expiring=$(q "INSERT INTO devicewake.device_commands (device_id, command_type, command_payload, expires_at)
+              SELECT device_id, 'update_config', '{\"jpeg_quality\": 12}', now() + interval '40 seconds'
+              FROM devicewake.devices WHERE device_mac = '$EXPIRING_TARGET' RETURNING command_id")
+line "queued update_config for $(cam $EXPIRING_TARGET) (offline for 2 days), expires in 40 s"
+
+say "the fleet wakes (live: camera lines from the simulator, ${C}server lines${N} from the database)"
+build/tools/camera_sim --cameras "$N_CAMERAS" --mac-prefix DE --image-size 24576 --chunk-size 1024 \
+  --sleep-cameras "$SLEEPER" --sleep-after 9 --wake-delay 8 --fallback-wake 60 --awake 1.5 \
+  --duration "$MAX_SECONDS" fleet >"$DW_RUN/fleet.log" 2>&1 &
+SIM_PID=$!
+
+# Prints the simulator's new lines in words.
+seen=0
+show_fleet() {
+  local total
+  total=$(wc -l <"$DW_RUN/fleet.log")
+  [ "$total" -gt "$seen" ] || return 0
+  sed -n "$((seen + 1)),${total}p" "$DW_RUN/fleet.log" | while read -r kind mac rest; do
+    case $kind in
+      HELLO) line "$(cam "$mac") wakes, says HELLO (${rest})" ;;
+      UPLOADED) line "$(cam "$mac") uploaded ${rest% *} in ${rest#* chunks=} chunks" ;;
+      ACK_OK) set -- $rest; line "$(cam "$mac") ${G}ACK_OK${N} for $1, next wake $2 UTC; sleeps" ;;
+      SLEEP_MID_UPLOAD) set -- $rest; line "$(cam "$mac") ${Y}falls asleep mid-upload${N}: $1 after $2 chunks" ;;
+      CMD) line "$(cam "$mac") receives command ${B}${rest}${N}" ;;
+      TIMEOUT|ERROR|NO_GO) line "$(cam "$mac") ${R}${kind} ${rest}${N}" ;;
+    esac
+  done
+  seen=$total
+}
+
+mac_of() { q "SELECT device_id FROM devicewake.devices WHERE device_mac = '$1'"; }
+sleeper_id=$(mac_of "$SLEEPER")
+start=$SECONDS
+manual_mac=; manual_at=; manual_id=
+done_retry=0; done_manual=0; done_expired=0; limited=0
+while [ $((SECONDS - start)) -lt "$MAX_SECONDS" ]; do
+  show_fleet
+  # demo policy for the sleeper: one retry per image, so its first failure, which queues that last
+  # retry, already raises the alert (with the default of 3 it would take two failures)
+  if [ $limited -eq 0 ] && [ "$(q "UPDATE devicewake.device_images SET max_retries = 1
+        WHERE device_id = '$sleeper_id' AND status = 'receiving' RETURNING 1")" = 1 ]; then
+    limited=1; line "${C}server: $(cam $SLEEPER)'s images get max_retries = 1 (so its first failure raises the alert)${N}"
+  fi
+  # the sweep, as pg_cron would run it
+  while IFS='|' read -r mac name retries cmd alert; do
+    [ -n "$mac" ] || continue
+    line "${C}server: sweep failed $(cam "$mac") $name (attempt $retries)${cmd:+, queued retry_image}${alert:+, raised a critical alert}${N}"
+  done < <(q "SELECT d.device_mac, t.image_name, t.retry_count, t.command_id, t.alert_id
+              FROM devicewake.timeout_stale_images() t JOIN devicewake.devices d USING (device_id)")
+  # the manual wake: the '*/2' or '1-59/2' camera whose next regular wake comes first, woken one
+  # minute after it (it learns of it at that regular wake), then back on its schedule
+  if [ -z "$manual_mac" ] && [ $((SECONDS - start)) -gt 15 ]; then
+    row=$(q "SELECT device_mac, device_id, next_wake_at + interval '1 minute' FROM devicewake.devices
+             WHERE device_mac IN ('DE0000000007', 'DE0000000009') AND next_wake_at > now() + interval '5 seconds'
+             ORDER BY next_wake_at LIMIT 1")
+    if [ -n "$row" ]; then
+      IFS='|' read -r manual_mac manual_id manual_at <<<"$row"
+      q "SELECT devicewake.request_manual_wake('$manual_id'::uuid, '$manual_at'::timestamptz)" >/dev/null
+      line "${C}server: request_manual_wake($(cam "$manual_mac"), $(date -u -d "$manual_at" +%H:%M:%S)Z): set_wake_schedule queued${N}"
+    fi
+  fi
+  if [ $done_expired -eq 0 ] && [ "$(q "SELECT status FROM devicewake.device_commands WHERE command_id = '$expiring'")" = expired ]; then
+    done_expired=1; line "${C}server: update_config for $(cam $EXPIRING_TARGET) expired undelivered${N}"
+  fi
+  if [ $done_retry -eq 0 ] && [ "$(q "SELECT count(*) FROM devicewake.device_images
+        WHERE device_id = '$sleeper_id' AND image_name = 'image_1.jpg' AND status = 'complete' AND retry_count > 0")" = 1 ]; then
+    done_retry=1; line "${C}server: $(cam $SLEEPER) image_1.jpg complete after its retry${N}"
+  fi
+  if [ $done_manual -eq 0 ] && [ -n "$manual_mac" ] && [ "$(q "SELECT count(*) FROM devicewake.device_history
+        WHERE device_id = '$manual_id' AND event_type = 'hello' AND created_at > timestamptz '$manual_at' + interval '61 seconds'")" -ge 1 ]; then
+    done_manual=1
+  fi
+  [ $done_retry -eq 1 ] && [ $done_manual -eq 1 ] && [ $done_expired -eq 1 ] && break
+  sleep 2
+done
+show_fleet
+kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null; SIM_PID=
+line "the fleet sleeps: simulator stopped after $((SECONDS - start)) s"
+
+say "checks"
+check "all $N_CAMERAS cameras woke and said HELLO" \
+  "$([ "$(q "SELECT count(DISTINCT device_id) FROM devicewake.device_history WHERE event_type = 'hello'")" -ge "$N_CAMERAS" ]; echo $?)"
+check "images arrived in chunks and were assembled ($(q "SELECT count(*) FROM devicewake.device_images WHERE status = 'complete'") complete, $(q "SELECT count(*) FROM devicewake.image_chunks") chunks stored)" \
+  "$([ "$(q "SELECT count(*) FROM devicewake.device_images WHERE status = 'complete'")" -ge "$N_CAMERAS" ]; echo $?)"
+check "every complete image is a JPEG (FF D8 FF ... FF D9)" \
+  "$([ "$(q "SELECT count(*) FROM devicewake.device_images WHERE status = 'complete'
+            AND NOT (substr(image_data, 1, 3) = '\xffd8ff'::bytea AND substr(image_data, length(image_data) - 1) = '\xffd9'::bytea)")" = 0 ]; echo $?)"
+check "$(cam $SLEEPER)'s interrupted image was failed by the sweep" \
+  "$([ "$(q "SELECT count(*) FROM devicewake.device_history WHERE device_id = '$sleeper_id' AND event_type = 'image_timeout'")" -ge 1 ]; echo $?)"
+check "a retry_image was queued and delivered at its next wake" \
+  "$([ "$(q "SELECT count(*) FROM devicewake.device_commands WHERE device_id = '$sleeper_id' AND command_type = 'retry_image' AND status IN ('sent', 'acknowledged')")" -ge 1 ]; echo $?)"
+check "the retried image completed" "$([ $done_retry -eq 1 ]; echo $?)"
+check "a critical image_transmission_failed alert was raised (and resolved by the retry)" \
+  "$([ "$(q "SELECT count(*) FROM devicewake.device_alerts WHERE device_id = '$sleeper_id' AND severity = 'critical'")" -ge 1 ]; echo $?)"
+if [ -n "$manual_mac" ]; then
+  check "$(cam "$manual_mac") woke at its manual wake time and then at its regular slot" "$([ $done_manual -eq 1 ]; echo $?)"
+  table "SELECT h.created_at::time(0) AS hello_at, coalesce(c.reason, 'regular schedule') AS why
+         FROM devicewake.device_history h
+         LEFT JOIN LATERAL (SELECT 'manual wake' AS reason WHERE h.created_at BETWEEN timestamptz '$manual_at'
+                            AND timestamptz '$manual_at' + interval '59 seconds') c ON true
+         WHERE h.device_id = '$manual_id' AND h.event_type = 'hello' ORDER BY h.created_at"
+else
+  check "a manual wake was requested" 1
+fi
+check "the offline camera's command expired" "$([ $done_expired -eq 1 ]; echo $?)"
+
+say "views"
+table "SELECT device_name, pending_count AS pending, failed_count AS failed, failed_images
+       FROM devicewake.device_image_summary ORDER BY device_name"
+table "SELECT device_mac, command_type, priority, status, state, date_trunc('second', age) AS age
+       FROM devicewake.command_queue"
+table "SELECT command_type, status, count(*) FROM devicewake.device_commands GROUP BY 1, 2 ORDER BY 1, 2"
+table "SELECT d.device_name, a.alert_type, a.severity, a.created_at::time(0) AS raised, a.resolved_at::time(0) AS resolved
+       FROM devicewake.device_alerts a JOIN devicewake.devices d USING (device_id)"
+table "SELECT device_name, reason, details FROM devicewake.fleet_health"
+table "SELECT connected, broker, published, delivered, acknowledged, expired, ingested, rejected, last_error
+       FROM devicewake.worker_status()"
+
+say "timeline picture"
+mkdir -p "$OUT_DIR"
+q "SELECT coalesce(json_agg(e), '[]') FROM (
+     SELECT d.device_name AS camera, 'wake (HELLO)' AS kind, h.created_at AS t, NULL::timestamptz AS t_end,
+            d.device_name || ' HELLO' AS label
+     FROM devicewake.device_history h JOIN devicewake.devices d USING (device_id) WHERE h.event_type = 'hello'
+     UNION ALL
+     SELECT d.device_name, CASE WHEN x.event_type = 'image_complete' THEN 'upload complete' ELSE 'upload interrupted' END,
+            m.created_at, x.created_at, m.event_data->>'image_name'
+     FROM devicewake.device_history m JOIN devicewake.devices d USING (device_id)
+     CROSS JOIN LATERAL (SELECT x.event_type, x.created_at FROM devicewake.device_history x
+                         WHERE x.device_id = m.device_id AND x.created_at >= m.created_at
+                           AND x.event_type IN ('image_complete', 'image_timeout')
+                           AND x.event_data->>'image_name' = m.event_data->>'image_name'
+                         ORDER BY x.created_at LIMIT 1) x
+     WHERE m.event_type = 'image_metadata'
+     UNION ALL
+     SELECT d.device_name, CASE h.event_type WHEN 'image_timeout' THEN 'failed by sweep' ELSE 'manual wake requested' END,
+            h.created_at, NULL, h.event_type
+     FROM devicewake.device_history h JOIN devicewake.devices d USING (device_id)
+     WHERE h.event_type IN ('image_timeout', 'manual_wake_requested')
+     UNION ALL
+     SELECT d.device_name, CASE WHEN c.command_type IN ('retry_image', 'set_wake_schedule') THEN c.command_type || ' sent'
+                                ELSE 'command sent' END, c.delivered_at, NULL, c.command_type
+     FROM devicewake.device_commands c JOIN devicewake.devices d USING (device_id)
+     WHERE c.delivered_at IS NOT NULL AND c.command_type <> 'send_image'
+     UNION ALL
+     SELECT d.device_name, 'command expired', c.expires_at, NULL, c.command_type || ' expired'
+     FROM devicewake.device_commands c JOIN devicewake.devices d USING (device_id) WHERE c.status = 'expired'
+     UNION ALL
+     SELECT d.device_name, 'alert raised', a.created_at, NULL, a.alert_type
+     FROM devicewake.device_alerts a JOIN devicewake.devices d USING (device_id)
+     UNION ALL
+     SELECT d.device_name, 'alert resolved', a.resolved_at, NULL, a.alert_type
+     FROM devicewake.device_alerts a JOIN devicewake.devices d USING (device_id) WHERE a.resolved_at IS NOT NULL
+   ) e" >"$OUT_DIR/timeline.json"
+if command -v node >/dev/null && { [ -d scripts/timeline/node_modules ] ||
+     (cd scripts/timeline && npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>&1); }; then
+  node scripts/timeline/timeline.js "$OUT_DIR/timeline.json" "$OUT_DIR/timeline.svg" >/dev/null \
+    && check "timeline written: $OUT_DIR/timeline.svg" 0 || check "timeline drawn" 1
+else
+  check "timeline drawn (node and npm install of scripts/timeline)" 1
+fi
+
+say "done: $CHECKS_OK checks passed, $CHECKS_FAILED failed${FAILED_NAMES:+ (${FAILED_NAMES[*]})}"
+echo "timeline: $OUT_DIR/timeline.svg   (events: $OUT_DIR/timeline.json)"
+echo "stopping the cluster and the broker"
+[ "$CHECKS_FAILED" -eq 0 ]
