@@ -64,7 +64,7 @@ q "INSERT INTO devicewake.devices (device_mac, device_name, site_id, wake_schedu
                WHEN i > 10 THEN '*/3 * * * *' END
    FROM generate_series(1, $N_CAMERAS) i" >/dev/null
 q "INSERT INTO devicewake.devices (device_mac, device_name, site_id, last_seen_at, next_wake_at, battery_voltage)
-   VALUES ('$EXPIRING_TARGET', 'cam 99 (battery dead)', (SELECT site_id FROM devicewake.sites),
+   VALUES ('$EXPIRING_TARGET', 'cam 99 (offline)', (SELECT site_id FROM devicewake.sites),
            now() - interval '2 days', now() - interval '1 day', 3.21)" >/dev/null
 table "SELECT coalesce(d.wake_schedule_cron, s.wake_schedule_cron || ' (site)') AS schedule,
               string_agg(d.device_name, ', ' ORDER BY d.device_name) AS cameras
@@ -160,7 +160,7 @@ line "the fleet sleeps: simulator stopped after $((SECONDS - start)) s"
 say "checks"
 check "all $N_CAMERAS cameras woke and said HELLO" \
   "$([ "$(q "SELECT count(DISTINCT device_id) FROM devicewake.device_history WHERE event_type = 'hello'")" -ge "$N_CAMERAS" ]; echo $?)"
-check "images arrived in chunks and were assembled ($(q "SELECT count(*) FROM devicewake.device_images WHERE status = 'complete'") complete, $(q "SELECT count(*) FROM devicewake.image_chunks") chunks stored)" \
+check "images arrived in chunks and were assembled ($(q "SELECT count(*) || ' images, ' || sum(total_chunks) || ' chunks' FROM devicewake.device_images WHERE status = 'complete'"))" \
   "$([ "$(q "SELECT count(*) FROM devicewake.device_images WHERE status = 'complete'")" -ge "$N_CAMERAS" ]; echo $?)"
 check "every complete image is a JPEG (FF D8 FF ... FF D9)" \
   "$([ "$(q "SELECT count(*) FROM devicewake.device_images WHERE status = 'complete'
@@ -199,8 +199,13 @@ table "SELECT connected, broker, published, delivered, acknowledged, expired, in
 say "timeline picture"
 mkdir -p "$OUT_DIR"
 q "SELECT coalesce(json_agg(e), '[]') FROM (
-     SELECT d.device_name AS camera, 'wake (HELLO)' AS kind, h.created_at AS t, NULL::timestamptz AS t_end,
-            d.device_name || ' HELLO' AS label
+     SELECT d.device_name AS camera,
+            CASE WHEN EXISTS (SELECT FROM devicewake.device_history m
+                              WHERE m.device_id = h.device_id AND m.event_type = 'manual_wake_requested'
+                                AND h.created_at >= (m.event_data->>'wake_at')::timestamptz
+                                AND h.created_at < (m.event_data->>'wake_at')::timestamptz + interval '59 seconds')
+                 THEN 'wake at manual time (HELLO)' ELSE 'wake (HELLO)' END AS kind,
+            h.created_at AS t, NULL::timestamptz AS t_end, d.device_name || ' HELLO' AS label
      FROM devicewake.device_history h JOIN devicewake.devices d USING (device_id) WHERE h.event_type = 'hello'
      UNION ALL
      SELECT d.device_name, CASE WHEN x.event_type = 'image_complete' THEN 'upload complete' ELSE 'upload interrupted' END,

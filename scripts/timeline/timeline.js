@@ -13,47 +13,69 @@ if (!input || !output) {
   process.exit(2);
 }
 const events = JSON.parse(readFileSync(input, 'utf8')) || [];
+// three lanes per camera: what the camera did, its uploads, what the server did to it
+const lanes = {
+  'wake (HELLO)': '1 device', 'wake at manual time (HELLO)': '1 device',
+  'upload complete': '2 upload', 'upload interrupted': '2 upload',
+};
+for (const e of events) e.lane = lanes[e.kind] || '3 server';
 const bars = events.filter((e) => e.t_end);
 const marks = events.filter((e) => !e.t_end);
 
-const kinds = ['upload complete', 'upload interrupted', 'wake (HELLO)', 'manual wake requested',
-  'failed by sweep', 'retry_image sent', 'set_wake_schedule sent', 'command sent',
-  'command acknowledged', 'command expired', 'alert raised', 'alert resolved'];
-const colors = ['#4c9f70', '#e4572e', '#4a6fa5', '#9b5de5', '#d62828', '#f77f00', '#9b5de5',
-  '#6c757d', '#2a9d8f', '#000000', '#d62828', '#2a9d8f'];
-const shapes = ['square', 'square', 'circle', 'diamond', 'cross', 'triangle-up', 'diamond',
-  'triangle-up', 'triangle-down', 'cross', 'stroke', 'stroke'];
-const color = { field: 'kind', type: 'nominal', scale: { domain: kinds, range: colors }, title: 'event' };
+const legend = [
+  ['wake (HELLO)', '#4a6fa5', 'circle'],
+  ['wake at manual time (HELLO)', '#9b5de5', 'circle'],
+  ['upload complete', '#4c9f70', 'square'],
+  ['upload interrupted', '#e4572e', 'square'],
+  ['manual wake requested', '#9b5de5', 'diamond'],
+  ['set_wake_schedule sent', '#9b5de5', 'triangle-right'],
+  ['failed by sweep', '#d62828', 'cross'],
+  ['retry_image sent', '#f77f00', 'triangle-right'],
+  ['command sent', '#6c757d', 'triangle-right'],
+  ['command expired', '#000000', 'cross'],
+  ['alert raised', '#d62828', 'triangle-up'],
+  ['alert resolved', '#2a9d8f', 'triangle-down'],
+];
+const kinds = legend.map((l) => l[0]);
+const color = {
+  field: 'kind', type: 'nominal', title: 'event',
+  scale: { domain: kinds, range: legend.map((l) => l[1]) },
+};
 const y = { field: 'camera', type: 'nominal', title: null, sort: 'ascending' };
+const yOffset = { field: 'lane', type: 'nominal', sort: 'ascending' };
+const x = { field: 't', type: 'temporal', title: 'time (UTC)', axis: { format: '%H:%M:%S' } };
 
 const spec = {
   $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-  title: { text: 'pg_devicewake demo: the fleet over time (UTC)', anchor: 'start' },
+  title: {
+    text: 'pg_devicewake demo: the fleet over time',
+    subtitle: 'per camera: wakes · uploads (METADATA to ACK_OK or to the sweep) · server actions',
+    anchor: 'start',
+  },
   width: 960,
+  height: 34 * Math.max(1, new Set(events.map((e) => e.camera)).size),
   background: 'white',
   layer: [
     {
+      // a rule with round caps: an upload of one second still shows
       data: { values: bars },
-      mark: { type: 'bar', height: 10, opacity: 0.85 },
-      encoding: {
-        y, color,
-        x: { field: 't', type: 'temporal', title: 'time', axis: { format: '%H:%M:%S' } },
-        x2: { field: 't_end' },
-        tooltip: [{ field: 'label' }],
-      },
+      mark: { type: 'rule', strokeWidth: 7, strokeCap: 'round' },
+      encoding: { y, yOffset, x, x2: { field: 't_end' }, color, tooltip: [{ field: 'label' }] },
     },
     {
       data: { values: marks },
-      mark: { type: 'point', filled: true, size: 70, opacity: 0.95 },
+      mark: { type: 'point', filled: true, size: 60, opacity: 0.95 },
       encoding: {
-        y, color,
-        x: { field: 't', type: 'temporal' },
-        shape: { field: 'kind', type: 'nominal', scale: { domain: kinds, range: shapes }, legend: null },
+        y, yOffset, x, color,
+        shape: { field: 'kind', type: 'nominal', scale: { domain: kinds, range: legend.map((l) => l[2]) } },
         tooltip: [{ field: 'label' }],
       },
     },
   ],
-  config: { axisY: { labelFontSize: 11 }, legend: { orient: 'bottom', columns: 4 } },
+  config: {
+    axisY: { labelFontSize: 11, grid: true, gridColor: '#eeeeee' },
+    legend: { orient: 'bottom', columns: 4, labelLimit: 240 },
+  },
 };
 
 const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'none' });
