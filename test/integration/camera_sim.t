@@ -45,19 +45,19 @@ sim_wait a 10 "^HELLO $MA pending=0\$"; ok $? "HELLO is published"
 wait_for 10 "SELECT count(*) = 1 FROM devicewake.device_wake_sessions s JOIN devicewake.devices d USING (device_id)
              WHERE d.device_mac = '$MA' AND s.status = 'in_progress'"
 ok $? "the HELLO opens a wake session for the auto-registered camera"
-sim_say a "upload $MA image_1.jpg 9500"
-sim_say a "wait-ack $MA image_1.jpg 20"
-sim_wait a 20 "^ACK_OK $MA image_1.jpg [0-9]{1,2}:[0-9]{2}[AP]M\$"
+sim_say a "upload $MA simwake.jpg 9500"
+sim_say a "wait-ack $MA simwake.jpg 20"
+sim_wait a 20 "^ACK_OK $MA simwake.jpg [0-9]{1,2}:[0-9]{2}[AP]M\$"
 ok $? "METADATA, send_image, 10 chunks and ACK_OK with the next wake time in H:MMAM form"
-grep -q "^GO $MA image_1.jpg\$" "$WORK/a.out"; ok $? "the server answered the METADATA with send_image"
+grep -q "^GO $MA simwake.jpg\$" "$WORK/a.out"; ok $? "the server answered the METADATA with send_image"
 is "$(q "SELECT status || ' ' || received_chunks || '/' || total_chunks || ' ' || image_size
          FROM devicewake.device_images i JOIN devicewake.devices d USING (device_id)
-         WHERE d.device_mac = '$MA' AND image_name = 'image_1.jpg'")" "complete 10/10 9500" \
+         WHERE d.device_mac = '$MA' AND image_name = 'simwake.jpg'")" "complete 10/10 9500" \
   "the image row is complete with its totals"
-sim_say a "verify $MA image_1.jpg"
-sim_wait a 10 "^VERIFY $MA image_1.jpg ok\$"; ok $? "the stored JPEG equals what the camera sent, byte for byte"
+sim_say a "verify $MA simwake.jpg"
+sim_wait a 10 "^VERIFY $MA simwake.jpg ok\$"; ok $? "the stored JPEG equals what the camera sent, byte for byte"
 is "$(q "SELECT encode(substr(image_data, 1, 4), 'hex') || ' ' || encode(substr(image_data, length(image_data) - 1), 'hex')
-         FROM devicewake.device_images WHERE image_name = 'image_1.jpg'
+         FROM devicewake.device_images WHERE image_name = 'simwake.jpg'
            AND device_id = (SELECT device_id FROM devicewake.devices WHERE device_mac = '$MA')")" \
   "ffd8ffe0 ffd9" "the synthetic JPEG starts FF D8 FF E0 and ends FF D9"
 
