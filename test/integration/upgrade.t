@@ -10,7 +10,7 @@ EXT=pg_devicewake
 FRESH=dw_upgrade_fresh
 WALK=dw_upgrade_walk
 
-qd() { psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
+qd() { PGOPTIONS='-c client_min_messages=warning' psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
 
 # The catalog of schema devicewake as sorted text lines, one object (or column) a line.
 snapshot() {
