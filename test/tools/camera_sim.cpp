@@ -87,7 +87,6 @@ struct Options {
 };
 
 std::mutex g_out_mutex;
-Clock::time_point g_start = Clock::now();
 
 void Out(const std::string& line) {
   std::lock_guard<std::mutex> lock(g_out_mutex);
@@ -568,7 +567,6 @@ int RunFleet(const Options& opt) {
   std::vector<std::unique_ptr<Camera>> cams;
   for (int i = 0; i < opt.cameras; ++i) cams.push_back(std::make_unique<Camera>(opt, MacFor(opt, i), i));
   auto end = Clock::now() + std::chrono::duration<double>(opt.duration);
-  std::atomic<bool> stop{false};
   std::vector<std::thread> threads;
   for (int i = 0; i < opt.cameras; ++i) {
     threads.emplace_back([&, i] {
@@ -601,7 +599,7 @@ int RunFleet(const Options& opt) {
         std::strftime(when, sizeof when, "%H:%M:%S", std::gmtime(&wake_t));
         Out("NEXT_WAKE " + cam.mac() + " " + when + "Z in " +
             std::to_string(static_cast<int>(std::chrono::duration<double>(wake_at - now_sys).count())) + "s");
-        while (std::chrono::system_clock::now() < wake_at && Clock::now() < end && !stop)
+        while (std::chrono::system_clock::now() < wake_at && Clock::now() < end)
           std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
     });
@@ -782,7 +780,11 @@ int RunBaselineBroker(const Options& opt) {
   double wall = Seconds(Clock::now() - t0);
   std::printf("baseline-broker messages=%ld received=%ld wall_s=%.2f chunks_per_s=%.0f\n", expected,
               counter.n.load(), wall, counter.n / wall);
-  for (auto* p : pubs) mosquitto_disconnect(p), mosquitto_loop_stop(p, false), mosquitto_destroy(p);
+  for (auto* p : pubs) {
+    mosquitto_disconnect(p);
+    mosquitto_loop_stop(p, false);
+    mosquitto_destroy(p);
+  }
   mosquitto_disconnect(sub);
   mosquitto_loop_stop(sub, false);
   mosquitto_destroy(sub);
