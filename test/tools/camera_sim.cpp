@@ -70,17 +70,17 @@ struct Options {
   std::string mac_prefix = "CA";
   int image_size = 70 * 1024;
   int chunk_size = 1024;
-  double sleep_fraction = 0;             // share of cameras that fall asleep mid-upload
-  std::set<std::string> sleep_cameras;   // MACs or 0-based indexes that do
-  int sleep_after = -1;                  // chunks sent before falling asleep (-1: half)
-  double duplicate_fraction = 0;         // share of chunks sent twice
-  bool shuffle = false;                  // chunks out of order
-  double go_timeout = 10;                // seconds to wait for the server's send_image
-  double ack_timeout = 60;               // seconds to wait for ACK_OK
-  double awake = 1.0;                    // seconds awake after the last activity
-  double duration = 60;                  // fleet mode: seconds to run
-  double wake_delay = 0;                 // fleet mode: seconds late after each wake time
-  double fallback_wake = 60;             // fleet mode: wake on multiples of this when told none
+  double sleep_fraction = 0;            // share of cameras that fall asleep mid-upload
+  std::set<std::string> sleep_cameras;  // MACs or 0-based indexes that do
+  int sleep_after = -1;                 // chunks sent before falling asleep (-1: half)
+  double duplicate_fraction = 0;        // share of chunks sent twice
+  bool shuffle = false;                 // chunks out of order
+  double go_timeout = 10;               // seconds to wait for the server's send_image
+  double ack_timeout = 60;              // seconds to wait for ACK_OK
+  double awake = 1.0;                   // seconds awake after the last activity
+  double duration = 60;                 // fleet mode: seconds to run
+  double wake_delay = 0;                // fleet mode: seconds late after each wake time
+  double fallback_wake = 60;            // fleet mode: wake on multiples of this when told none
   std::string firmware = "camsim-1.0";
   unsigned seed = 1;
   bool verify = true;
@@ -270,7 +270,8 @@ class Camera {
     Out("METADATA " + mac_ + " " + name + " chunks=" + std::to_string(total));
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      bool went = cv_.wait_for(lock, std::chrono::duration<double>(opt_.go_timeout), [&] { return go_; });
+      bool went =
+          cv_.wait_for(lock, std::chrono::duration<double>(opt_.go_timeout), [&] { return go_; });
       awaiting_go_.clear();
       if (!went) Out("NO_GO " + mac_ + " " + name);
     }
@@ -281,11 +282,13 @@ class Camera {
     std::uniform_real_distribution<double> coin(0, 1);
     for (int n = 0; n < limit; ++n) {
       SendChunk(name, bytes, order[n]);
-      if (opt_.duplicate_fraction > 0 && coin(rng_) < opt_.duplicate_fraction) SendChunk(name, bytes, order[n]);
+      if (opt_.duplicate_fraction > 0 && coin(rng_) < opt_.duplicate_fraction)
+        SendChunk(name, bytes, order[n]);
     }
     chunks_sent_ += limit;
     if (partial >= 0) {
-      Out("SLEEP_MID_UPLOAD " + mac_ + " " + name + " " + std::to_string(limit) + "/" + std::to_string(total));
+      Out("SLEEP_MID_UPLOAD " + mac_ + " " + name + " " + std::to_string(limit) + "/" +
+          std::to_string(total));
       Sleep();
       return true;
     }
@@ -306,7 +309,8 @@ class Camera {
   // Waits for ACK_OK of name; returns the next_wake_time it carried.
   std::optional<std::string> WaitAck(const std::string& name, double seconds) {
     std::unique_lock<std::mutex> lock(mutex_);
-    bool got = cv_.wait_for(lock, std::chrono::duration<double>(seconds), [&] { return acks_.count(name) > 0; });
+    bool got = cv_.wait_for(lock, std::chrono::duration<double>(seconds),
+                            [&] { return acks_.count(name) > 0; });
     if (!got) return std::nullopt;
     return acks_[name];
   }
@@ -325,7 +329,8 @@ class Camera {
   // Takes the next directive queued by a command, waiting up to seconds.
   std::optional<Directive> NextDirective(double seconds) {
     std::unique_lock<std::mutex> lock(mutex_);
-    if (!cv_.wait_for(lock, std::chrono::duration<double>(seconds), [&] { return !directives_.empty(); }))
+    if (!cv_.wait_for(lock, std::chrono::duration<double>(seconds),
+                      [&] { return !directives_.empty(); }))
       return std::nullopt;
     Directive d = directives_.front();
     directives_.pop_front();
@@ -370,8 +375,8 @@ class Camera {
       ++unacked_;
     }
     int rc;
-    while ((rc = mosquitto_publish(mosq_, nullptr, topic.c_str(), static_cast<int>(body.size()), body.data(), 1,
-                                   false)) == MOSQ_ERR_NOMEM) {
+    while ((rc = mosquitto_publish(mosq_, nullptr, topic.c_str(), static_cast<int>(body.size()),
+                                   body.data(), 1, false)) == MOSQ_ERR_NOMEM) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     if (rc != MOSQ_ERR_SUCCESS) {
@@ -408,7 +413,8 @@ class Camera {
   }
 
   static void OnMessage(struct mosquitto*, void* user, const struct mosquitto_message* msg) {
-    static_cast<Camera*>(user)->Handle(msg->topic, std::string(static_cast<const char*>(msg->payload), msg->payloadlen));
+    static_cast<Camera*>(user)->Handle(
+        msg->topic, std::string(static_cast<const char*>(msg->payload), msg->payloadlen));
   }
 
   // Runs on libmosquitto's thread: acknowledges and records; long work goes to the agent.
@@ -420,7 +426,8 @@ class Camera {
     if (is_ack_topic) {
       if (!body.contains("ACK_OK")) return;  // our own command acknowledgements come back too
       std::string name = body.value("image_name", "");
-      std::string next = body["ACK_OK"].is_object() ? body["ACK_OK"].value("next_wake_time", "") : "";
+      std::string next =
+          body["ACK_OK"].is_object() ? body["ACK_OK"].value("next_wake_time", "") : "";
       acks_[name] = next;
       if (images_.count(name)) images_[name].acked = true;
       if (auto t = NextWallTime(next)) wakes_.insert(*t);
@@ -441,7 +448,8 @@ class Camera {
       detail = body["send_image"].is_string() ? body["send_image"].get<std::string>() : "";
       if (detail == awaiting_go_) {
         go_ = true;
-        type = "go";  // the server's answer to METADATA: printed as GO, acknowledged like any command
+        type =
+            "go";  // the server's answer to METADATA: printed as GO, acknowledged like any command
       } else {
         d.kind = "upload", d.name = detail, directive = true;
       }
@@ -507,7 +515,8 @@ std::string MacFor(const Options& opt, int i) {
 
 bool SleepsMidUpload(const Options& opt, const std::string& mac, int i) {
   if (opt.sleep_cameras.count(mac) || opt.sleep_cameras.count(std::to_string(i))) return true;
-  return opt.sleep_fraction > 0 && (i * 0.6180339887 - static_cast<int>(i * 0.6180339887)) < opt.sleep_fraction;
+  return opt.sleep_fraction > 0 &&
+         (i * 0.6180339887 - static_cast<int>(i * 0.6180339887)) < opt.sleep_fraction;
 }
 
 // ---------------------------------------------------------------- libpq
@@ -523,15 +532,17 @@ PGconn* Connect() {
 }
 
 // "ok", "mismatch", "missing" (no complete image) for the stored image of (mac, name).
-std::string VerifyImage(PGconn* conn, const std::string& mac, const std::string& name, const std::string& bytes) {
+std::string VerifyImage(PGconn* conn, const std::string& mac, const std::string& name,
+                        const std::string& bytes) {
   const char* values[3] = {mac.c_str(), name.c_str(), bytes.data()};
   int lengths[3] = {0, 0, static_cast<int>(bytes.size())};
   int formats[3] = {0, 0, 1};
-  PGresult* r = PQexecParams(conn,
-                             "SELECT i.image_data = $3::bytea FROM devicewake.device_images i "
-                             "JOIN devicewake.devices d USING (device_id) "
-                             "WHERE d.device_mac = $1 AND i.image_name = $2 AND i.status = 'complete'",
-                             3, nullptr, values, lengths, formats, 0);
+  PGresult* r =
+      PQexecParams(conn,
+                   "SELECT i.image_data = $3::bytea FROM devicewake.device_images i "
+                   "JOIN devicewake.devices d USING (device_id) "
+                   "WHERE d.device_mac = $1 AND i.image_name = $2 AND i.status = 'complete'",
+                   3, nullptr, values, lengths, formats, 0);
   std::string verdict = "missing";
   if (PQresultStatus(r) != PGRES_TUPLES_OK) {
     verdict = std::string("error ") + PQerrorMessage(conn);
@@ -552,7 +563,8 @@ double Percentile(std::vector<double> v, double p) {
 // ---------------------------------------------------------------- modes
 
 std::chrono::system_clock::duration SysDuration(double seconds) {
-  return std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::duration<double>(seconds));
+  return std::chrono::duration_cast<std::chrono::system_clock::duration>(
+      std::chrono::duration<double>(seconds));
 }
 
 // A camera told no wake time wakes at the next multiple of --fallback-wake seconds (UTC), as
@@ -565,7 +577,8 @@ std::chrono::system_clock::time_point FallbackWake(const Options& opt) {
 
 int RunFleet(const Options& opt) {
   std::vector<std::unique_ptr<Camera>> cams;
-  for (int i = 0; i < opt.cameras; ++i) cams.push_back(std::make_unique<Camera>(opt, MacFor(opt, i), i));
+  for (int i = 0; i < opt.cameras; ++i)
+    cams.push_back(std::make_unique<Camera>(opt, MacFor(opt, i), i));
   auto end = Clock::now() + std::chrono::duration<double>(opt.duration);
   std::vector<std::thread> threads;
   for (int i = 0; i < opt.cameras; ++i) {
@@ -598,7 +611,9 @@ int RunFleet(const Options& opt) {
         char when[16];
         std::strftime(when, sizeof when, "%H:%M:%S", std::gmtime(&wake_t));
         Out("NEXT_WAKE " + cam.mac() + " " + when + "Z in " +
-            std::to_string(static_cast<int>(std::chrono::duration<double>(wake_at - now_sys).count())) + "s");
+            std::to_string(
+                static_cast<int>(std::chrono::duration<double>(wake_at - now_sys).count())) +
+            "s");
         while (std::chrono::system_clock::now() < wake_at && Clock::now() < end)
           std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
@@ -691,7 +706,8 @@ int RunScript(const Options& opt) {
 
 int RunBench(const Options& opt) {
   std::vector<std::unique_ptr<Camera>> cams;
-  for (int i = 0; i < opt.cameras; ++i) cams.push_back(std::make_unique<Camera>(opt, MacFor(opt, i), i));
+  for (int i = 0; i < opt.cameras; ++i)
+    cams.push_back(std::make_unique<Camera>(opt, MacFor(opt, i), i));
   const std::string name = "bench_" + std::to_string(std::time(nullptr)) + ".jpg";
   for (auto& c : cams) {
     c->Capture(name, opt.image_size);
@@ -715,11 +731,11 @@ int RunBench(const Options& opt) {
     if (v >= 0) done.push_back(v);
   long chunks = 0;
   for (auto& c : cams) chunks += c->chunks_sent();
-  std::printf("bench cameras=%d image_bytes=%d chunk_bytes=%d chunks=%ld acked=%zu wall_s=%.2f\n", opt.cameras,
-              opt.image_size, opt.chunk_size, chunks, done.size(), wall);
+  std::printf("bench cameras=%d image_bytes=%d chunk_bytes=%d chunks=%ld acked=%zu wall_s=%.2f\n",
+              opt.cameras, opt.image_size, opt.chunk_size, chunks, done.size(), wall);
   std::printf("bench chunks_per_s=%.0f e2e_p50_ms=%.0f e2e_p99_ms=%.0f e2e_max_ms=%.0f\n",
-              wall > 0 ? chunks / wall : 0, 1000 * Percentile(done, 0.5), 1000 * Percentile(done, 0.99),
-              1000 * Percentile(done, 1.0));
+              wall > 0 ? chunks / wall : 0, 1000 * Percentile(done, 0.5),
+              1000 * Percentile(done, 0.99), 1000 * Percentile(done, 1.0));
   int ok = 0;
   if (opt.verify) {
     PGconn* conn = Connect();
@@ -730,7 +746,8 @@ int RunBench(const Options& opt) {
   }
   std::fflush(stdout);
   for (auto& c : cams) c->Sleep(false);
-  return (static_cast<int>(done.size()) == opt.cameras && (!opt.verify || ok == opt.cameras)) ? 0 : 1;
+  return (static_cast<int>(done.size()) == opt.cameras && (!opt.verify || ok == opt.cameras)) ? 0
+                                                                                              : 1;
 }
 
 // Raw broker floor: N publishers send the same chunk messages to BENCHRAW/{MAC}/data; one plain
@@ -741,9 +758,10 @@ int RunBaselineBroker(const Options& opt) {
   } counter;
   mosquitto_lib_init();
   struct mosquitto* sub = mosquitto_new(nullptr, true, &counter);
-  mosquitto_message_callback_set(sub, [](struct mosquitto*, void* u, const struct mosquitto_message*) {
-    static_cast<Counter*>(u)->n++;
-  });
+  mosquitto_message_callback_set(sub,
+                                 [](struct mosquitto*, void* u, const struct mosquitto_message*) {
+                                   static_cast<Counter*>(u)->n++;
+                                 });
   if (mosquitto_connect(sub, opt.host.c_str(), opt.port, 30) != MOSQ_ERR_SUCCESS) return 2;
   mosquitto_subscribe(sub, nullptr, "BENCHRAW/+/data", 1);
   mosquitto_loop_start(sub);
@@ -765,18 +783,22 @@ int RunBaselineBroker(const Options& opt) {
       std::string mac = MacFor(opt, i), bytes = MakeJpeg(mac, "raw.jpg", opt.image_size);
       std::string topic = "BENCHRAW/" + mac + "/data";
       for (int c = 0; c < total; ++c) {
-        Json chunk = {{"device_id", mac}, {"image_name", "raw.jpg"}, {"chunk_id", c},
+        Json chunk = {{"device_id", mac},
+                      {"image_name", "raw.jpg"},
+                      {"chunk_id", c},
                       {"max_chunk_size", opt.chunk_size},
                       {"payload", devicewake::core::EncodeBase64(std::string_view(bytes).substr(
                                       static_cast<size_t>(c) * opt.chunk_size, opt.chunk_size))}};
         std::string body = chunk.dump();
-        mosquitto_publish(pubs[i], nullptr, topic.c_str(), static_cast<int>(body.size()), body.data(), 1, false);
+        mosquitto_publish(pubs[i], nullptr, topic.c_str(), static_cast<int>(body.size()),
+                          body.data(), 1, false);
       }
     });
   }
   for (auto& t : threads) t.join();
   auto deadline = Clock::now() + std::chrono::seconds(60);
-  while (counter.n < expected && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  while (counter.n < expected && Clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   double wall = Seconds(Clock::now() - t0);
   std::printf("baseline-broker messages=%ld received=%ld wall_s=%.2f chunks_per_s=%.0f\n", expected,
               counter.n.load(), wall, counter.n / wall);
@@ -795,8 +817,9 @@ int RunBaselineBroker(const Options& opt) {
 int RunBaselineInsert(const Options& opt) {
   PGconn* conn = Connect();
   if (!conn) return 2;
-  PQclear(PQexec(conn, "CREATE TEMP TABLE bench_chunks (mac text, image_name text, chunk_index integer, "
-                       "data bytea, PRIMARY KEY (mac, image_name, chunk_index))"));
+  PQclear(PQexec(conn,
+                 "CREATE TEMP TABLE bench_chunks (mac text, image_name text, chunk_index integer, "
+                 "data bytea, PRIMARY KEY (mac, image_name, chunk_index))"));
   int total = (opt.image_size + opt.chunk_size - 1) / opt.chunk_size;
   auto t0 = Clock::now();
   long rows = 0;
@@ -808,8 +831,8 @@ int RunBaselineInsert(const Options& opt) {
       const char* values[4] = {mac.c_str(), "raw.jpg", idx.c_str(), part.data()};
       int lengths[4] = {0, 0, 0, static_cast<int>(part.size())};
       int formats[4] = {0, 0, 0, 1};
-      PGresult* r = PQexecParams(conn, "INSERT INTO bench_chunks VALUES ($1, $2, $3, $4)", 4, nullptr, values,
-                                 lengths, formats, 0);
+      PGresult* r = PQexecParams(conn, "INSERT INTO bench_chunks VALUES ($1, $2, $3, $4)", 4,
+                                 nullptr, values, lengths, formats, 0);
       rows += PQresultStatus(r) == PGRES_COMMAND_OK;
       PQclear(r);
     }
@@ -846,33 +869,53 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "--host") opt.host = next();
-    else if (a == "--port") opt.port = std::stoi(next());
-    else if (a == "--prefix") opt.prefix = next();
-    else if (a == "--cameras") opt.cameras = std::stoi(next());
-    else if (a == "--mac-prefix") opt.mac_prefix = next();
-    else if (a == "--image-size") opt.image_size = std::stoi(next());
-    else if (a == "--chunk-size") opt.chunk_size = std::stoi(next());
-    else if (a == "--sleep-fraction") opt.sleep_fraction = std::stod(next());
+    if (a == "--host")
+      opt.host = next();
+    else if (a == "--port")
+      opt.port = std::stoi(next());
+    else if (a == "--prefix")
+      opt.prefix = next();
+    else if (a == "--cameras")
+      opt.cameras = std::stoi(next());
+    else if (a == "--mac-prefix")
+      opt.mac_prefix = next();
+    else if (a == "--image-size")
+      opt.image_size = std::stoi(next());
+    else if (a == "--chunk-size")
+      opt.chunk_size = std::stoi(next());
+    else if (a == "--sleep-fraction")
+      opt.sleep_fraction = std::stod(next());
     else if (a == "--sleep-cameras") {
       std::stringstream list(next());
       std::string item;
       while (std::getline(list, item, ',')) opt.sleep_cameras.insert(item);
-    } else if (a == "--sleep-after") opt.sleep_after = std::stoi(next());
-    else if (a == "--duplicate") opt.duplicate_fraction = std::stod(next());
-    else if (a == "--shuffle") opt.shuffle = true;
-    else if (a == "--go-timeout") opt.go_timeout = std::stod(next());
-    else if (a == "--ack-timeout") opt.ack_timeout = std::stod(next());
-    else if (a == "--awake") opt.awake = std::stod(next());
-    else if (a == "--duration") opt.duration = std::stod(next());
-    else if (a == "--wake-delay") opt.wake_delay = std::stod(next());
-    else if (a == "--fallback-wake") opt.fallback_wake = std::stod(next());
-    else if (a == "--seed") opt.seed = static_cast<unsigned>(std::stoul(next()));
-    else if (a == "--no-verify") opt.verify = false;
+    } else if (a == "--sleep-after")
+      opt.sleep_after = std::stoi(next());
+    else if (a == "--duplicate")
+      opt.duplicate_fraction = std::stod(next());
+    else if (a == "--shuffle")
+      opt.shuffle = true;
+    else if (a == "--go-timeout")
+      opt.go_timeout = std::stod(next());
+    else if (a == "--ack-timeout")
+      opt.ack_timeout = std::stod(next());
+    else if (a == "--awake")
+      opt.awake = std::stod(next());
+    else if (a == "--duration")
+      opt.duration = std::stod(next());
+    else if (a == "--wake-delay")
+      opt.wake_delay = std::stod(next());
+    else if (a == "--fallback-wake")
+      opt.fallback_wake = std::stod(next());
+    else if (a == "--seed")
+      opt.seed = static_cast<unsigned>(std::stoul(next()));
+    else if (a == "--no-verify")
+      opt.verify = false;
     else if (a == "-h" || a == "--help") {
       Usage();
       return 0;
-    } else if (a[0] != '-' && mode.empty()) mode = a;
+    } else if (a[0] != '-' && mode.empty())
+      mode = a;
     else {
       Usage();
       return 2;
@@ -884,12 +927,18 @@ int main(int argc, char** argv) {
   }
   mosquitto_lib_init();
   int rc = 2;
-  if (mode == "fleet") rc = RunFleet(opt);
-  else if (mode == "script") rc = RunScript(opt);
-  else if (mode == "bench") rc = RunBench(opt);
-  else if (mode == "baseline-broker") rc = RunBaselineBroker(opt);
-  else if (mode == "baseline-insert") rc = RunBaselineInsert(opt);
-  else Usage();
+  if (mode == "fleet")
+    rc = RunFleet(opt);
+  else if (mode == "script")
+    rc = RunScript(opt);
+  else if (mode == "bench")
+    rc = RunBench(opt);
+  else if (mode == "baseline-broker")
+    rc = RunBaselineBroker(opt);
+  else if (mode == "baseline-insert")
+    rc = RunBaselineInsert(opt);
+  else
+    Usage();
   mosquitto_lib_cleanup();
   return rc;
 }
