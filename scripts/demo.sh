@@ -47,7 +47,13 @@ demo_cleanup() {
 say "starting a throwaway cluster and broker"
 # A camera that stopped mid-upload is left to the sweep here (missing-chunk requests would heal it
 # at its next wake first; docs/retries.md tells both paths).
-DW_PG_CONF_EXTRA="devicewake.chunk_quiet_period = 3600" dw_setup || exit 1
+# (a port another cluster on this machine grabbed in the meantime: clean up and try again)
+for attempt in 1 2 3; do
+  DW_PG_CONF_EXTRA="devicewake.chunk_quiet_period = 3600" dw_setup && break
+  dw_cleanup; unset DW_PGPORT DW_MQTT_PORT DW_PGDATA DW_RUN
+  [ "$attempt" -lt 3 ] || exit 1
+  line "could not start the cluster or broker; trying again"
+done
 trap demo_cleanup EXIT
 trap 'echo; line "interrupted: stopping everything"; exit 130' INT TERM
 for _ in $(seq 1 500); do [ "$(q "SELECT connected FROM devicewake.worker_status()")" = t ] && break; sleep 0.02; done
