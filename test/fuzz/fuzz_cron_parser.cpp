@@ -76,11 +76,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   Check(validated.ok == parsed.schedule.can_fire);
   Check(validated.ok || (validated.never_fires && !validated.message.empty()));
 
-  // The normalised field texts parse back to the same schedule.
-  std::string again = parsed.fields[0];
-  for (int i = 1; i < 5; ++i) again += " " + parsed.fields[i];
-  CronParseResult reparsed = ParseCron(again);
-  Check(reparsed.ok && SameSchedule(reparsed.schedule, parsed.schedule));
+  // The normalised field texts parse back to the same schedule (unless one was cut for messages:
+  // fields[] are excerpts of at most 80 characters).
+  bool cut = false;
+  for (const std::string& f : parsed.fields) cut |= f.size() > 80;
+  if (!cut) {
+    std::string again = parsed.fields[0];
+    for (int i = 1; i < 5; ++i) again += " " + parsed.fields[i];
+    CronParseResult reparsed = ParseCron(again);
+    Check(reparsed.ok && SameSchedule(reparsed.schedule, parsed.schedule));
+  }
   if (!validated.ok) return 0;
 
   // Start between 1970 and 2106, offset a whole number of minutes within +-14 h.
