@@ -3,7 +3,7 @@
 // distinct commands across broker restarts.
 // Usage:
 //   fault_client device MAC IMAGES CHUNKS CHUNK_BYTES TIMEOUT_S [PREFIX]
-//       announces IMAGES images (metadata), waits for each send_image, publishes every chunk at
+//       says HELLO, announces IMAGES images (metadata), waits for each send_image, publishes every chunk at
 //       QoS 1, then serves resend_chunks / send_image until every image is complete in the database
 //       (or TIMEOUT_S); reconnects to the broker if it goes away. Prints "key value" lines.
 //   fault_client flood COUNT SEED MAC
@@ -202,7 +202,13 @@ int Device(const std::string& mac, int images, int chunks, int chunk_bytes, int 
 
   std::map<std::string, int> index;
   for (int i = 0; i < images; ++i) index[name(i)] = i;
+  auto metadata_body = [&](int i) {
+    return "{\"device_id\":\"" + mac + "\",\"image_name\":\"" + name(i) + "\",\"image_size\":" +
+           std::to_string(chunks * chunk_bytes) + ",\"timestamp\":1795357865,\"max_chunk_size\":" +
+           std::to_string(chunk_bytes) + ",\"total_chunk_count\":" + std::to_string(chunks) + ",\"error\":0}";
+  };
   std::set<int> announced_ok;  // images whose send_image arrived
+  std::set<int> answer_due;    // images re-announced for a retry: their next send_image is the answer
   long published = 0, resend_requests = 0, chunks_requested = 0, whole_resends = 0;
   std::set<std::pair<int, int>> requested_distinct;
   auto handle = [&](const std::pair<std::string, std::string>& m) {
@@ -210,10 +216,16 @@ int Device(const std::string& mac, int images, int chunks, int chunk_bytes, int 
     std::string send = StringField(body, "send_image");
     if (!send.empty() && index.count(send)) {
       int i = index[send];
-      if (!announced_ok.insert(i).second) {  // a retry asks for the whole image again
-        ++whole_resends;
+      if (announced_ok.insert(i).second) return;
+      if (answer_due.erase(i)) {  // the answer to the re-sent metadata: now the chunks
         for (int k = 0; k < chunks; ++k, ++published) conn.Publish(data, chunk_body(i, k));
+        return;
       }
+      // A retry (retry_image goes out as send_image): the firmware sends the whole image again.
+      ++whole_resends;
+      answer_due.insert(i);
+      conn.Publish(data, metadata_body(i));
+      ++published;
       return;
     }
     std::vector<int> missing = IntArrayField(body, "missing_chunks");
@@ -232,13 +244,11 @@ int Device(const std::string& mac, int images, int chunks, int chunk_bytes, int 
     }
   };
 
-  // Metadata, then wait for every send_image (the firmware sends chunks only when asked).
-  for (int i = 0; i < images; ++i) {
-    conn.Publish(data, "{\"device_id\":\"" + mac + "\",\"image_name\":\"" + name(i) + "\",\"image_size\":" +
-                           std::to_string(chunks * chunk_bytes) + ",\"timestamp\":1795357865,\"max_chunk_size\":" +
-                           std::to_string(chunk_bytes) + ",\"total_chunk_count\":" + std::to_string(chunks) +
-                           ",\"error\":0}");
-  }
+  // HELLO (opens the wake session), metadata, then wait for every send_image (the firmware sends
+  // chunks only when asked).
+  conn.Publish("ESP32CAM/" + mac + "/status", "{\"device_id\":\"" + mac + "\",\"status\":\"Alive\",\"pendingImg\":" +
+                                                std::to_string(images) + "}");
+  for (int i = 0; i < images; ++i) conn.Publish(data, metadata_body(i));
   while (static_cast<int>(announced_ok.size()) < images && Clock::now() < deadline) {
     for (auto& m : conn.Take()) handle(m);
     Sleep(5);
@@ -274,7 +284,7 @@ int Device(const std::string& mac, int images, int chunks, int chunk_bytes, int 
   std::printf("chunks_requested %ld\n", chunks_requested);
   std::printf("chunks_requested_distinct %zu\n", requested_distinct.size());
   std::printf("whole_image_resends %ld\n", whole_resends);
-  std::printf("messages_published %ld\n", published + images);
+  std::printf("messages_published %ld\n", published + images + 1);
   std::printf("complete %s\n", complete.c_str());
   std::printf("elapsed_ms %.0f\n", std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
   conn.Close();
