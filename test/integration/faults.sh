@@ -20,9 +20,9 @@ fault_sub_start() {
 }
 
 # wait_worker_back SECONDS OLD_PID: a new worker runs and is connected to the broker; prints the
-# seconds it took (to stdout) and fails on timeout.
+# seconds since the fault began (FAULT_T0) and fails on timeout.
 wait_worker_back() {
-  local start=$EPOCHREALTIME deadline=$((SECONDS + $1)) pid
+  local start=${FAULT_T0:-$EPOCHREALTIME} deadline=$((SECONDS + $1)) pid
   while [ $SECONDS -le $deadline ]; do
     pid=$(worker_pid)
     if [ -n "$pid" ] && [ "$pid" != "$2" ] && [ "$(q "SELECT connected FROM devicewake.worker_status()" 2>/dev/null)" = t ]; then
@@ -51,9 +51,10 @@ drain_with_fault() {
   ok $? "$label: the drain is under way"
   echo "# $label: fault with $(q "SELECT count(*) FILTER (WHERE status = 'sent') || ' sent, ' || count(*) FILTER (WHERE claimed_at IS NOT NULL) || ' claimed'
                                   FROM devicewake.device_commands WHERE device_id = '$dev'") of $n"
+  FAULT_T0=$EPOCHREALTIME
   "$@"
   back=$(wait_worker_back 30 "$old"); ok $? "$label: the worker is back and connected"
-  echo "# $label: worker back after ${back:-?} s"
+  echo "# $label: worker back and connected ${back:-?} s after the fault began"
   wait_for 90 "SELECT count(*) = $n FROM devicewake.device_commands WHERE device_id = '$dev' AND status = 'sent' AND claimed_at IS NULL"
   ok $? "$label: every command ends sent"
   is "$(q "SELECT count(*) FROM devicewake.device_commands WHERE device_id = '$dev' AND (status <> 'sent' OR claimed_at IS NOT NULL)")" 0 \
@@ -84,9 +85,10 @@ ingest_with_fault() {
   ok $? "$label: the upload is under way"
   stored_at_fault=$(q "SELECT coalesce(sum(i.received_chunks), 0) FROM devicewake.device_images i JOIN devicewake.devices d USING (device_id)
                        WHERE d.device_mac = '$mac' AND i.image_name LIKE '${prefix}\_%'")
+  FAULT_T0=$EPOCHREALTIME
   "$@"
   back=$(wait_worker_back 30 "$old"); ok $? "$label: the worker is back and connected"
-  echo "# $label: fault with $stored_at_fault of $((images * chunks)) chunks stored; worker back after ${back:-?} s"
+  echo "# $label: fault with $stored_at_fault of $((images * chunks)) chunks stored; worker back and connected ${back:-?} s after the fault began"
   local images_sql="FROM devicewake.device_images i JOIN devicewake.devices d USING (device_id)
                      WHERE d.device_mac = '$mac' AND i.image_name LIKE '${prefix}\_%'"
   # resend_chunks (quiet period 2 s) recovers images that kept some of their chunks
