@@ -16,9 +16,12 @@ CREATE TRIGGER device_commands_enqueued
     FOR EACH ROW WHEN (NEW.status = 'pending')
     EXECUTE FUNCTION devicewake._notify_command_queue();
 
--- the worker's timer: earliest future scheduled_for of a pending command
+-- the worker's timer: earliest future scheduled_for and earliest expires_at of a pending command
+-- (pending rows only, so the timer's cost does not grow with delivered history)
 CREATE INDEX device_commands_scheduled_idx
     ON devicewake.device_commands (scheduled_for) WHERE status = 'pending';
+CREATE INDEX device_commands_pending_expiry_idx
+    ON devicewake.device_commands (expires_at) WHERE status = 'pending';
 
 CREATE FUNCTION devicewake.worker_status(
     OUT pid integer, OUT connected boolean, OUT broker text, OUT since timestamptz,

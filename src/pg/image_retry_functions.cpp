@@ -382,7 +382,12 @@ DW_SQL_FUNCTION(devicewake_schedule_timeout_monitor) {
       Oid types[3] = {TEXTOID, TEXTOID, TEXTOID};
       Datum args[3] = {CStringGetTextDatum(job), schedule,
                        CStringGetTextDatum("SELECT count(*) FROM devicewake.timeout_stale_images()")};
-      int rc = SPI_execute_with_args("SELECT cron.schedule($1, $2, $3)", 3, types, args, nullptr, false, 1);
+      // The schedule passes the same validator as stored wake schedules (22023 naming the field,
+      // also for one that can never fire); pg_cron's own "N seconds" form is left to pg_cron.
+      int rc = SPI_execute_with_args(
+          "SELECT cron.schedule($1, $2, $3) WHERE $2 ~* '^\\s*[0-9]+\\s+seconds?\\s*$' "
+          "OR devicewake.check_cron_expression($2)",
+          3, types, args, nullptr, false, 1);
       if (rc != SPI_OK_SELECT || SPI_processed != 1) elog(ERROR, "cron.schedule returned no job id");
       bool is_null = true;
       id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &is_null));

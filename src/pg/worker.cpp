@@ -109,7 +109,7 @@ class Worker {
   void DriveNetwork(bool mqtt_readable, bool mqtt_writable, bool listen_readable);
   void HandleEvents();
   void DoDatabaseWork();
-  void Dispatch();
+  bool Dispatch();
   void FlushDeliveries();
   void Ingest();
   long NextTimeoutMs();
@@ -288,7 +288,9 @@ void Worker::HandleEvents() {
   }
 }
 
-void Worker::Dispatch() {
+// Claims and publishes due commands until the queue is empty (returns true) or the in-flight
+// window or the connection stops it (returns false, and work stays pending).
+bool Worker::Dispatch() {
   const bool only_awake = settings::dispatch_policy == settings::kOnWake;
   bool first = true;
   while (client_ && client_->connected() && in_flight_.size() < kMaxInFlight) {
@@ -326,13 +328,14 @@ void Worker::Dispatch() {
       if (c.publish_count > 1) pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.republished, 1);
       in_flight_[mid] = InFlight{c.command_id, deadline};
     }
-    if (static_cast<int>(claimed.size()) < limit) return;
+    if (static_cast<int>(claimed.size()) < limit) return true;
     // A full batch: push bytes out and collect PUBACKs before claiming more.
     DriveNetwork(false, false, false);
     HandleEvents();
   }
   // Stopped by the in-flight window or the connection, not by an empty queue: come back.
   work_pending_ = true;
+  return false;
 }
 
 // Writes what the broker and publishing reported: PUBACKs (sent), failed attempts, payloads that
@@ -399,10 +402,26 @@ void Worker::DoDatabaseWork() {
       ++it;
     }
   }
-  if (!delivered_.empty() || !publish_failures_.empty() || !permanent_failures_.empty()) {
-    InTransaction("recording deliveries", [&]() { FlushDeliveries(); });
-  }
   Ingest();
+  bool timer_due = next_timer_ms_ >= 0 && next_timer_ms_ <= now;
+  if (now >= next_safety_ms_) {
+    work_pending_ = true;
+    next_safety_ms_ = now + kSafetyScanMs;
+  }
+  bool dispatching = (work_pending_ || timer_due) && client_ && client_->connected();
+  if (!dispatching && (!delivered_.empty() || !publish_failures_.empty() || !permanent_failures_.empty())) {
+    InTransaction("recording deliveries", [&]() { FlushDeliveries(); });  // else the claim does it
+  }
+  if (dispatching) {
+    work_pending_ = false;
+    if (Dispatch()) {
+      // The queue is drained: sleep until the next scheduled_for or expires_at.
+      std::optional<TimestampTz> next;
+      InTransaction("computing the next timer", [&]() { next = commands_.NextTimer(); });
+      next_timer_ms_ = next ? *next / 1000 : -1;
+    }
+  }
+  // Housekeeping after publishing, so it never delays a due command.
   if (now >= next_missing_check_ms_ && client_ && client_->connected()) {
     next_missing_check_ms_ = now + 1000;
     uint64 requested = 0;
@@ -410,18 +429,6 @@ void Worker::DoDatabaseWork() {
       requested = inbound_store_.RequestMissingChunks(settings::chunk_quiet_period, kMaxResendRequests);
     });
     if (requested > 0) work_pending_ = true;
-  }
-  bool timer_due = next_timer_ms_ >= 0 && next_timer_ms_ <= now;
-  if (now >= next_safety_ms_) {
-    work_pending_ = true;
-    next_safety_ms_ = now + kSafetyScanMs;
-  }
-  if ((work_pending_ || timer_due) && client_ && client_->connected()) {
-    work_pending_ = false;
-    Dispatch();
-    std::optional<TimestampTz> next;
-    InTransaction("computing the next timer", [&]() { next = commands_.NextTimer(); });
-    next_timer_ms_ = next ? *next / 1000 : -1;
   }
 }
 

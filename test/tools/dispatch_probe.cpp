@@ -208,9 +208,11 @@ int Drain(int count) {
   auto t0 = Clock::now();
   Exec(c, "COMMIT");
   long peak = rss_before;
+  long anon_before = RssKb(worker, "RssAnon:"), anon_peak = anon_before;
   auto deadline = Clock::now() + std::chrono::seconds(120);
   while (r.count.load() < count && Clock::now() < deadline) {
     peak = std::max(peak, RssKb(worker, "VmRSS:"));
+    anon_peak = std::max(anon_peak, RssKb(worker, "RssAnon:"));
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   auto received = r.last;
@@ -228,8 +230,9 @@ int Drain(int count) {
   std::printf("all received after %.0f ms: %.0f commands/s; all marked sent after %.0f ms: %.0f commands/s\n",
               Ms(received - t0), count / (Ms(received - t0) / 1000), Ms(all_sent - t0),
               count / (Ms(all_sent - t0) / 1000));
-  std::printf("worker RSS: %ld kB before, peak %ld kB during the drain (VmHWM %ld kB)\n", rss_before, peak,
-              RssKb(worker, "VmHWM:"));
+  std::printf("worker RSS: %ld kB before, peak %ld kB during the drain (VmHWM %ld kB; includes shared buffers it touched)\n",
+              rss_before, peak, RssKb(worker, "VmHWM:"));
+  std::printf("worker private memory (RssAnon): %ld kB before, peak %ld kB\n", anon_before, anon_peak);
   mosquitto_loop_stop(sub, true);
   PQfinish(c);
   return r.count.load() >= count ? 0 : 1;
