@@ -3,6 +3,9 @@
 # diagnostics ("# name: value"). Source after lib.sh and scripts/lib.sh.
 FAULT_TOOL=$(dirname "${BASH_SOURCE[0]}")/../../build/tools/fault_client
 
+# diag TEXT: a TAP diagnostic on stderr (shown by prove without -v, like Test::More's diag).
+diag() { echo "# $*" >&2; }
+
 worker_pid() { q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'pg_devicewake worker'" 2>/dev/null; }
 
 # fault_sub_start FILE: a subscriber on ESP32CAM/+/cmd writing one send_image name per line to FILE;
@@ -49,12 +52,12 @@ drain_with_fault() {
      SELECT '$dev', 'send_image', jsonb_build_object('image_name', '${label}_' || i) FROM generate_series(1, $n) i" >/dev/null
   wait_for 60 "SELECT count(*) >= $n / 4 FROM devicewake.device_commands WHERE device_id = '$dev' AND status = 'sent'"
   ok $? "$label: the drain is under way"
-  echo "# $label: fault with $(q "SELECT count(*) FILTER (WHERE status = 'sent') || ' sent, ' || count(*) FILTER (WHERE claimed_at IS NOT NULL) || ' claimed'
+  diag "$label: fault with $(q "SELECT count(*) FILTER (WHERE status = 'sent') || ' sent, ' || count(*) FILTER (WHERE claimed_at IS NOT NULL) || ' claimed'
                                   FROM devicewake.device_commands WHERE device_id = '$dev'") of $n"
   FAULT_T0=$EPOCHREALTIME
   "$@"
   back=$(wait_worker_back 30 "$old"); ok $? "$label: the worker is back and connected"
-  echo "# $label: worker back and connected ${back:-?} s after the fault began"
+  diag "$label: worker back and connected ${back:-?} s after the fault began"
   wait_for 90 "SELECT count(*) = $n FROM devicewake.device_commands WHERE device_id = '$dev' AND status = 'sent' AND claimed_at IS NULL"
   ok $? "$label: every command ends sent"
   is "$(q "SELECT count(*) FROM devicewake.device_commands WHERE device_id = '$dev' AND (status <> 'sent' OR claimed_at IS NOT NULL)")" 0 \
@@ -63,9 +66,9 @@ drain_with_fault() {
   while [ "$(grep "^${label}_" "$out" | sort -u | wc -l)" -lt "$n" ] && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
   got=$(grep "^${label}_" "$out" | sort -u | wc -l); total=$(grep -c "^${label}_" "$out")
   is "$got" "$n" "$label: every command was received at least once (zero lost)"
-  echo "# $label: received $total messages for $got distinct commands"
-  echo "# duplicates: $((total - got))"
-  echo "# $label: publish attempts $(q "SELECT sum(publish_count) FROM devicewake.device_commands WHERE device_id = '$dev'") for $n commands"
+  diag "$label: received $total messages for $got distinct commands"
+  diag "duplicates: $((total - got))"
+  diag "$label: publish attempts $(q "SELECT sum(publish_count) FROM devicewake.device_commands WHERE device_id = '$dev'") for $n commands"
   kill "$FAULT_SUB" 2>/dev/null; wait "$FAULT_SUB" 2>/dev/null
 }
 
@@ -88,7 +91,7 @@ ingest_with_fault() {
   FAULT_T0=$EPOCHREALTIME
   "$@"
   back=$(wait_worker_back 30 "$old"); ok $? "$label: the worker is back and connected"
-  echo "# $label: fault with $stored_at_fault of $((images * chunks)) chunks stored; worker back and connected ${back:-?} s after the fault began"
+  diag "$label: fault with $stored_at_fault of $((images * chunks)) chunks stored; worker back and connected ${back:-?} s after the fault began"
   local images_sql="FROM devicewake.device_images i JOIN devicewake.devices d USING (device_id)
                      WHERE d.device_mac = '$mac' AND i.image_name LIKE '${prefix}\_%'"
   # resend_chunks (quiet period 2 s) recovers images that kept some of their chunks
@@ -96,19 +99,19 @@ ingest_with_fault() {
   ok $? "$label: resend_chunks completes every image that kept some chunks"
   local zero
   zero=$(q "SELECT count(*) $images_sql AND i.status = 'receiving' AND i.received_chunks = 0")
-  echo "# $label: images that lost every chunk (never asked again by resend_chunks): $zero"
+  diag "$label: images that lost every chunk (never asked again by resend_chunks): $zero"
   todo_ok "$([ "$zero" = 0 ]; echo $?)" "$label: an image that lost every chunk is asked again after the quiet period" \
     "_request_missing_chunks needs last_chunk_at, which stays NULL"
   if [ "$zero" != 0 ]; then
     # what happens at the camera's next wake: the sweep fails the image and queues retry_image
     q "UPDATE devicewake.devices SET next_wake_at = now() - interval '1 minute' WHERE device_mac = '$mac'" >/dev/null
-    echo "# $label: the sweep queues $(q "SELECT count(*) FROM devicewake.timeout_stale_images() WHERE image_name LIKE '${prefix}\_%' AND command_id IS NOT NULL") retries"
+    diag "$label: the sweep queues $(q "SELECT count(*) FROM devicewake.timeout_stale_images() WHERE image_name LIKE '${prefix}\_%' AND command_id IS NOT NULL") retries"
   fi
   wait "$pid"; rc=$?
   ok $rc "$label: every image completes (resend_chunks, or the sweep's retry)"
-  sed 's/^/#   camera: /' "$out"
+  sed 's/^/#   camera: /' "$out" >&2
   lost=$(awk '$1 == "chunks_requested_distinct" { print $2 }' "$out")
-  echo "# $label: chunks PUBACKed to the camera but lost by the fault: $(( ${lost:-0} + zero * chunks )) (${lost:-?} asked again by resend_chunks, $((zero * chunks)) in $zero images re-sent whole after the sweep)"
+  diag "$label: chunks PUBACKed to the camera but lost by the fault: $(( ${lost:-0} + zero * chunks )) (${lost:-?} asked again by resend_chunks, $((zero * chunks)) in $zero images re-sent whole after the sweep)"
   is "$(q "SELECT count(*) FROM devicewake.device_images i JOIN devicewake.devices d USING (device_id)
            WHERE d.device_mac = '$mac' AND i.image_name LIKE '${prefix}\_%' AND i.status = 'complete' AND i.received_chunks = $chunks")" \
      "$images" "$label: every image is complete with all its chunks"

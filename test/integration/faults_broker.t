@@ -8,6 +8,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/../../scripts/lib.sh"
 TOOL=$(dirname "$0")/../../build/tools/fault_client
+diag() { echo "# $*" >&2; }
 N=10000
 OUT=$DW_RUN/faults_broker.names
 
@@ -44,11 +45,11 @@ dw_broker_stop KILL
 kill "$SUB" 2>/dev/null; wait "$SUB" 2>/dev/null
 at_kill=$(q "SELECT count(*) FILTER (WHERE status = 'sent') || ' sent, ' || count(*) FILTER (WHERE claimed_at IS NOT NULL) || ' claimed'
              FROM devicewake.device_commands WHERE device_id = '$dev'")
-echo "# broker killed (SIGKILL) with $at_kill of $N; the subscriber had $(distinct)"
+diag "broker killed (SIGKILL) with $at_kill of $N; the subscriber had $(distinct)"
 q "ALTER SYSTEM SET devicewake.mqtt_port = $(dw_free_port)" >/dev/null; q "SELECT pg_reload_conf()" >/dev/null
 wait_for 20 "SELECT NOT connected FROM devicewake.worker_status()"; ok $? "the worker notices the broker is gone"
 sleep 3  # the outage itself: the fault being injected, not a wait for a condition
-dw_broker_start >/dev/null 2>&1; ok $? "the broker restarts on the same port"
+dw_broker_start >/dev/null 2>&1; ok $? "the broker restarts on the same port"; disown -a
 sub_start; ok $? "a new subscriber listens before the worker returns"
 q "ALTER SYSTEM RESET devicewake.mqtt_port" >/dev/null; q "SELECT pg_reload_conf()" >/dev/null
 wait_for 30 "SELECT connected FROM devicewake.worker_status()"; ok $? "the worker reconnects"
@@ -62,14 +63,14 @@ got=$(distinct)
 is "$got" "$N" "every command was received at least once"
 if [ "$got" -lt "$N" ]; then
   missing=$(comm -23 <(seq 1 $N | sed 's/^/fb_/' | sort) <(grep '^fb_' "$OUT" | sort -u) | head -n 5 | tr '\n' ' ')
-  echo "# missing (first 5): $missing"
-  echo "# their publish counts: $(q "SELECT string_agg(publish_count::text, ' ') FROM devicewake.device_commands WHERE command_payload->>'image_name' IN ('$(echo $missing | sed "s/ /','/g")')")"
+  diag "missing (first 5): $missing"
+  diag "their publish counts: $(q "SELECT string_agg(publish_count::text, ' ') FROM devicewake.device_commands WHERE command_payload->>'image_name' IN ('$(echo $missing | sed "s/ /','/g")')")"
 fi
 total=$(grep -c '^fb_' "$OUT")
-echo "# received: $total messages for $got distinct commands"
-echo "# duplicates: $((total - got))"
-echo "# republished by the worker: $(( $(q "SELECT republished FROM devicewake.worker_status()") - republished_before ))"
-echo "# publish attempts: $(q "SELECT sum(publish_count) FROM devicewake.device_commands WHERE device_id = '$dev'") for $N commands"
+diag "received: $total messages for $got distinct commands"
+diag "duplicates: $((total - got))"
+diag "republished by the worker: $(( $(q "SELECT republished FROM devicewake.worker_status()") - republished_before ))"
+diag "publish attempts: $(q "SELECT sum(publish_count) FROM devicewake.device_commands WHERE device_id = '$dev'") for $N commands"
 [ $((total - got)) -le 20000 ]; ok $? "duplicates are bounded by the in-flight window (20,000)"
 
 # --- a short outage (the worker reconnects while its old publishes still await their PUBACK):
@@ -77,13 +78,13 @@ echo "# publish attempts: $(q "SELECT sum(publish_count) FROM devicewake.device_
 # message ids from 1 again, so the kill comes early in the life of a fresh connection.
 kill "$SUB" 2>/dev/null
 q "ALTER SYSTEM SET devicewake.publish_timeout = 10" >/dev/null; q "SELECT pg_reload_conf()" >/dev/null
-dw_broker_stop; dw_broker_start >/dev/null 2>&1
+dw_broker_stop; dw_broker_start >/dev/null 2>&1; disown -a
 wait_for 30 "SELECT connected FROM devicewake.worker_status()"
 q "INSERT INTO devicewake.device_commands (device_id, command_type, command_payload)
    SELECT '$dev', 'send_image', jsonb_build_object('image_name', 'fb2_' || i) FROM generate_series(1, 3000) i" >/dev/null
 wait_for 30 "SELECT count(*) >= 300 FROM devicewake.device_commands WHERE device_id = '$dev' AND status = 'sent' AND command_payload->>'image_name' LIKE 'fb2_%'"
 dw_broker_stop KILL
-dw_broker_start >/dev/null 2>&1
+dw_broker_start >/dev/null 2>&1; disown -a
 wait_for 30 "SELECT connected FROM devicewake.worker_status()"; ok $? "after a short outage the worker reconnects"
 wait_for 30 "SELECT count(*) = 3000 FROM devicewake.device_commands WHERE device_id = '$dev' AND status = 'sent' AND command_payload->>'image_name' LIKE 'fb2_%'"
 ok $? "after a short outage every command ends sent (publish_timeout 10 s)"

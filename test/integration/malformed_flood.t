@@ -27,7 +27,7 @@ for i in 1 2 3; do  # real commands, in three commits spread over the flood
      SELECT '$dev', 'send_image', jsonb_build_object('image_name', 'real_${i}_' || g) FROM generate_series(1, 100) g" >/dev/null
 done
 wait "$flood"; ok $? "the flood is published and every message PUBACKed by the broker"
-sed 's/^/#   flood: /' "$DW_RUN/flood.out"
+sed 's/^/#   flood: /' "$DW_RUN/flood.out" >&2
 published=$(awk '$1 == "puback_received" { print $2 }' "$DW_RUN/flood.out")
 wait "$camera"; ok $? "the real image upload completes during the flood"
 wait_for 60 "SELECT count(*) = 300 FROM devicewake.device_commands WHERE device_id = '$dev' AND status = 'sent'"
@@ -36,7 +36,7 @@ wait_for 60 "SELECT count(*) >= $before + $published FROM devicewake.rejected_me
 elapsed=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
 is "$(( $(q "SELECT count(*) FROM devicewake.rejected_messages") - before ))" "$published" \
   "every malformed message that reached the broker is in rejected_messages, exactly once"
-echo "# malformed messages: $published rejected of $N generated (the rest refused by libmosquitto before sending); $elapsed s with the real traffic"
+diag "malformed messages: $published rejected of $N generated (the rest refused by libmosquitto before sending); $elapsed s with the real traffic"
 is "$(worker_pid)" "$pid" "the worker kept running (same pid)"
 is "$(q "SELECT connected FROM devicewake.worker_status()")" t "and is still connected"
 is "$(q "SELECT md5((to_jsonb(d) - 'last_seen_at' - 'updated_at')::text) FROM devicewake.devices d WHERE device_mac = 'F100D0000F10'")" "$flood_device_before" \
@@ -45,5 +45,5 @@ is "$(q "SELECT count(*) FROM devicewake.device_images i JOIN devicewake.devices
   "no image was created from the flood"
 is "$(q "SELECT count(*) FROM devicewake.rejected_messages WHERE received_at > now() - interval '5 minutes' AND (reason IS NULL OR reason = '')")" 0 \
   "every rejection carries its reason"
-echo "# largest rejected payload kept: $(q "SELECT max(octet_length(payload)) FROM devicewake.rejected_messages") bytes"
+diag "largest rejected payload kept: $(q "SELECT max(octet_length(payload)) FROM devicewake.rejected_messages") bytes"
 done_testing

@@ -34,9 +34,9 @@ t1=$EPOCHREALTIME
 t2=$EPOCHREALTIME
 end_rss=$(rss "$pid"); end_anon=$(anon "$pid")
 is "$(worker_pid)" "$pid" "the same worker process did all of it"
-echo "# worker RSS: $start_rss kB at start, $warm_rss kB after the warm-up, $end_rss kB after 100,000 more messages (VmHWM $(awk '$1 == "VmHWM:" { print $2 }' "/proc/$pid/status") kB)"
-echo "# worker RssAnon (private heap): $start_anon kB at start, $warm_anon kB after the warm-up, $end_anon kB at the end"
-echo "# growth after the warm-up: RssAnon $((end_anon - warm_anon)) kB (bound $BOUND_KB kB), VmRSS $((end_rss - warm_rss)) kB (RssShmem $(awk '$1 == "RssShmem:" { print $2 }' "/proc/$pid/status") kB at the end)"
-awk -v a="$t0" -v b="$t1" -v c="$t2" 'BEGIN { printf "# drain: 50,000 commands in %.1f s (%.0f/s); ingest: 50,001 messages in %.1f s (%.0f/s)\n", b - a, 50000 / (b - a), c - b, 50001 / (c - b) }'
+diag "worker RSS: $start_rss kB at start, $warm_rss kB after the warm-up, $end_rss kB after 100,000 more messages (VmHWM $(awk '$1 == "VmHWM:" { print $2 }' "/proc/$pid/status") kB)"
+diag "worker RssAnon (private heap): $start_anon kB at start, $warm_anon kB after the warm-up, $end_anon kB at the end"
+diag "growth after the warm-up: RssAnon $((end_anon - warm_anon)) kB (bound $BOUND_KB kB), VmRSS $((end_rss - warm_rss)) kB (RssShmem $(awk '$1 == "RssShmem:" { print $2 }' "/proc/$pid/status") kB at the end)"
+awk -v a="$t0" -v b="$t1" -v c="$t2" 'BEGIN { printf "# drain: 50,000 commands in %.1f s (%.0f/s); ingest: 50,001 messages in %.1f s (%.0f/s)\n", b - a, 50000 / (b - a), c - b, 50001 / (c - b) }' >&2
 [ $((end_anon - warm_anon)) -le $BOUND_KB ]; ok $? "no private memory growth beyond $BOUND_KB kB over 100,000 messages"
 done_testing
