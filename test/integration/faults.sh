@@ -52,8 +52,11 @@ drain_with_fault() {
      SELECT '$dev', 'send_image', jsonb_build_object('image_name', '${label}_' || i) FROM generate_series(1, $n) i" >/dev/null
   wait_for 60 "SELECT count(*) >= $n / 4 FROM devicewake.device_commands WHERE device_id = '$dev' AND status = 'sent'"
   ok $? "$label: the drain is under way"
+  local sent_at_fault
+  sent_at_fault=$(q "SELECT count(*) FROM devicewake.device_commands WHERE device_id = '$dev' AND status = 'sent'")
   diag "$label: fault with $(q "SELECT count(*) FILTER (WHERE status = 'sent') || ' sent, ' || count(*) FILTER (WHERE claimed_at IS NOT NULL) || ' claimed'
                                   FROM devicewake.device_commands WHERE device_id = '$dev'") of $n"
+  [ "$sent_at_fault" -lt "$n" ]; ok $? "$label: the fault hits mid-drain ($sent_at_fault of $n sent)"
   FAULT_T0=$EPOCHREALTIME
   "$@"
   back=$(wait_worker_back 30 "$old"); ok $? "$label: the worker is back and connected"
@@ -88,6 +91,7 @@ ingest_with_fault() {
   ok $? "$label: the upload is under way"
   stored_at_fault=$(q "SELECT coalesce(sum(i.received_chunks), 0) FROM devicewake.device_images i JOIN devicewake.devices d USING (device_id)
                        WHERE d.device_mac = '$mac' AND i.image_name LIKE '${prefix}\_%'")
+  [ "$stored_at_fault" -lt $((images * chunks)) ]; ok $? "$label: the fault hits mid-upload ($stored_at_fault of $((images * chunks)) chunks stored)"
   FAULT_T0=$EPOCHREALTIME
   "$@"
   back=$(wait_worker_back 30 "$old"); ok $? "$label: the worker is back and connected"

@@ -24,7 +24,7 @@ sub_start() {  # a subscriber on ESP32CAM/+/cmd writing one send_image name per 
   done
   return 1
 }
-distinct() { grep -c '^fb_' "$OUT" >/dev/null; grep '^fb_' "$OUT" | sort -u | wc -l; }
+distinct() { grep '^fb_' "$OUT" | sort -u | wc -l; }
 cleanup() { kill "$SUB" 2>/dev/null; q "ALTER SYSTEM RESET devicewake.publish_timeout" >/dev/null 2>&1; q "ALTER SYSTEM RESET devicewake.mqtt_port" >/dev/null 2>&1; q "SELECT pg_reload_conf()" >/dev/null 2>&1; }
 trap cleanup EXIT
 
@@ -46,6 +46,7 @@ kill "$SUB" 2>/dev/null; wait "$SUB" 2>/dev/null
 at_kill=$(q "SELECT count(*) FILTER (WHERE status = 'sent') || ' sent, ' || count(*) FILTER (WHERE claimed_at IS NOT NULL) || ' claimed'
              FROM devicewake.device_commands WHERE device_id = '$dev'")
 diag "broker killed (SIGKILL) with $at_kill of $N; the subscriber had $(distinct)"
+[ "${at_kill%% sent*}" -lt $N ]; ok $? "the broker dies mid-drain (${at_kill%%,*} of $N)"
 q "ALTER SYSTEM SET devicewake.mqtt_port = $(dw_free_port)" >/dev/null; q "SELECT pg_reload_conf()" >/dev/null
 wait_for 20 "SELECT NOT connected FROM devicewake.worker_status()"; ok $? "the worker notices the broker is gone"
 sleep 3  # the outage itself: the fault being injected, not a wait for a condition
