@@ -42,7 +42,9 @@ struct CronParseResult {
   std::string message;  // when !ok: lower-case, names the field and the offending text
   std::string detail;   // when !ok: a full sentence, may be empty
   bool never_fires = false;  // when !ok: it parses but no day of any year matches (ValidateCron)
-  std::string fields[5];  // when ok: the five field texts as written (upper-cased, macros expanded)
+  // When ok: the five field texts (upper-cased, macros expanded) for messages, as PrintableExcerpt
+  // renders them: a field longer than 80 characters is cut and ends in "...".
+  std::string fields[5];
 };
 
 // Parses a cron expression of the dialect of DESIGN §3 (case-insensitive, surrounding blanks

@@ -182,3 +182,17 @@ TEST(CronSchedule, DayMaskCombinesDayFieldsWithVixieRule) {
   EXPECT_EQ(days(Parsed("0 0 * * 1#1,1#3").DayMask(2024, 3)), (std::vector<int>{4, 18}));
   EXPECT_EQ(days(Parsed("0 0 L * 1#1").DayMask(2024, 3)), (std::vector<int>{4, 31}));
 }
+
+// Found by fuzz_cron_parser: a field of 113 characters ("000...04#5") is valid and means the same
+// as "4#5"; the field texts kept for messages are cut to 80 characters, so they must not be read
+// back as the expression.
+TEST(CronParser, LongZeroPaddedFieldParsesAndItsMessageTextIsCut) {
+  std::string dow = std::string(111, '0') + "4#5";
+  CronParseResult r = ParseCron("0 0 * * " + dow);
+  ASSERT_TRUE(r.ok) << r.message;
+  CronSchedule short_form = Parsed("0 0 * * 4#5");
+  EXPECT_EQ(r.schedule.nth_weekdays[4], short_form.nth_weekdays[4]);
+  EXPECT_EQ(r.schedule.days_of_week, short_form.days_of_week);
+  EXPECT_EQ(r.fields[4], std::string(80, '0') + "...");
+  EXPECT_TRUE(ValidateCron("0 0 * * " + dow).ok);
+}

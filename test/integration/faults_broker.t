@@ -1,0 +1,94 @@
+# Reliability (issue 8, DESIGN §6): the broker is killed with SIGKILL in the middle of a
+# 10,000-command drain and comes back 3 s later. Every command reaches the subscriber at least
+# once, none is left pending or claimed, and the duplicates are counted.
+# The test broker keeps nothing on disk, so subscriptions die with it: while it is down the worker
+# is pointed at a closed port, the broker and a new subscriber come back, and then the worker is
+# pointed back (a reload) — so nothing the worker publishes after the outage can beat the
+# subscriber to the new broker.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../../scripts/lib.sh"
+TOOL=$(dirname "$0")/../../build/tools/fault_client
+diag() { echo "# $*" >&2; }
+N=10000
+OUT=$DW_RUN/faults_broker.names
+
+sub_start() {  # a subscriber on ESP32CAM/+/cmd writing one send_image name per line
+  "$TOOL" subscribe 'ESP32CAM/+/cmd' "$OUT" >"$DW_RUN/faults_broker.sub" 2>&1 &
+  SUB=$!
+  local i
+  for i in $(seq 1 200); do grep -q subscribed "$DW_RUN/faults_broker.sub" && break; sleep 0.05; done
+  for i in $(seq 1 200); do  # live once a probe comes back
+    mosquitto_pub -h 127.0.0.1 -p "$DW_MQTT_PORT" -q 1 -t 'ESP32CAM/PROBE/cmd' -m "{\"send_image\":\"probe_$i\"}" 2>/dev/null
+    grep -q "^probe_$i\$" "$OUT" && return 0
+    sleep 0.05
+  done
+  return 1
+}
+distinct() { grep '^fb_' "$OUT" | sort -u | wc -l; }
+cleanup() { kill "$SUB" 2>/dev/null; q "ALTER SYSTEM RESET devicewake.publish_timeout" >/dev/null 2>&1; q "ALTER SYSTEM RESET devicewake.mqtt_port" >/dev/null 2>&1; q "SELECT pg_reload_conf()" >/dev/null 2>&1; }
+trap cleanup EXIT
+
+: >"$OUT"
+wait_for 20 "SELECT connected FROM devicewake.worker_status()"; ok $? "the worker is connected"
+# A PUBACK that never comes (the broker died holding it) is a failed attempt after this long.
+q "ALTER SYSTEM SET devicewake.publish_timeout = 3" >/dev/null; q "SELECT pg_reload_conf()" >/dev/null
+sub_start; ok $? "a subscriber listens on ESP32CAM/+/cmd"
+q "DELETE FROM devicewake.device_commands WHERE device_id IN (SELECT device_id FROM devicewake.devices WHERE device_mac = 'TEST-FAULT-BROKER')" >/dev/null
+dev=$(q "INSERT INTO devicewake.devices (device_mac) VALUES ('TEST-FAULT-BROKER') ON CONFLICT (device_mac) DO UPDATE SET device_name = NULL RETURNING device_id")
+republished_before=$(q "SELECT republished FROM devicewake.worker_status()")
+
+q "INSERT INTO devicewake.device_commands (device_id, command_type, command_payload)
+   SELECT '$dev', 'send_image', jsonb_build_object('image_name', 'fb_' || i) FROM generate_series(1, $N) i" >/dev/null
+wait_for 30 "SELECT count(*) >= 1000 FROM devicewake.device_commands WHERE device_id = '$dev' AND status = 'sent'"
+ok $? "the drain is under way"
+dw_broker_stop KILL
+kill "$SUB" 2>/dev/null; wait "$SUB" 2>/dev/null
+at_kill=$(q "SELECT count(*) FILTER (WHERE status = 'sent') || ' sent, ' || count(*) FILTER (WHERE claimed_at IS NOT NULL) || ' claimed'
+             FROM devicewake.device_commands WHERE device_id = '$dev'")
+diag "broker killed (SIGKILL) with $at_kill of $N; the subscriber had $(distinct)"
+[ "${at_kill%% sent*}" -lt $N ]; ok $? "the broker dies mid-drain (${at_kill%%,*} of $N)"
+q "ALTER SYSTEM SET devicewake.mqtt_port = $(dw_free_port)" >/dev/null; q "SELECT pg_reload_conf()" >/dev/null
+wait_for 20 "SELECT NOT connected FROM devicewake.worker_status()"; ok $? "the worker notices the broker is gone"
+sleep 3  # the outage itself: the fault being injected, not a wait for a condition
+dw_broker_start >/dev/null 2>&1; ok $? "the broker restarts on the same port"; disown -a
+sub_start; ok $? "a new subscriber listens before the worker returns"
+q "ALTER SYSTEM RESET devicewake.mqtt_port" >/dev/null; q "SELECT pg_reload_conf()" >/dev/null
+wait_for 30 "SELECT connected FROM devicewake.worker_status()"; ok $? "the worker reconnects"
+
+wait_for 60 "SELECT count(*) = $N FROM devicewake.device_commands WHERE device_id = '$dev' AND status = 'sent' AND claimed_at IS NULL"
+ok $? "every command ends sent"
+is "$(q "SELECT count(*) FROM devicewake.device_commands WHERE device_id = '$dev' AND (status <> 'sent' OR claimed_at IS NOT NULL)")" 0 \
+  "none is left pending, claimed or failed"
+deadline=$((SECONDS + 30)); while [ "$(distinct)" -lt $N ] && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
+got=$(distinct)
+is "$got" "$N" "every command was received at least once"
+if [ "$got" -lt "$N" ]; then
+  missing=$(comm -23 <(seq 1 $N | sed 's/^/fb_/' | sort) <(grep '^fb_' "$OUT" | sort -u) | head -n 5 | tr '\n' ' ')
+  diag "missing (first 5): $missing"
+  diag "their publish counts: $(q "SELECT string_agg(publish_count::text, ' ') FROM devicewake.device_commands WHERE command_payload->>'image_name' IN ('$(echo $missing | sed "s/ /','/g")')")"
+fi
+total=$(grep -c '^fb_' "$OUT")
+diag "received: $total messages for $got distinct commands"
+diag "duplicates: $((total - got))"
+diag "republished by the worker: $(( $(q "SELECT republished FROM devicewake.worker_status()") - republished_before ))"
+diag "publish attempts: $(q "SELECT sum(publish_count) FROM devicewake.device_commands WHERE device_id = '$dev'") for $N commands"
+[ $((total - got)) -le 20000 ]; ok $? "duplicates are bounded by the in-flight window (20,000)"
+
+# --- a short outage (the worker reconnects while its old publishes still await their PUBACK):
+# every claim must still be resolved, none may be forgotten. A fresh connection numbers its
+# message ids from 1 again, so the kill comes early in the life of a fresh connection.
+kill "$SUB" 2>/dev/null
+q "ALTER SYSTEM SET devicewake.publish_timeout = 10" >/dev/null; q "SELECT pg_reload_conf()" >/dev/null
+dw_broker_stop; dw_broker_start >/dev/null 2>&1; disown -a
+wait_for 30 "SELECT connected FROM devicewake.worker_status()"
+q "INSERT INTO devicewake.device_commands (device_id, command_type, command_payload)
+   SELECT '$dev', 'send_image', jsonb_build_object('image_name', 'fb2_' || i) FROM generate_series(1, 3000) i" >/dev/null
+wait_for 30 "SELECT count(*) >= 300 FROM devicewake.device_commands WHERE device_id = '$dev' AND status = 'sent' AND command_payload->>'image_name' LIKE 'fb2_%'"
+dw_broker_stop KILL
+dw_broker_start >/dev/null 2>&1; disown -a
+wait_for 30 "SELECT connected FROM devicewake.worker_status()"; ok $? "after a short outage the worker reconnects"
+wait_for 30 "SELECT count(*) = 3000 FROM devicewake.device_commands WHERE device_id = '$dev' AND status = 'sent' AND command_payload->>'image_name' LIKE 'fb2_%'"
+ok $? "after a short outage every command ends sent (publish_timeout 10 s)"
+is "$(q "SELECT count(*) FROM devicewake.device_commands WHERE device_id = '$dev' AND claimed_at IS NOT NULL")" 0 \
+  "after a short outage no claim is forgotten"
+done_testing

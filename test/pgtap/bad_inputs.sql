@@ -1,0 +1,192 @@
+-- A catalogue of SQL-level bad inputs across the public API (DESIGN §3, §4, §9): NULLs, unknown
+-- ids, invalid cron, unknown time zones, MACs carrying '/', '+' or '#', past wake times, over-long
+-- strings, values the tables' constraints refuse. Each is refused with its SQLSTATE and message,
+-- and a fingerprint of every devicewake table (and pg_cron's jobs) shows nothing changed.
+BEGIN;
+CREATE EXTENSION IF NOT EXISTS pgtap;
+SELECT plan(92);
+
+-- ---------------------------------------------------------------- a device, a command, an image
+INSERT INTO devicewake.devices (device_id, device_mac) VALUES ('0e000000-0000-4000-8000-0000000000d1', 'TEST-BAD-1');
+INSERT INTO devicewake.device_commands (command_id, device_id, command_type, status) VALUES
+    ('0e000000-0000-4000-8000-0000000000c1', '0e000000-0000-4000-8000-0000000000d1', 'ping', 'acknowledged'),
+    ('0e000000-0000-4000-8000-0000000000c2', '0e000000-0000-4000-8000-0000000000d1', 'ping', 'pending');
+INSERT INTO devicewake.devices (device_id, device_mac, is_active) VALUES ('0e000000-0000-4000-8000-0000000000d2', 'TEST-BAD-OFF', false);
+INSERT INTO devicewake.device_images (image_id, device_id, image_name, status) VALUES
+    ('0e000000-0000-4000-8000-0000000000e1', '0e000000-0000-4000-8000-0000000000d1', 'image_1.jpg', 'failed');
+
+-- Every table of the schema and pg_cron's jobs, as one text per table (row count and md5).
+CREATE TEMP TABLE fingerprint_before AS
+SELECT c.relname::text AS name, x.n, x.digest
+FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace,
+     LATERAL (SELECT (xpath('/row/n/text()', q))[1]::text::bigint AS n, (xpath('/row/d/text()', q))[1]::text AS digest
+              FROM query_to_xml(format('SELECT count(*) AS n, md5(coalesce(string_agg(t::text, %L ORDER BY t::text), %L)) AS d FROM %I.%I t',
+                                       E'\n', '', s.nspname, c.relname), false, true, '') q) x
+WHERE (s.nspname = 'devicewake' OR (s.nspname = 'cron' AND c.relname = 'job')) AND c.relkind = 'r';
+CREATE TEMP VIEW fingerprint_now AS
+SELECT c.relname::text AS name, x.n, x.digest
+FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace,
+     LATERAL (SELECT (xpath('/row/n/text()', q))[1]::text::bigint AS n, (xpath('/row/d/text()', q))[1]::text AS digest
+              FROM query_to_xml(format('SELECT count(*) AS n, md5(coalesce(string_agg(t::text, %L ORDER BY t::text), %L)) AS d FROM %I.%I t',
+                                       E'\n', '', s.nspname, c.relname), false, true, '') q) x
+WHERE (s.nspname = 'devicewake' OR (s.nspname = 'cron' AND c.relname = 'job')) AND c.relkind = 'r';
+SELECT cmp_ok((SELECT count(*) FROM fingerprint_before WHERE n IS NOT NULL AND digest IS NOT NULL), '>=', 13::bigint, 'the fingerprint covers every table');
+
+-- ---------------------------------------------------------------- fn_calculate_next_wake_time, next_wake_times
+SELECT is(devicewake.fn_calculate_next_wake_time(now(), NULL, 'UTC'), NULL, 'NULL expression: NULL');
+SELECT is(devicewake.fn_calculate_next_wake_time(NULL, '0 6 * * *', 'UTC'), NULL, 'NULL instant: NULL');
+SELECT is(devicewake.fn_calculate_next_wake_time(now(), '0 6 * * *', NULL), NULL, 'NULL time zone: NULL');
+SELECT is(devicewake.fn_calculate_next_wake_time(now(), '0 0 30 2 *', 'UTC'), NULL, 'a schedule that never fires: NULL');
+SELECT throws_ok($$SELECT devicewake.fn_calculate_next_wake_time(now(), '61 6 * * *', 'UTC')$$, '22023',
+    'invalid cron expression: minute field "61": 61 is out of range 0-59', 'minute out of range');
+SELECT throws_ok($$SELECT devicewake.fn_calculate_next_wake_time(now(), '0 24 * * *', 'UTC')$$, '22023',
+    'invalid cron expression: hour field "24": 24 is out of range 0-23', 'hour out of range');
+SELECT throws_ok($$SELECT devicewake.fn_calculate_next_wake_time(now(), '0 6 * *', 'UTC')$$, '22023',
+    'invalid cron expression "0 6 * *": expected 5 fields, found 4', 'four fields');
+SELECT throws_ok($$SELECT devicewake.fn_calculate_next_wake_time(now(), '', 'UTC')$$, '22023',
+    'invalid cron expression "": expected 5 fields, found 0', 'empty expression');
+SELECT throws_ok($$SELECT devicewake.fn_calculate_next_wake_time(now(), '0 6 * * MON#6', 'UTC')$$, '22023',
+    'invalid cron expression: day-of-week field "MON#6": the occurrence after ''#'' must be 1-5', '#6');
+SELECT throws_ok($$SELECT devicewake.fn_calculate_next_wake_time(now(), '@reboot', 'UTC')$$, '22023',
+    'invalid cron expression: unknown macro "@reboot"', 'unknown macro');
+SELECT throws_ok($$SELECT devicewake.fn_calculate_next_wake_time(now(), repeat('*', 100000), 'UTC')$$, '22023',
+    'invalid cron expression "' || repeat('*', 80) || '...": expected 5 fields, found 1',
+    'a 100,000-character expression is refused and quoted truncated');
+SELECT throws_ok($$SELECT devicewake.fn_calculate_next_wake_time(now(), '0 6 * * *', 'Mars/Olympus')$$, '22023',
+    'time zone "Mars/Olympus" not recognized', 'unknown time zone');
+SELECT throws_ok($$SELECT devicewake.fn_calculate_next_wake_time(now(), '0 6 * * *', '')$$, '22023',
+    'time zone "" not recognized', 'empty time zone');
+SELECT throws_ok($$SELECT devicewake.fn_calculate_next_wake_time(now(), '0 6 * * *', '../../etc/passwd')$$, '22023',
+    'time zone "../../etc/passwd" not recognized', 'a path as time zone');
+SELECT throws_like($$SELECT devicewake.fn_calculate_next_wake_time(now(), '0 6 * * *', repeat('x', 10000))$$,
+    'time zone "xxxx%" not recognized', 'a 10,000-character time zone');
+SELECT throws_ok($$SELECT * FROM devicewake.next_wake_times(now(), '0 6 * * *', 'UTC', -1)$$, '22023',
+    'p_count must be between 0 and 1000, not -1', 'negative count');
+SELECT throws_ok($$SELECT * FROM devicewake.next_wake_times(now(), '0 6 * * *', 'UTC', 100000000)$$, '22023',
+    'p_count must be between 0 and 1000, not 100000000', 'huge count');
+SELECT throws_ok($$SELECT * FROM devicewake.next_wake_times(now(), 'bad', 'UTC', 3)$$, '22023',
+    'invalid cron expression "bad": expected 5 fields, found 1', 'next_wake_times: invalid cron');
+SELECT throws_ok($$SELECT * FROM devicewake.next_wake_times(now(), '0 6 * * *', 'Nowhere/City', 3)$$, '22023',
+    'time zone "Nowhere/City" not recognized', 'next_wake_times: unknown zone');
+SELECT is((SELECT count(*) FROM devicewake.next_wake_times(NULL, '0 6 * * *', 'UTC', 3)), 0::bigint, 'next_wake_times: NULL start: no rows');
+SELECT is((SELECT count(*) FROM devicewake.next_wake_times(now(), '0 6 * * *', 'UTC', NULL)), 0::bigint, 'next_wake_times: NULL count: no rows');
+
+-- ---------------------------------------------------------------- normalize_mac
+SELECT is(devicewake.normalize_mac(NULL), NULL, 'normalize_mac(NULL): NULL');
+SELECT throws_ok(format('SELECT devicewake.normalize_mac(%L)', m), '22023', format('invalid device identifier "%s"', m),
+                 format('normalize_mac refuses %s', m))
+FROM unnest(ARRAY['AA/BB/CC/DD/EE/FF', 'AABBCCDDEE+F', 'AABBCCDDEE#F', 'ESP32CAM/+/cmd', 'GGHHIIJJKKLL',
+                  'AABBCCDDEEF', 'AABBCCDDEEFF0', 'TEST-a/b', 'TEST-+', 'TEST-#', 'VIRTUAL:#', 'SYSTEM:a/b',
+                  'AABBCCDDEEFF/ack', '']) m;
+SELECT throws_ok($$SELECT devicewake.normalize_mac('ＡＡＢＢＣＣＤＤＥＥＦＦ')$$, '22023',
+    'invalid device identifier "' || repeat('?', 36) || '"', 'full-width digits are refused and not echoed raw');
+SELECT throws_ok($$SELECT devicewake.normalize_mac(repeat('A', 10000))$$, '22023',
+    'invalid device identifier "' || repeat('A', 80) || '..."', 'a 10,000-character MAC');
+SELECT throws_ok($$SELECT devicewake.normalize_mac('TEST-' || repeat('A', 60))$$, '22023',
+    'invalid device identifier "TEST-' || repeat('A', 60) || '"', 'a 65-character identifier');
+
+-- ---------------------------------------------------------------- request_manual_wake (both)
+SELECT throws_ok($$SELECT devicewake.request_manual_wake(NULL::uuid, now() + interval '1 hour')$$, '22004',
+    'device id must not be null', 'manual wake at: NULL device');
+SELECT throws_ok($$SELECT devicewake.request_manual_wake(NULL::uuid, interval '1 hour')$$, '22004',
+    'device id must not be null', 'manual wake in: NULL device');
+SELECT throws_ok($$SELECT devicewake.request_manual_wake('00000000-0000-4000-8000-000000000000', now() + interval '1 hour')$$,
+    'P0002', 'device 00000000-0000-4000-8000-000000000000 does not exist', 'manual wake at: unknown device');
+SELECT throws_ok($$SELECT devicewake.request_manual_wake('00000000-0000-4000-8000-000000000000', interval '1 hour')$$,
+    'P0002', 'device 00000000-0000-4000-8000-000000000000 does not exist', 'manual wake in: unknown device');
+SELECT throws_ok($$SELECT devicewake.request_manual_wake('0e000000-0000-4000-8000-0000000000d2', interval '1 hour')$$,
+    '55000', 'device 0e000000-0000-4000-8000-0000000000d2 is inactive', 'manual wake of an inactive device');
+SELECT throws_ok($$SELECT devicewake.request_manual_wake('0e000000-0000-4000-8000-0000000000d1', NULL::timestamptz)$$,
+    '22004', 'wake time must not be null', 'manual wake at NULL');
+SELECT throws_ok($$SELECT devicewake.request_manual_wake('0e000000-0000-4000-8000-0000000000d1', NULL::interval)$$,
+    '22004', 'wake interval must not be null', 'manual wake in NULL');
+SELECT throws_ok($$SELECT devicewake.request_manual_wake('0e000000-0000-4000-8000-0000000000d1', now() - interval '1 hour')$$,
+    '22023', 'wake time must be in the future', 'a past wake time');
+SELECT throws_ok($$SELECT devicewake.request_manual_wake('0e000000-0000-4000-8000-0000000000d1', '-infinity'::timestamptz)$$,
+    '22023', 'wake time must be in the future', 'a wake time of -infinity');
+SELECT throws_ok($$SELECT devicewake.request_manual_wake('0e000000-0000-4000-8000-0000000000d1', interval '-1 hour')$$,
+    '22023', 'wake interval must be positive', 'a negative interval');
+SELECT throws_ok($$SELECT devicewake.request_manual_wake('0e000000-0000-4000-8000-0000000000d1', interval '0')$$,
+    '22023', 'wake interval must be positive', 'a zero interval');
+SELECT throws_ok($$SELECT devicewake.request_manual_wake('0e000000-0000-4000-8000-0000000000d1', 'infinity'::timestamptz)$$,
+    '22023', 'wake time must be at most 30 days ahead', 'a wake time of infinity');
+SELECT throws_ok($$SELECT devicewake.request_manual_wake('0e000000-0000-4000-8000-0000000000d1', interval '1000 years')$$,
+    '22023', 'wake time must be at most 30 days ahead', 'a wake 1000 years ahead');
+
+-- ---------------------------------------------------------------- record_device_hello
+SELECT throws_ok($$SELECT devicewake.record_device_hello(NULL, '{}')$$, '22004',
+    'device identifier must not be null', 'HELLO: NULL MAC');
+SELECT throws_ok(format('SELECT devicewake.record_device_hello(%L, %L)', m, '{}'), '22023',
+                 format('invalid device identifier "%s"', m), format('HELLO refuses %s', m))
+FROM unnest(ARRAY['AA/BB/CC/DD/EE/FF', 'AABBCCDDEE+F', 'AABBCCDDEE#F', 'TEST-X/Y', '']) m;
+SELECT throws_ok($$SELECT devicewake.record_device_hello(repeat('A', 10000), '{}')$$, '22023',
+    'invalid device identifier "' || repeat('A', 80) || '..."', 'HELLO: a 10,000-character MAC');
+
+-- ---------------------------------------------------------------- acknowledge_command, cancel_command
+SELECT throws_ok($$SELECT devicewake.acknowledge_command(NULL)$$, '22004', 'command id must not be null', 'ack: NULL');
+SELECT throws_ok($$SELECT devicewake.acknowledge_command('00000000-0000-4000-8000-000000000000')$$, 'P0002',
+    'command 00000000-0000-4000-8000-000000000000 does not exist', 'ack: unknown command');
+SELECT throws_ok($$SELECT devicewake.cancel_command(NULL)$$, '22004', 'command id must not be null', 'cancel: NULL');
+SELECT throws_ok($$SELECT devicewake.cancel_command('00000000-0000-4000-8000-000000000000')$$, 'P0002',
+    'command 00000000-0000-4000-8000-000000000000 does not exist', 'cancel: unknown command');
+SELECT throws_ok($$SELECT devicewake.cancel_command('0e000000-0000-4000-8000-0000000000c1')$$, '55000',
+    'command 0e000000-0000-4000-8000-0000000000c1 cannot be cancelled: it is acknowledged', 'cancel: a final command');
+SELECT throws_ok($$SELECT devicewake.acknowledge_command('0e000000-0000-4000-8000-0000000000c2')$$, '55000',
+    'command 0e000000-0000-4000-8000-0000000000c2 cannot be acknowledged: it is pending', 'ack: a command never sent');
+
+-- ---------------------------------------------------------------- image retries and the sweep's schedule
+SELECT throws_ok($$SELECT devicewake.queue_image_retry(NULL)$$, '22004', 'image id must not be null', 'retry: NULL image');
+SELECT throws_ok($$SELECT devicewake.queue_image_retry('00000000-0000-4000-8000-000000000000')$$, 'P0002',
+    'image 00000000-0000-4000-8000-000000000000 does not exist', 'retry: unknown image');
+SELECT throws_ok($$SELECT devicewake.retry_failed_images(NULL)$$, '22004', 'device id must not be null', 'retry all: NULL device');
+SELECT throws_ok($$SELECT devicewake.retry_failed_images('00000000-0000-4000-8000-000000000000')$$, 'P0002',
+    'device 00000000-0000-4000-8000-000000000000 does not exist', 'retry all: unknown device');
+SELECT throws_ok($$SELECT devicewake.schedule_timeout_monitor(NULL)$$, '22004', 'schedule must not be null', 'monitor: NULL schedule');
+SELECT throws_ok($$SELECT devicewake.schedule_timeout_monitor('bad cron')$$, '22023',
+    'invalid cron expression "bad cron": expected 5 fields, found 2', 'monitor: invalid cron');
+SELECT throws_ok($$SELECT devicewake.schedule_timeout_monitor(repeat('x', 10000))$$, '22023',
+    'invalid cron expression "' || repeat('x', 80) || '...": expected 5 fields, found 1', 'monitor: a 10,000-character schedule');
+SELECT throws_ok($$SELECT devicewake.schedule_timeout_monitor('0 0 30 2 *')$$, '22023',
+    'invalid cron expression: day-of-month "30" never occurs in month "2"', 'monitor: a schedule that never fires');
+
+-- ---------------------------------------------------------------- what tables refuse
+SELECT throws_ok($$INSERT INTO devicewake.devices (device_mac) VALUES ('ESP32CAM/+/cmd')$$, '22023',
+    'invalid device identifier "ESP32CAM/+/cmd"', 'devices: a topic as MAC');
+SELECT throws_ok($$INSERT INTO devicewake.devices (device_mac) VALUES (NULL)$$, '23502',
+    'null value in column "device_mac" of relation "devices" violates not-null constraint', 'devices: NULL MAC');
+SELECT throws_ok($$UPDATE devicewake.devices SET device_mac = 'TEST-#' WHERE device_mac = 'TEST-BAD-1'$$, '22023',
+    'invalid device identifier "TEST-#"', 'devices: an update to a MAC with #');
+SELECT throws_ok($$INSERT INTO devicewake.devices (device_mac, wake_schedule_cron) VALUES ('TEST-BAD-2', '61 * * * *')$$, '22023',
+    'invalid cron expression: minute field "61": 61 is out of range 0-59', 'devices: invalid cron');
+SELECT throws_ok($$INSERT INTO devicewake.devices (device_mac, wake_schedule_cron) VALUES ('TEST-BAD-2', '0 0 30 2 *')$$, '22023',
+    'invalid cron expression: day-of-month "30" never occurs in month "2"', 'devices: a schedule that never fires');
+SELECT throws_ok($$INSERT INTO devicewake.devices (device_mac, timezone) VALUES ('TEST-BAD-2', 'Mars/Olympus')$$, '22023',
+    'time zone "Mars/Olympus" not recognized', 'devices: unknown time zone');
+SELECT throws_ok($$INSERT INTO devicewake.sites (name, timezone) VALUES ('s', 'Mars/Olympus')$$, '22023',
+    'time zone "Mars/Olympus" not recognized', 'sites: unknown time zone');
+SELECT throws_ok($$INSERT INTO devicewake.sites (name, wake_schedule_cron) VALUES ('s', '* * *')$$, '22023',
+    'invalid cron expression "* * *": expected 5 fields, found 3', 'sites: invalid cron');
+SELECT throws_ok($$INSERT INTO devicewake.sites (name, timezone) VALUES ('s', NULL)$$, '23502',
+    'null value in column "timezone" of relation "sites" violates not-null constraint', 'sites: NULL time zone');
+SELECT throws_ok($$INSERT INTO devicewake.device_commands (device_id, command_type) VALUES ('0e000000-0000-4000-8000-0000000000d1', 'self_destruct')$$,
+    '23514', 'new row for relation "device_commands" violates check constraint "device_commands_command_type_check"', 'commands: unknown type');
+SELECT throws_ok($$INSERT INTO devicewake.device_commands (device_id, command_type, priority) VALUES ('0e000000-0000-4000-8000-0000000000d1', 'ping', 11)$$,
+    '23514', 'new row for relation "device_commands" violates check constraint "device_commands_priority_check"', 'commands: priority 11');
+SELECT throws_ok($$INSERT INTO devicewake.device_commands (device_id, command_type, priority) VALUES ('0e000000-0000-4000-8000-0000000000d1', 'ping', 0)$$,
+    '23514', 'new row for relation "device_commands" violates check constraint "device_commands_priority_check"', 'commands: priority 0');
+SELECT throws_ok($$INSERT INTO devicewake.device_commands (device_id, command_type) VALUES ('00000000-0000-4000-8000-000000000000', 'ping')$$,
+    '23503', 'insert or update on table "device_commands" violates foreign key constraint "device_commands_device_id_fkey"', 'commands: unknown device');
+SELECT throws_ok($$INSERT INTO devicewake.device_commands (device_id, command_type, status) VALUES ('0e000000-0000-4000-8000-0000000000d1', 'ping', 'lost')$$,
+    '23514', 'new row for relation "device_commands" violates check constraint "device_commands_status_check"', 'commands: unknown status');
+SELECT throws_ok($$INSERT INTO devicewake.device_images (device_id, image_name, status) VALUES ('0e000000-0000-4000-8000-0000000000d1', 'a.jpg', 'weird')$$,
+    '23514', 'new row for relation "device_images" violates check constraint "device_images_status_check"', 'images: unknown status');
+
+-- ---------------------------------------------------------------- nothing changed
+SELECT is((SELECT string_agg(b.name, ', ' ORDER BY b.name) FROM fingerprint_before b
+           LEFT JOIN fingerprint_now a USING (name) WHERE a.digest IS DISTINCT FROM b.digest OR a.n IS DISTINCT FROM b.n),
+          NULL, 'no table changed: every refused call left every row as it was');
+SELECT is((SELECT n FROM fingerprint_now WHERE name = 'device_commands'), 2::bigint, 'device_commands still holds its two rows');
+SELECT is((SELECT n FROM fingerprint_now WHERE name = 'devices'), 2::bigint, 'devices still holds its two rows');
+
+SELECT * FROM finish();
+ROLLBACK;
