@@ -274,8 +274,8 @@ BEGIN
 END
 $$;
 
--- Quiet period with gaps: for images of awake devices that stopped receiving chunks more than
--- p_quiet ago, a resend_chunks command names the missing ones (at most p_max_requests times per
+-- Quiet period with gaps: for images of awake devices that stopped receiving chunks (or never
+-- received one) more than p_quiet ago, a resend_chunks command names the missing ones (at most p_max_requests times per
 -- upload, at most 512 indexes per command) and the session's chunks_missing is updated.
 -- Returns the number of requests queued.
 CREATE FUNCTION devicewake._request_missing_chunks(p_quiet interval, p_max_requests integer)
@@ -288,7 +288,8 @@ BEGIN
     WITH quiet AS (
         SELECT i.image_id, i.device_id, i.session_id, i.image_name, i.total_chunks
         FROM devicewake.device_images i
-        WHERE i.status = 'receiving' AND i.last_chunk_at < now() - p_quiet
+        -- quiet since the last chunk, or since the metadata when no chunk arrived at all
+        WHERE i.status = 'receiving' AND coalesce(i.last_chunk_at, i.updated_at) < now() - p_quiet
           AND i.received_chunks < i.total_chunks AND i.resend_requests < p_max_requests
           AND EXISTS (SELECT FROM devicewake.device_wake_sessions s
                       WHERE s.device_id = i.device_id AND s.status = 'in_progress')

@@ -64,6 +64,8 @@ class Client {
   bool Subscribe(const std::string& pattern, int qos = 1);
 
   std::vector<Event> TakeEvents();
+  // Events queued since the last TakeEvents (the owner bounds how far it reads ahead).
+  std::size_t queued_events() const { return events_.size(); }
   const std::string& error() const { return error_; }
   const ClientConfig& config() const { return config_; }
   // Events dropped because they could not be queued (out of memory); should stay 0.

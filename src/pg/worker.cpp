@@ -102,6 +102,7 @@ class Worker {
  public:
   void Run();
   void Shutdown();
+  void ApplyBeforeExit();
 
  private:
   void WaitForExtension();
@@ -236,9 +237,12 @@ void Worker::DriveNetwork(bool mqtt_readable, bool mqtt_writable, bool listen_re
   }
   if (!client_) return;
   bool ok = true;
-  // Read everything that is there (bounded), so a burst of PUBACKs is one database batch.
-  // Readiness is re-checked with poll(), so this also serves calls made between waits.
-  for (int i = 0; ok && i < 20000; ++i) {
+  // Read what is there, so a burst of PUBACKs is one database batch, but at most one batch of
+  // device messages ahead of the database: libmosquitto PUBACKs a message when it reads it, so
+  // everything read and not yet committed is what a crash could lose. Readiness is re-checked
+  // with poll(), so this also serves calls made between waits.
+  const std::size_t read_ahead = static_cast<std::size_t>(settings::batch_size);
+  for (int i = 0; ok && i < 20000 && inbound_.size() + client_->queued_events() < read_ahead; ++i) {
     struct pollfd p = {client_->Socket(), POLLIN, 0};
     if (!(mqtt_readable && i == 0) && (p.fd < 0 || poll(&p, 1, 0) <= 0)) break;
     ok = client_->OnReadable();
@@ -468,6 +472,7 @@ void Worker::WaitForExtension() {
       (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 2000, PG_WAIT_EXTENSION);
       ResetLatch(MyLatch);
       CHECK_FOR_INTERRUPTS();
+      if (ShutdownRequestPending) proc_exit(1);
       if (ConfigReloadPending) {
         ConfigReloadPending = false;
         ProcessConfigFile(PGC_SIGHUP);
@@ -532,11 +537,25 @@ void Worker::Run() {
       ResetLatch(MyLatch);
       CHECK_FOR_INTERRUPTS();
     });
+    if (ShutdownRequestPending) {
+      ApplyBeforeExit();
+      return;
+    }
     if (ConfigReloadPending) ReloadSettings();
     DriveNetwork(mqtt_readable, mqtt_writable, listen_readable);
     HandleEvents();
     DoDatabaseWork();
     PgCall([&]() { MemoryContextReset(scratch_); });
+  }
+}
+
+// On a shutdown request: apply the device messages already read (the broker considers them
+// delivered) and record the PUBACKs already received, then stop. Nothing new is read.
+void Worker::ApplyBeforeExit() {
+  HandleEvents();
+  Ingest();
+  if (!delivered_.empty() || !publish_failures_.empty() || !permanent_failures_.empty()) {
+    InTransaction("recording deliveries", [&]() { FlushDeliveries(); });
   }
 }
 
@@ -577,7 +596,9 @@ void RegisterWorker() {
 void devicewake_worker_main(unsigned long main_arg) {
   using namespace devicewake::pg;
   pqsignal(SIGHUP, SignalHandlerForConfigReload);
-  pqsignal(SIGTERM, die);
+  // SIGTERM asks the loop to stop (not `die`): messages already read, and so already PUBACKed
+  // to the devices, are applied before the worker exits.
+  pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
   BackgroundWorkerUnblockSignals();
   if (!settings::enabled) {
     ereport(LOG, (errmsg("pg_devicewake worker disabled by devicewake.enabled")));
@@ -605,5 +626,6 @@ void devicewake_worker_main(unsigned long main_arg) {
     running_worker = nullptr;
   }
   if (failed) RaiseReport(report);  // ERROR in a background worker: logged, exit 1, restarted
-  proc_exit(0);
+  ereport(LOG, (errmsg("pg_devicewake worker stopping on request, buffered messages applied")));
+  proc_exit(1);  // non-zero: after pg_terminate_backend the postmaster starts it again
 }
