@@ -180,7 +180,11 @@ check "a critical image_transmission_failed alert was raised (and resolved by th
   "$([ "$(q "SELECT count(*) FROM devicewake.device_alerts WHERE device_id = '$sleeper_id' AND severity = 'critical'")" -ge 1 ]; echo $?)"
 if [ -n "$manual_mac" ]; then
   check "$(cam "$manual_mac") woke at its manual wake time and then at its regular slot" "$([ $done_manual -eq 1 ]; echo $?)"
-  table "SELECT h.created_at::time(0) AS hello_at, coalesce(c.reason, 'regular schedule') AS why
+  table "SELECT h.created_at::time(0) AS hello_at,
+                coalesce(c.reason, CASE WHEN h.created_at < timestamptz '$manual_at' - interval '90 seconds'
+                                        AND NOT EXISTS (SELECT FROM devicewake.device_history e WHERE e.device_id = h.device_id
+                                                        AND e.event_type = 'hello' AND e.created_at < h.created_at)
+                                   THEN 'first wake (demo start)' ELSE 'regular schedule' END) AS why
          FROM devicewake.device_history h
          LEFT JOIN LATERAL (SELECT 'manual wake' AS reason WHERE h.created_at BETWEEN timestamptz '$manual_at'
                             AND timestamptz '$manual_at' + interval '59 seconds') c ON true
