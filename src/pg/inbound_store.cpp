@@ -87,6 +87,7 @@ class Batch {
       char nulls[3] = {' ', ack->command_id ? ' ' : 'n', '\0'};
       ack_plan.Execute(args, nulls, false);
       if (std::optional<std::string> why = SpiText(0, 1)) return RejectAt(index, *why, ack->device_id);
+      ++outcome_.acknowledged;
     }
     ++outcome_.applied;
   }

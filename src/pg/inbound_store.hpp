@@ -22,6 +22,7 @@ struct InboundOutcome {
   std::vector<InboundPublish> publishes;
   uint64 applied = 0;
   uint64 rejected = 0;
+  uint64 acknowledged = 0;       // device command acknowledgements applied
   bool commands_queued = false;  // a HELLO or metadata made commands due: dispatch now
 };
 

@@ -387,6 +387,7 @@ void Worker::Ingest() {
     for (const InboundOutcome& o : outcomes) {
       pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.ingested, o.applied);
       pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.rejected, o.rejected);
+      pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.acknowledged, o.acknowledged);
       if (o.commands_queued) work_pending_ = true;
       for (const InboundPublish& p : o.publishes) {
         if (client_ && client_->Publish(p.topic, p.body, 1) < 0) NoteError("MQTT " + client_->error());

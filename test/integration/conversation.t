@@ -101,5 +101,6 @@ is "$(q "SELECT status || ' ' || md5(image_data) FROM devicewake.device_images W
   "complete $(md5sum <"$DW_RUN/image_1.jpg" | cut -d' ' -f1)" "a late duplicate chunk of a complete image changes nothing"
 wait_for 10 "SELECT count(*) = 1 FROM devicewake.device_wake_sessions s JOIN devicewake.devices d USING (device_id) WHERE d.device_mac = '$MAC' AND s.status = 'in_progress' AND s.started_at > now() - interval '10 seconds'"
 ok $? "a valid HELLO after the garbage is applied: the worker kept running"
-is "$(q "SELECT rejected > 0 AND ingested > 0 FROM devicewake.worker_status()")" t "worker_status counts ingested and rejected messages"
+is "$(q "SELECT rejected > 0 AND ingested > 0 AND acknowledged > 0 FROM devicewake.worker_status()")" t \
+  "worker_status counts ingested, rejected and acknowledged messages"
 done_testing
