@@ -11,8 +11,28 @@ BEGIN
 END
 $$;
 
+-- Inserts: one notification per statement that inserted a pending command (a sweep queuing
+-- 30,000 retries notifies once, not 30,000 times).
+CREATE FUNCTION devicewake._notify_commands_inserted() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
+$$
+BEGIN
+    IF EXISTS (SELECT FROM inserted WHERE status = 'pending') THEN
+        PERFORM pg_notify('devicewake_commands', '');
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER device_commands_inserted
+    AFTER INSERT ON devicewake.device_commands
+    REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION devicewake._notify_commands_inserted();
+
+-- Updates that make a command pending again or move its due time. The WHEN clause is checked
+-- without calling the function, so the worker's own claim and sent updates cost nothing here.
 CREATE TRIGGER device_commands_enqueued
-    AFTER INSERT OR UPDATE OF status, scheduled_for ON devicewake.device_commands
+    AFTER UPDATE OF status, scheduled_for ON devicewake.device_commands
     FOR EACH ROW WHEN (NEW.status = 'pending')
     EXECUTE FUNCTION devicewake._notify_command_queue();
 
