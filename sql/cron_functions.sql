@@ -17,6 +17,10 @@ SELECT devicewake.fn_calculate_next_wake_time(NULL, '0 6 * * *') IS NULL AS null
        devicewake.fn_calculate_next_wake_time(now(), '0 6 * * *', NULL) IS NULL AS null_zone,
        devicewake.fn_calculate_next_wake_time('infinity', '0 6 * * *') IS NULL AS infinite;
 SELECT count(*) FROM devicewake.next_wake_times(NULL, '0 6 * * *', 'UTC', 3);
+-- the ends of timestamptz's range: local mean time in 4713 BC; beyond 294276 AD there is no next wake
+SELECT devicewake.fn_calculate_next_wake_time('4713-11-24 00:00+00 BC', '0 6 * * *', 'America/New_York');
+SELECT devicewake.fn_calculate_next_wake_time('294276-12-31 12:00+00', '0 6 * * *') IS NULL AS out_of_range;
+SELECT devicewake.fn_calculate_next_wake_time('294270-12-30 12:00+00', '0 0 29 2 *', 'Europe/London');
 -- time zones: any name AT TIME ZONE accepts (full names, abbreviations, POSIX specifications),
 -- with AT TIME ZONE's meaning (POSIX offsets count west of Greenwich)
 SELECT z, devicewake.fn_calculate_next_wake_time('2025-06-10 12:00+00', '0 6 * * *', z) AS next_wake,

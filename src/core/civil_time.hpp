@@ -16,7 +16,9 @@ struct CivilDate {
 inline constexpr int64_t kSecondsPerDay = 86400;
 
 // Floor division and modulo for possibly negative numerators.
-inline constexpr int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+inline constexpr int64_t FloorDiv(int64_t a, int64_t b) {
+  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+}
 inline constexpr int64_t FloorMod(int64_t a, int64_t b) { return a - FloorDiv(a, b) * b; }
 
 inline constexpr int64_t DaysFromCivil(int64_t y, int m, int d) {

@@ -18,8 +18,11 @@ struct FieldSpec {
   int max;  // day-of-week: 7 (another name for Sunday)
 };
 
-constexpr FieldSpec kFields[] = {
-    {"minute", 0, 59}, {"hour", 0, 23}, {"day-of-month", 1, 31}, {"month", 1, 12}, {"day-of-week", 0, 7}};
+constexpr FieldSpec kFields[] = {{"minute", 0, 59},
+                                 {"hour", 0, 23},
+                                 {"day-of-month", 1, 31},
+                                 {"month", 1, 12},
+                                 {"day-of-week", 0, 7}};
 
 constexpr const char* kMonthNames[] = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
                                        "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"};
@@ -29,8 +32,9 @@ struct Macro {
   const char* name;
   const char* expansion;
 };
-constexpr Macro kMacros[] = {{"@YEARLY", "0 0 1 1 *"},  {"@ANNUALLY", "0 0 1 1 *"}, {"@MONTHLY", "0 0 1 * *"},
-                             {"@WEEKLY", "0 0 * * 0"},  {"@DAILY", "0 0 * * *"},    {"@MIDNIGHT", "0 0 * * *"},
+constexpr Macro kMacros[] = {{"@YEARLY", "0 0 1 1 *"},  {"@ANNUALLY", "0 0 1 1 *"},
+                             {"@MONTHLY", "0 0 1 * *"}, {"@WEEKLY", "0 0 * * 0"},
+                             {"@DAILY", "0 0 * * *"},   {"@MIDNIGHT", "0 0 * * *"},
                              {"@HOURLY", "0 * * * *"}};
 
 // Thrown inside this file only, caught by ParseCron.
@@ -52,12 +56,14 @@ int ParseValue(const std::string& token, const std::string& item, int field) {
   if (std::isdigit(static_cast<unsigned char>(token[0]))) {
     int value = 0;
     for (char c : token) {
-      if (!std::isdigit(static_cast<unsigned char>(c))) throw FieldError{item, "\"" + token + "\" is not a number"};
+      if (!std::isdigit(static_cast<unsigned char>(c)))
+        throw FieldError{item, "\"" + token + "\" is not a number"};
       value = value * 10 + (c - '0');
       if (value > 1000) break;
     }
     if (value < spec.min || value > spec.max) {
-      throw FieldError{item, token + " is out of range " + std::to_string(spec.min) + "-" + std::to_string(spec.max)};
+      throw FieldError{item, token + " is out of range " + std::to_string(spec.min) + "-" +
+                                 std::to_string(spec.max)};
     }
     return value;
   }
@@ -80,7 +86,8 @@ int ParseStep(const std::string& token, const std::string& item, int field) {
   int value = 0;
   if (token.empty()) throw FieldError{item, "the step after '/' is missing"};
   for (char c : token) {
-    if (!std::isdigit(static_cast<unsigned char>(c))) throw FieldError{item, "step \"" + token + "\" is not a number"};
+    if (!std::isdigit(static_cast<unsigned char>(c)))
+      throw FieldError{item, "step \"" + token + "\" is not a number"};
     value = value * 10 + (c - '0');
     if (value > 1000) break;
   }
@@ -90,7 +97,8 @@ int ParseStep(const std::string& token, const std::string& item, int field) {
   return value;
 }
 
-// Sets bits of one list item into *bits; day-of-month `L` and day-of-week `nL`/`n#k` go to schedule.
+// Sets bits of one list item into *bits; day-of-month `L` and day-of-week `nL`/`n#k` go to
+// schedule.
 void ParseItem(const std::string& item, int field, uint64_t* bits, CronSchedule* schedule) {
   const FieldSpec& spec = kFields[field];
   if (item.empty()) throw FieldError{item, "an empty list item"};
@@ -150,24 +158,38 @@ void ParseField(const std::string& text, int field, CronSchedule* schedule) {
   std::size_t start = 0;
   while (true) {
     std::size_t comma = text.find(',', start);
-    std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    std::string item =
+        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     if (item.empty()) throw FieldError{text, "the list has an empty item"};
     ParseItem(item, field, &bits, schedule);
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
   switch (field) {
-    case kMinute: schedule->minutes = bits; break;
-    case kHour: schedule->hours = static_cast<uint32_t>(bits); break;
-    case kDayOfMonth: schedule->days_of_month = static_cast<uint32_t>(bits); break;
-    case kMonth: schedule->months = static_cast<uint16_t>(bits); break;
-    case kDayOfWeek: schedule->days_of_week = static_cast<uint8_t>(bits); break;
+    case kMinute:
+      schedule->minutes = bits;
+      break;
+    case kHour:
+      schedule->hours = static_cast<uint32_t>(bits);
+      break;
+    case kDayOfMonth:
+      schedule->days_of_month = static_cast<uint32_t>(bits);
+      break;
+    case kMonth:
+      schedule->months = static_cast<uint16_t>(bits);
+      break;
+    case kDayOfWeek:
+      schedule->days_of_week = static_cast<uint8_t>(bits);
+      break;
   }
 }
 
-bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool IsBlank(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 
-CronParseResult Fail(std::string field, std::string text, std::string message, std::string detail = {}) {
+CronParseResult Fail(std::string field, std::string text, std::string message,
+                     std::string detail = {}) {
   CronParseResult r;
   r.field = std::move(field);
   r.text = std::move(text);
@@ -184,7 +206,8 @@ void CronSchedule::BuildWeekdayMasks() {
       const int length = 28 + l;
       uint32_t dow = 0;
       for (int w = 0; w < 7; ++w) {
-        const int first_day = 1 + (w - weekday_of_first + 7) % 7;  // first day of the month that is weekday w
+        const int first_day =
+            1 + (w - weekday_of_first + 7) % 7;  // first day of the month that is weekday w
         if (days_of_week & (1u << w)) {
           for (int d = first_day; d <= length; d += 7) dow |= uint32_t{1} << d;
         }
@@ -252,8 +275,8 @@ CronParseResult ParseCron(std::string_view expression) {
     } catch (const FieldError& error) {
       std::string text = PrintableExcerpt(error.text);
       return Fail(kFields[f].name, text,
-                  std::string("invalid cron expression: ") + kFields[f].name + " field \"" + text + "\": " +
-                      PrintableExcerpt(error.reason, 200),
+                  std::string("invalid cron expression: ") + kFields[f].name + " field \"" + text +
+                      "\": " + PrintableExcerpt(error.reason, 200),
                   "The expression was \"" + excerpt + "\".");
     }
   }
@@ -283,14 +306,18 @@ CronParseResult ValidateCron(std::string_view expression) {
   std::string excerpt = PrintableExcerpt(expression);
   const std::string* f = result.fields;
   if (!result.schedule.minutes || !result.schedule.hours) {
-    return Fail("expression", excerpt, "invalid cron expression \"" + excerpt + "\": it can never fire");
+    return Fail("expression", excerpt,
+                "invalid cron expression \"" + excerpt + "\": it can never fire");
   }
-  std::string days = result.schedule.dow_star ? "day-of-month \"" + f[kDayOfMonth] + "\""
-                     : result.schedule.dom_star ? "day-of-week \"" + f[kDayOfWeek] + "\""
-                     : "day-of-month \"" + f[kDayOfMonth] + "\" with day-of-week \"" + f[kDayOfWeek] + "\"";
-  CronParseResult never = Fail("day-of-month", f[kDayOfMonth],
-                               "invalid cron expression: " + days + " never occurs in month \"" + f[kMonth] + "\"",
-                               "The expression \"" + excerpt + "\" can never fire.");
+  std::string days =
+      result.schedule.dow_star ? "day-of-month \"" + f[kDayOfMonth] + "\""
+      : result.schedule.dom_star
+          ? "day-of-week \"" + f[kDayOfWeek] + "\""
+          : "day-of-month \"" + f[kDayOfMonth] + "\" with day-of-week \"" + f[kDayOfWeek] + "\"";
+  CronParseResult never =
+      Fail("day-of-month", f[kDayOfMonth],
+           "invalid cron expression: " + days + " never occurs in month \"" + f[kMonth] + "\"",
+           "The expression \"" + excerpt + "\" can never fire.");
   never.never_fires = true;
   return never;
 }

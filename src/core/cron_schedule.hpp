@@ -10,18 +10,19 @@
 namespace devicewake::core {
 
 struct CronSchedule {
-  uint64_t minutes = 0;         // bit m: minute m (0..59)
-  uint32_t hours = 0;           // bit h: hour h (0..23)
-  uint32_t days_of_month = 0;   // bit d: day d (1..31)
-  uint16_t months = 0;          // bit m: month m (1..12)
-  uint8_t days_of_week = 0;     // bit w: weekday w (0 = Sunday .. 6)
-  uint8_t last_weekdays = 0;    // bit w: `wL`, the last weekday w of the month
-  uint8_t nth_weekdays[7] = {}; // [w] bit k: `w#k`, the k-th (1..5) weekday w of the month
+  uint64_t minutes = 0;            // bit m: minute m (0..59)
+  uint32_t hours = 0;              // bit h: hour h (0..23)
+  uint32_t days_of_month = 0;      // bit d: day d (1..31)
+  uint16_t months = 0;             // bit m: month m (1..12)
+  uint8_t days_of_week = 0;        // bit w: weekday w (0 = Sunday .. 6)
+  uint8_t last_weekdays = 0;       // bit w: `wL`, the last weekday w of the month
+  uint8_t nth_weekdays[7] = {};    // [w] bit k: `w#k`, the k-th (1..5) weekday w of the month
   bool last_day_of_month = false;  // `L` in day-of-month
-  bool dom_star = true;         // day-of-month field begins with '*'
-  bool dow_star = true;         // day-of-week field begins with '*'
-  bool wildcard = false;        // minute or hour field begins with '*': fires in both halves of an overlap
-  bool can_fire = false;        // set by ParseCron: see CanFire
+  bool dom_star = true;            // day-of-month field begins with '*'
+  bool dow_star = true;            // day-of-week field begins with '*'
+  bool wildcard =
+      false;  // minute or hour field begins with '*': fires in both halves of an overlap
+  bool can_fire = false;  // set by ParseCron: see CanFire
   // Set by ParseCron: the days matching the day-of-week field in a month whose first day is
   // weekday [w] and whose length is 28 + [l]; DayMask is then a table lookup.
   uint32_t weekday_masks[7][4] = {};
@@ -37,10 +38,11 @@ struct CronSchedule {
 struct CronParseResult {
   bool ok = false;
   CronSchedule schedule;
-  std::string field;    // when !ok: "minute", "hour", "day-of-month", "month", "day-of-week" or "expression"
-  std::string text;     // when !ok: the offending text
-  std::string message;  // when !ok: lower-case, names the field and the offending text
-  std::string detail;   // when !ok: a full sentence, may be empty
+  std::string
+      field;  // when !ok: "minute", "hour", "day-of-month", "month", "day-of-week" or "expression"
+  std::string text;          // when !ok: the offending text
+  std::string message;       // when !ok: lower-case, names the field and the offending text
+  std::string detail;        // when !ok: a full sentence, may be empty
   bool never_fires = false;  // when !ok: it parses but no day of any year matches (ValidateCron)
   // When ok: the five field texts (upper-cased, macros expanded) for messages, as PrintableExcerpt
   // renders them: a field longer than 80 characters is cut and ends in "...".

@@ -152,7 +152,8 @@ std::optional<int64_t> NextFireTime(const CronSchedule& s, const TimeZone& zone,
   return std::nullopt;
 }
 
-std::vector<int64_t> NextFireTimes(const CronSchedule& s, const TimeZone& zone, int64_t t0, int count) {
+std::vector<int64_t> NextFireTimes(const CronSchedule& s, const TimeZone& zone, int64_t t0,
+                                   int count) {
   std::vector<int64_t> times;
   if (count > 0) times.reserve(static_cast<std::size_t>(count));
   int64_t from = t0;

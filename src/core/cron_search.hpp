@@ -28,6 +28,7 @@ std::optional<int64_t> NextLocalMatch(const CronSchedule& schedule, int64_t loca
 std::optional<int64_t> NextFireTime(const CronSchedule& schedule, const TimeZone& zone, int64_t t0);
 
 // Up to count successive fire times after t0 (each the NextFireTime of the previous one).
-std::vector<int64_t> NextFireTimes(const CronSchedule& schedule, const TimeZone& zone, int64_t t0, int count);
+std::vector<int64_t> NextFireTimes(const CronSchedule& schedule, const TimeZone& zone, int64_t t0,
+                                   int count);
 
 }  // namespace devicewake::core

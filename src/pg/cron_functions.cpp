@@ -67,7 +67,8 @@ TextView TextArgView(FunctionCallInfo fcinfo, int n) {
 CronCallCache* CacheFor(FunctionCallInfo fcinfo) {
   return PgCall([&]() {
     if (fcinfo->flinfo->fn_extra == nullptr) {
-      fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(CronCallCache));
+      fcinfo->flinfo->fn_extra =
+          MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(CronCallCache));
     }
     return static_cast<CronCallCache*>(fcinfo->flinfo->fn_extra);
   });
@@ -87,7 +88,9 @@ void StoreCopy(FunctionCallInfo fcinfo, char** slot, TextView bytes) {
 // The index of the entry holding text among entries[0..count), trying `last` first; -1 if none.
 template <typename Entry>
 int FindEntry(const Entry* entries, int count, int last, TextView text) {
-  auto same = [&](const Entry& e) { return e.length == text.length && std::memcmp(e.text, text.data, text.length) == 0; };
+  auto same = [&](const Entry& e) {
+    return e.length == text.length && std::memcmp(e.text, text.data, text.length) == 0;
+  };
   if (last < count && same(entries[last])) return last;
   for (int i = 0; i < count; ++i)
     if (same(entries[i])) return i;
@@ -102,8 +105,9 @@ int SlotForNewEntry(int* count, int last) {
 
 [[noreturn]] void ThrowCronError(const CronParseResult& result) {
   throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, result.message, result.detail,
-                 result.never_fires ? "February has at most 29 days; April, June, September and November have 30."
-                                    : kCronHint);
+                 result.never_fires
+                     ? "February has at most 29 days; April, June, September and November have 30."
+                     : kCronHint);
 }
 
 // The parsed schedule for the expression argument, from the cache when seen before.
@@ -188,9 +192,9 @@ DW_SQL_FUNCTION(devicewake_next_wake_times) {
   TimestampTz from = PG_GETARG_TIMESTAMPTZ(0);
   int32 count = PG_GETARG_INT32(3);
   if (count < 0 || count > kMaxPreviewCount) {
-    throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE,
-                   "p_count must be between 0 and " + std::to_string(kMaxPreviewCount) + ", not " +
-                       std::to_string(count));
+    throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "p_count must be between 0 and " +
+                                                        std::to_string(kMaxPreviewCount) +
+                                                        ", not " + std::to_string(count));
   }
   CronCallCache* cache = CacheFor(fcinfo);
   const CronSchedule& schedule = ScheduleArg(fcinfo, cache, 1);

@@ -22,7 +22,8 @@ int32_t AbbreviationOffsetAt(const ResolvedZone& z, int64_t utc_seconds) {
     int is_dst = 0;
     TimestampTz ts = static_cast<TimestampTz>((utc_seconds - kUnixToPostgresEpoch) * USECS_PER_SEC);
     // PostgreSQL's convention is seconds west of UTC
-    return static_cast<int32_t>(-DetermineTimeZoneAbbrevOffsetTS(ts, z.name, const_cast<pg_tz*>(z.zone), &is_dst));
+    return static_cast<int32_t>(
+        -DetermineTimeZoneAbbrevOffsetTS(ts, z.name, const_cast<pg_tz*>(z.zone), &is_dst));
   });
 }
 
@@ -57,8 +58,10 @@ ResolvedZone ResolveTimeZone(const char* name) {
     return true;
   });
   if (!found) {
-    throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, std::string("time zone \"") + resolved.name + "\" not recognized",
-                   "", "Use a name PostgreSQL accepts in AT TIME ZONE, such as \"Europe/London\" or \"UTC\".");
+    throw SqlError(
+        ERRCODE_INVALID_PARAMETER_VALUE,
+        std::string("time zone \"") + resolved.name + "\" not recognized", "",
+        "Use a name PostgreSQL accepts in AT TIME ZONE, such as \"Europe/London\" or \"UTC\".");
   }
   return resolved;
 }
@@ -91,16 +94,19 @@ std::optional<core::Transition> PgTimeZone::NextTransition(int64_t utc_seconds) 
     int before_isdst = 0;
     int after_isdst = 0;
     pg_time_t boundary = 0;
-    int found = pg_next_dst_boundary(&t, &before_gmtoff, &before_isdst, &boundary, &after_gmtoff, &after_isdst,
-                                     resolved_.zone);
+    int found = pg_next_dst_boundary(&t, &before_gmtoff, &before_isdst, &boundary, &after_gmtoff,
+                                     &after_isdst, resolved_.zone);
     if (found < 0) throw SqlError(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE, "timestamp out of range");
     if (found == 0) return std::nullopt;
     if (!have_now) {
-      offset_now = abbreviation ? AbbreviationOffsetAt(resolved_, utc_seconds) : static_cast<int32_t>(before_gmtoff);
+      offset_now = abbreviation ? AbbreviationOffsetAt(resolved_, utc_seconds)
+                                : static_cast<int32_t>(before_gmtoff);
       have_now = true;
     }
-    int32_t after = abbreviation ? AbbreviationOffsetAt(resolved_, boundary) : static_cast<int32_t>(after_gmtoff);
-    if (after != offset_now) return core::Transition{static_cast<int64_t>(boundary), offset_now, after};
+    int32_t after = abbreviation ? AbbreviationOffsetAt(resolved_, boundary)
+                                 : static_cast<int32_t>(after_gmtoff);
+    if (after != offset_now)
+      return core::Transition{static_cast<int64_t>(boundary), offset_now, after};
     t = boundary;
   }
   // Many boundaries without an offset change: report one that changes nothing, the walk goes on.

@@ -14,9 +14,9 @@ namespace devicewake::pg {
 // What a time zone name resolved to: plain data, safe to keep in palloc'd memory.
 struct ResolvedZone {
   enum Kind { kFixedOffset, kZone, kDynamicAbbreviation } kind;
-  int32_t offset;       // kFixedOffset: seconds east of UTC
-  const pg_tz* zone;    // kZone, kDynamicAbbreviation: the zone (owned by PostgreSQL's cache)
-  char name[256];       // kDynamicAbbreviation: the abbreviation as given
+  int32_t offset;     // kFixedOffset: seconds east of UTC
+  const pg_tz* zone;  // kZone, kDynamicAbbreviation: the zone (owned by PostgreSQL's cache)
+  char name[256];     // kDynamicAbbreviation: the abbreviation as given
 };
 
 // Resolves name like AT TIME ZONE. Throws SqlError 22023 `time zone "name" not recognized`.

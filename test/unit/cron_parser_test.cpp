@@ -72,7 +72,7 @@ TEST(CronParser, MacrosExpand) {
     const char* macro;
     const char* expansion;
   } cases[] = {{"@yearly", "0 0 1 1 *"}, {"@ANNUALLY", "0 0 1 1 *"}, {"@monthly", "0 0 1 * *"},
-               {"@weekly", "0 0 * * 0"}, {"@Daily", "0 0 * * *"},     {"@midnight", "0 0 * * *"},
+               {"@weekly", "0 0 * * 0"}, {"@Daily", "0 0 * * *"},    {"@midnight", "0 0 * * *"},
                {"@hourly", "0 * * * *"}};
   for (const Case& c : cases) {
     CronSchedule a = Parsed(c.macro);
@@ -111,31 +111,51 @@ TEST(CronParser, ErrorsNameTheFieldAndTheOffendingText) {
   } cases[] = {
       {"", "expression", "invalid cron expression \"\": expected 5 fields, found 0"},
       {"* * * *", "expression", "invalid cron expression \"* * * *\": expected 5 fields, found 4"},
-      {"0 0 * * * *", "expression", "invalid cron expression \"0 0 * * * *\": expected 5 fields, found 6"},
+      {"0 0 * * * *", "expression",
+       "invalid cron expression \"0 0 * * * *\": expected 5 fields, found 6"},
       {"@reboot", "expression", "invalid cron expression: unknown macro \"@reboot\""},
-      {"60 * * * *", "minute", "invalid cron expression: minute field \"60\": 60 is out of range 0-59"},
+      {"60 * * * *", "minute",
+       "invalid cron expression: minute field \"60\": 60 is out of range 0-59"},
       {"0 24 * * *", "hour", "invalid cron expression: hour field \"24\": 24 is out of range 0-23"},
-      {"0 0 0 * *", "day-of-month", "invalid cron expression: day-of-month field \"0\": 0 is out of range 1-31"},
-      {"0 0 32 * *", "day-of-month", "invalid cron expression: day-of-month field \"32\": 32 is out of range 1-31"},
-      {"0 0 * 13 *", "month", "invalid cron expression: month field \"13\": 13 is out of range 1-12"},
-      {"0 0 * * 8", "day-of-week", "invalid cron expression: day-of-week field \"8\": 8 is out of range 0-7"},
+      {"0 0 0 * *", "day-of-month",
+       "invalid cron expression: day-of-month field \"0\": 0 is out of range 1-31"},
+      {"0 0 32 * *", "day-of-month",
+       "invalid cron expression: day-of-month field \"32\": 32 is out of range 1-31"},
+      {"0 0 * 13 *", "month",
+       "invalid cron expression: month field \"13\": 13 is out of range 1-12"},
+      {"0 0 * * 8", "day-of-week",
+       "invalid cron expression: day-of-week field \"8\": 8 is out of range 0-7"},
       {"x * * * *", "minute", "invalid cron expression: minute field \"X\": \"X\" is not a number"},
-      {"0 0 * FOO *", "month", "invalid cron expression: month field \"FOO\": \"FOO\" is not a month (1-12 or JAN-DEC)"},
+      {"0 0 * FOO *", "month",
+       "invalid cron expression: month field \"FOO\": \"FOO\" is not a month (1-12 or JAN-DEC)"},
       {"0 0 * * FUN", "day-of-week",
-       "invalid cron expression: day-of-week field \"FUN\": \"FUN\" is not a weekday (0-7 or SUN-SAT)"},
-      {"5-1 * * * *", "minute", "invalid cron expression: minute field \"5-1\": range 5-1 runs backwards"},
-      {"*/0 * * * *", "minute", "invalid cron expression: minute field \"*/0\": step 0 is out of range 1-60"},
-      {"*/ * * * *", "minute", "invalid cron expression: minute field \"*/\": the step after '/' is missing"},
-      {"*/x * * * *", "minute", "invalid cron expression: minute field \"*/X\": step \"X\" is not a number"},
-      {"1,,2 * * * *", "minute", "invalid cron expression: minute field \"1,,2\": the list has an empty item"},
-      {"0 0 * * 1#6", "day-of-week", "invalid cron expression: day-of-week field \"1#6\": the occurrence after '#' must be 1-5"},
-      {"0 0 * * 1#", "day-of-week", "invalid cron expression: day-of-week field \"1#\": the occurrence after '#' must be 1-5"},
-      {"0 0 LW * *", "day-of-month", "invalid cron expression: day-of-month field \"LW\": \"LW\" is not a number"},
-      {"0 0 15W * *", "day-of-month", "invalid cron expression: day-of-month field \"15W\": \"15W\" is not a number"},
-      {"0 0 ? * *", "day-of-month", "invalid cron expression: day-of-month field \"?\": \"?\" is not a number"},
-      {"0 0 * * L", "day-of-week", "invalid cron expression: day-of-week field \"L\": \"L\" is not a weekday (0-7 or SUN-SAT)"},
+       "invalid cron expression: day-of-week field \"FUN\": \"FUN\" is not a weekday (0-7 or "
+       "SUN-SAT)"},
+      {"5-1 * * * *", "minute",
+       "invalid cron expression: minute field \"5-1\": range 5-1 runs backwards"},
+      {"*/0 * * * *", "minute",
+       "invalid cron expression: minute field \"*/0\": step 0 is out of range 1-60"},
+      {"*/ * * * *", "minute",
+       "invalid cron expression: minute field \"*/\": the step after '/' is missing"},
+      {"*/x * * * *", "minute",
+       "invalid cron expression: minute field \"*/X\": step \"X\" is not a number"},
+      {"1,,2 * * * *", "minute",
+       "invalid cron expression: minute field \"1,,2\": the list has an empty item"},
+      {"0 0 * * 1#6", "day-of-week",
+       "invalid cron expression: day-of-week field \"1#6\": the occurrence after '#' must be 1-5"},
+      {"0 0 * * 1#", "day-of-week",
+       "invalid cron expression: day-of-week field \"1#\": the occurrence after '#' must be 1-5"},
+      {"0 0 LW * *", "day-of-month",
+       "invalid cron expression: day-of-month field \"LW\": \"LW\" is not a number"},
+      {"0 0 15W * *", "day-of-month",
+       "invalid cron expression: day-of-month field \"15W\": \"15W\" is not a number"},
+      {"0 0 ? * *", "day-of-month",
+       "invalid cron expression: day-of-month field \"?\": \"?\" is not a number"},
+      {"0 0 * * L", "day-of-week",
+       "invalid cron expression: day-of-week field \"L\": \"L\" is not a weekday (0-7 or SUN-SAT)"},
       {"0 L * * *", "hour", "invalid cron expression: hour field \"L\": \"L\" is not a number"},
-      {"0 0 * * 8L", "day-of-week", "invalid cron expression: day-of-week field \"8L\": 8 is out of range 0-7"},
+      {"0 0 * * 8L", "day-of-week",
+       "invalid cron expression: day-of-week field \"8L\": 8 is out of range 0-7"},
       {"-1 * * * *", "minute", "invalid cron expression: minute field \"-1\": a value is missing"},
   };
   for (const Case& c : cases) {
@@ -154,7 +174,8 @@ TEST(CronValidator, RejectsExpressionsThatCanNeverFire) {
   }
   EXPECT_EQ(ValidateCron("0 0 30 2 *").message,
             "invalid cron expression: day-of-month \"30\" never occurs in month \"2\"");
-  for (const char* fires : {"0 0 29 2 *", "0 0 * 2 5#5", "0 0 31 * *", "0 0 30 2 1", "0 0 L 2 *", "0 0 * 2 0L"}) {
+  for (const char* fires :
+       {"0 0 29 2 *", "0 0 * 2 5#5", "0 0 31 * *", "0 0 30 2 1", "0 0 L 2 *", "0 0 * 2 0L"}) {
     EXPECT_TRUE(ValidateCron(fires).ok) << fires;
   }
   EXPECT_FALSE(ParseCron("0 0 30 2 *").schedule.can_fire);

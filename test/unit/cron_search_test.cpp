@@ -27,9 +27,11 @@ std::string Format(int64_t t) {
   dc::CivilDate date = dc::CivilFromDays(dc::FloorDiv(t, 86400));
   int64_t s = dc::FloorMod(t, 86400);
   char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%04lld-%02d-%02d %02lld:%02lld", static_cast<long long>(date.year), date.month,
-                date.day, static_cast<long long>(s / 3600), static_cast<long long>(s % 3600 / 60));
-  if (s % 60) std::snprintf(buffer + 16, sizeof buffer - 16, ":%02lld", static_cast<long long>(s % 60));
+  std::snprintf(buffer, sizeof buffer, "%04lld-%02d-%02d %02lld:%02lld",
+                static_cast<long long>(date.year), date.month, date.day,
+                static_cast<long long>(s / 3600), static_cast<long long>(s % 3600 / 60));
+  if (s % 60)
+    std::snprintf(buffer + 16, sizeof buffer - 16, ":%02lld", static_cast<long long>(s % 60));
   return buffer;
 }
 
@@ -60,7 +62,8 @@ class TableZone : public dc::TimeZone {
 constexpr int32_t H = 3600;
 
 TableZone NewYork2025() {
-  return TableZone(-5 * H, {{At("2025-03-09 07:00"), -5 * H, -4 * H}, {At("2025-11-02 06:00"), -4 * H, -5 * H}});
+  return TableZone(
+      -5 * H, {{At("2025-03-09 07:00"), -5 * H, -4 * H}, {At("2025-11-02 06:00"), -4 * H, -5 * H}});
 }
 // Australia/Lord_Howe: +10:30 standard, +11:00 summer time (30-minute shifts at 02:00 local).
 TableZone LordHowe2025() {
@@ -106,9 +109,11 @@ std::string Next(const char* expression, const dc::TimeZone& zone, const char* t
   return at ? Format(*at) : "never";
 }
 
-std::vector<std::string> Series(const char* expression, const dc::TimeZone& zone, const char* t0, int n) {
+std::vector<std::string> Series(const char* expression, const dc::TimeZone& zone, const char* t0,
+                                int n) {
   std::vector<std::string> out;
-  for (int64_t t : dc::NextFireTimes(Schedule(expression), zone, At(t0), n)) out.push_back(Format(t));
+  for (int64_t t : dc::NextFireTimes(Schedule(expression), zone, At(t0), n))
+    out.push_back(Format(t));
   return out;
 }
 
@@ -125,7 +130,8 @@ TEST(CronSearch, StrictlyAfterT0) {
   EXPECT_EQ(Next("0 6 * * *", kUtc, "2025-06-10 06:00"), "2025-06-11 06:00");
   EXPECT_EQ(Next("* * * * *", kUtc, "2025-06-10 06:00"), "2025-06-10 06:01");
   // t0 with seconds: the next whole minute
-  EXPECT_EQ(Format(*dc::NextFireTime(Schedule("* * * * *"), kUtc, At("2025-06-10 06:00") + 59)), "2025-06-10 06:01");
+  EXPECT_EQ(Format(*dc::NextFireTime(Schedule("* * * * *"), kUtc, At("2025-06-10 06:00") + 59)),
+            "2025-06-10 06:01");
 }
 
 TEST(CronSearch, StepsRollOverHoursDaysMonthsYears) {
@@ -137,9 +143,11 @@ TEST(CronSearch, StepsRollOverHoursDaysMonthsYears) {
   EXPECT_EQ(Next("@yearly", kUtc, "2025-01-01 00:00"), "2026-01-01 00:00");
   EXPECT_EQ(Next("0 12 * * 5#3", kUtc, "2025-06-01 00:00"), "2025-06-20 12:00");
   EXPECT_EQ(Next("0 12 * * 0L", kUtc, "2025-06-01 00:00"), "2025-06-29 12:00");
-  EXPECT_EQ(Next("0 9 13 * 5", kUtc, "2025-06-01 00:00"), "2025-06-06 09:00");  // Friday OR the 13th
+  EXPECT_EQ(Next("0 9 13 * 5", kUtc, "2025-06-01 00:00"),
+            "2025-06-06 09:00");  // Friday OR the 13th
   EXPECT_EQ(Next("0 9 13 * 5", kUtc, "2025-06-12 00:00"), "2025-06-13 09:00");
-  EXPECT_EQ(Next("0 9 */13 * 5", kUtc, "2025-06-01 00:00"), "2025-06-27 09:00");  // AND: 27th is a Friday
+  EXPECT_EQ(Next("0 9 */13 * 5", kUtc, "2025-06-01 00:00"),
+            "2025-06-27 09:00");  // AND: 27th is a Friday
 }
 
 TEST(CronSearch, LeapDayAcrossCenturies) {
@@ -158,8 +166,8 @@ TEST(CronSearch, NewYorkGapReadsSkippedWallTimeWithThePreviousOffset) {
   EXPECT_EQ(Next("30 2 * * *", ny, "2025-03-09 07:10"), "2025-03-09 07:30");
   // a wildcard schedule keeps its rhythm without duplicates
   EXPECT_EQ(Series("*/30 * * * *", ny, "2025-03-09 06:00", 5),
-            (std::vector<std::string>{"2025-03-09 06:30", "2025-03-09 07:00", "2025-03-09 07:30", "2025-03-09 08:00",
-                                      "2025-03-09 08:30"}));
+            (std::vector<std::string>{"2025-03-09 06:30", "2025-03-09 07:00", "2025-03-09 07:30",
+                                      "2025-03-09 08:00", "2025-03-09 08:30"}));
   EXPECT_EQ(Next("0 3 * * *", ny, "2025-03-08 12:00"), "2025-03-09 07:00");
 }
 
@@ -176,10 +184,11 @@ TEST(CronSearch, NewYorkOverlapFiresOnceAtTheFirstOccurrence) {
 TEST(CronSearch, NewYorkOverlapWildcardFiresInBothOccurrences) {
   TableZone ny = NewYork2025();
   EXPECT_EQ(Series("30 * * * *", ny, "2025-11-02 04:00", 4),
-            (std::vector<std::string>{"2025-11-02 04:30", "2025-11-02 05:30", "2025-11-02 06:30", "2025-11-02 07:30"}));
+            (std::vector<std::string>{"2025-11-02 04:30", "2025-11-02 05:30", "2025-11-02 06:30",
+                                      "2025-11-02 07:30"}));
   EXPECT_EQ(Series("*/30 1 * * *", ny, "2025-11-02 04:00", 5),
-            (std::vector<std::string>{"2025-11-02 05:00", "2025-11-02 05:30", "2025-11-02 06:00", "2025-11-02 06:30",
-                                      "2025-11-03 06:00"}));
+            (std::vector<std::string>{"2025-11-02 05:00", "2025-11-02 05:30", "2025-11-02 06:00",
+                                      "2025-11-02 06:30", "2025-11-03 06:00"}));
   EXPECT_EQ(Next("*/30 1 * * *", ny, "2025-11-02 05:45"), "2025-11-02 06:00");
 }
 
@@ -189,7 +198,8 @@ TEST(CronSearch, LordHoweThirtyMinuteShifts) {
   EXPECT_EQ(Next("15 2 * * *", lh, "2025-10-04 12:00"), "2025-10-04 15:45");
   EXPECT_EQ(Next("45 2 * * *", lh, "2025-10-04 12:00"), "2025-10-04 15:45");  // exists: 02:45 +11
   EXPECT_EQ(Series("*/15 * * * *", lh, "2025-10-04 15:00", 4),
-            (std::vector<std::string>{"2025-10-04 15:15", "2025-10-04 15:30", "2025-10-04 15:45", "2025-10-04 16:00"}));
+            (std::vector<std::string>{"2025-10-04 15:15", "2025-10-04 15:30", "2025-10-04 15:45",
+                                      "2025-10-04 16:00"}));
   // fall back 02:00 -> 01:30 on 2025-04-06: 01:45 first at 14:45 UTC (+11), not again at 15:15
   EXPECT_EQ(Series("45 1 * * *", lh, "2025-04-05 12:00", 2),
             (std::vector<std::string>{"2025-04-05 14:45", "2025-04-06 15:15"}));
@@ -223,23 +233,26 @@ TEST(CronSearch, OffsetsWithSecondsGiveInstantsWithSeconds) {
 TEST(CronSearch, FarFutureRulesStillApply) {
   UsEasternRules us;
   EXPECT_EQ(Next("30 2 * * *", us, "2100-03-13 12:00"), "2100-03-14 07:30");  // gap day in 2100
-  EXPECT_EQ(Next("30 1 * * *", us, "2100-11-07 05:45"), "2100-11-08 06:30");   // overlap 2100-11-07
+  EXPECT_EQ(Next("30 1 * * *", us, "2100-11-07 05:45"), "2100-11-08 06:30");  // overlap 2100-11-07
 }
 
 TEST(CronSearch, CostDoesNotGrowWithDistance) {
   UsEasternRules hourly_zone;
   UsEasternRules leap_zone;
   dc::NextFireTime(Schedule("0 * * * *"), hourly_zone, At("2025-03-01 00:00"));
-  std::optional<int64_t> leap = dc::NextFireTime(Schedule("0 0 29 2 *"), leap_zone, At("2025-03-01 00:00"));
+  std::optional<int64_t> leap =
+      dc::NextFireTime(Schedule("0 0 29 2 *"), leap_zone, At("2025-03-01 00:00"));
   EXPECT_EQ(Format(*leap), "2028-02-29 05:00");
   EXPECT_LE(leap_zone.calls, hourly_zone.calls + 3);
   UsEasternRules yearly_zone;
-  dc::NextFireTime(Schedule("0 0 29 2 1"), yearly_zone, At("2025-03-01 00:00"));  // OR rule: Mondays
+  dc::NextFireTime(Schedule("0 0 29 2 1"), yearly_zone,
+                   At("2025-03-01 00:00"));  // OR rule: Mondays
   EXPECT_LE(yearly_zone.calls, 3);
 }
 
 TEST(CronSearch, PreviewReturnsCountTimes) {
-  EXPECT_EQ(dc::NextFireTimes(Schedule("0 6 * * *"), kUtc, At("2025-06-10 14:31"), 1000).size(), 1000u);
+  EXPECT_EQ(dc::NextFireTimes(Schedule("0 6 * * *"), kUtc, At("2025-06-10 14:31"), 1000).size(),
+            1000u);
   EXPECT_TRUE(dc::NextFireTimes(Schedule("0 0 30 2 *"), kUtc, 0, 5).empty());
   EXPECT_TRUE(dc::NextFireTimes(Schedule("0 6 * * *"), kUtc, 0, 0).empty());
 }
