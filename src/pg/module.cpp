@@ -17,8 +17,11 @@ bool loaded_by_preload = false;
 // Called by PostgreSQL when the library is loaded. Calls only PostgreSQL C functions (no C++
 // object is alive here), so an ereport from them is safe.
 void _PG_init(void) {
-  devicewake::pg::settings::DefineSettings();
+  // Loaded later (LOAD, or CREATE EXTENSION without the preload): define nothing, since
+  // PGC_POSTMASTER settings can only be created at startup; devicewake._assert_preloaded()
+  // then refuses with a clear message.
   if (!process_shared_preload_libraries_in_progress) return;
+  devicewake::pg::settings::DefineSettings();
   loaded_by_preload = true;
   devicewake::pg::RegisterWorker();
 }

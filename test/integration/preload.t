@@ -23,4 +23,19 @@ done
 wait $sub
 is "$(cat "$DW_RUN/preload.sub")" '{"status":"Alive"}' "the broker on loopback delivers a message"
 
+# without the preload, CREATE EXTENSION refuses clearly (SQLSTATE 55000) and creates nothing
+plain=$DW_RUN/plain
+mkdir -p "$plain"; chown postgres "$plain"
+port=$(source "$(dirname "$0")/../../scripts/lib.sh"; dw_free_port)
+runuser -u postgres -- "$DW_PGBIN/initdb" -D "$plain/data" -A trust >/dev/null 2>&1
+printf "port = $port\nunix_socket_directories = '$plain'\nlisten_addresses = ''\n" >>"$plain/data/postgresql.conf"
+runuser -u postgres -- "$DW_PGBIN/pg_ctl" -D "$plain/data" -l "$plain/log" -w start >/dev/null
+out=$(psql -X -h "$plain" -p "$port" -U postgres -d postgres -v VERBOSITY=verbose -c "CREATE EXTENSION pg_devicewake" 2>&1)
+echo "$out" | grep -q '55000: pg_devicewake must be loaded via shared_preload_libraries'
+ok $? "without the preload CREATE EXTENSION fails with 55000 and says why"
+echo "$out" | grep -q 'HINT:  Add pg_devicewake to shared_preload_libraries'; ok $? "and hints at the fix"
+is "$(psql -X -A -t -h "$plain" -p "$port" -U postgres -d postgres -c "SELECT count(*) FROM pg_namespace WHERE nspname = 'devicewake'")" 0 \
+  "and creates nothing"
+runuser -u postgres -- "$DW_PGBIN/pg_ctl" -D "$plain/data" -m immediate stop >/dev/null
+
 done_testing
