@@ -145,8 +145,6 @@ class Worker {
 
 Worker* running_worker = nullptr;
 
-void NoteErrorInShared(const std::string& message) { SetWorkerError(message); }
-
 template <typename F>
 void Worker::InTransaction(const char* activity, F&& body) {
   PgCall([&]() {
@@ -172,7 +170,7 @@ void Worker::InTransaction(const char* activity, F&& body) {
 }
 
 void Worker::NoteError(const std::string& message) {
-  NoteErrorInShared(message);
+  SetWorkerError(message);
   PgCall([&]() { ereport(LOG, (errmsg("pg_devicewake: %s", message.c_str()))); });
 }
 
