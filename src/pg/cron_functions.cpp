@@ -5,10 +5,10 @@
 #include <string>
 #include <vector>
 
-#include "core/civil_time.hpp"
 #include "core/cron_schedule.hpp"
 #include "core/cron_search.hpp"
 #include "pg/datum.hpp"
+#include "pg/epoch.hpp"
 #include "pg/pg_time_zone.hpp"
 
 using devicewake::core::CronParseResult;
@@ -17,10 +17,10 @@ using devicewake::pg::PgCall;
 using devicewake::pg::PgTimeZone;
 using devicewake::pg::ResolvedZone;
 using devicewake::pg::SqlError;
+using devicewake::pg::ToUnixSeconds;
 
 namespace {
 
-constexpr int64_t kUnixToPostgresEpoch = 946684800;  // seconds from 1970-01-01 to 2000-01-01
 constexpr int kMaxPreviewCount = 1000;
 constexpr const char* kCronHint =
     "A cron expression has five fields (minute hour day-of-month month day-of-week) or is one of "
@@ -152,14 +152,10 @@ const ResolvedZone& ZoneArg(FunctionCallInfo fcinfo, CronCallCache* cache, int n
   return cache->zones[i].zone;
 }
 
-int64_t ToUnixSeconds(TimestampTz ts) {
-  return devicewake::core::FloorDiv(ts, USECS_PER_SEC) + kUnixToPostgresEpoch;
-}
-
 // False when the instant is outside PostgreSQL's timestamptz range.
 bool ToTimestampTz(int64_t unix_seconds, TimestampTz* out) {
   const int64_t kLimit = (END_TIMESTAMP / USECS_PER_SEC);
-  int64_t seconds = unix_seconds - kUnixToPostgresEpoch;
+  int64_t seconds = unix_seconds - devicewake::pg::kPostgresEpochUnixSeconds;
   if (seconds >= kLimit) return false;
   TimestampTz ts = seconds * USECS_PER_SEC;
   if (!IS_VALID_TIMESTAMP(ts)) return false;

@@ -10,12 +10,11 @@
 #include "core/outbound_message.hpp"
 #include "core/topic.hpp"
 #include "pg/datum.hpp"
+#include "pg/epoch.hpp"
 #include "pg/spi.hpp"
 
 namespace devicewake::pg {
 namespace {
-
-constexpr int64 kUnixToPostgresEpochMicros = INT64CONST(946684800000000);
 
 SavedPlan hello_plan("SELECT devicewake.record_device_hello($1, $2::jsonb)", {TEXTOID, TEXTOID});
 SavedPlan metadata_plan(
@@ -93,7 +92,7 @@ class Batch {
   }
 
   void ApplyMetadata(const core::Metadata& m) {
-    int64 captured = m.captured_at_micros.value_or(0) - kUnixToPostgresEpochMicros;
+    TimestampTz captured = FromUnixMicros(m.captured_at_micros.value_or(0));
     Datum args[8] = {TextDatum(m.device_id),
                      TextDatum(m.image_name),
                      Int32GetDatum(static_cast<int32>(m.total_chunks)),
@@ -142,7 +141,7 @@ class Batch {
       } else if (kind == "complete") {
         bool is_null = false;
         Datum wake = SpiValue(row, 6, &is_null);
-        int64 epoch = is_null ? 0 : (DatumGetTimestampTz(wake) + kUnixToPostgresEpochMicros) / 1000000;
+        int64 epoch = is_null ? 0 : ToUnixSeconds(DatumGetTimestampTz(wake));
         QueueAckOk(SpiText(row, 3).value_or(""), SpiText(row, 4).value_or(""), epoch);
       }
     }

@@ -1,6 +1,7 @@
 // PgTimeZone: UTC offsets and transitions from PostgreSQL's tz database (pgtime.h), so cron
 // results agree with AT TIME ZONE.
 #include "pg/pg_time_zone.hpp"
+#include "pg/epoch.hpp"
 
 #include <cstring>
 #include <string>
@@ -14,13 +15,12 @@ extern "C" {
 namespace devicewake::pg {
 namespace {
 
-constexpr int64_t kUnixToPostgresEpoch = 946684800;  // seconds from 1970-01-01 to 2000-01-01
 constexpr int kMaxSameOffsetBoundaries = 64;
 
 int32_t AbbreviationOffsetAt(const ResolvedZone& z, int64_t utc_seconds) {
   return PgCall([&]() {
     int is_dst = 0;
-    TimestampTz ts = static_cast<TimestampTz>((utc_seconds - kUnixToPostgresEpoch) * USECS_PER_SEC);
+    TimestampTz ts = FromUnixSeconds(utc_seconds);
     // PostgreSQL's convention is seconds west of UTC
     return static_cast<int32_t>(
         -DetermineTimeZoneAbbrevOffsetTS(ts, z.name, const_cast<pg_tz*>(z.zone), &is_dst));
