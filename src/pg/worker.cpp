@@ -132,6 +132,7 @@ class Worker {
   int64_t next_safety_ms_ = 0;
   bool work_pending_ = true;
   std::unordered_map<int, InFlight> in_flight_;
+  int64_t earliest_deadline_ms_ = INT64_MAX;  // <= every deadline in in_flight_
   std::vector<Uuid> delivered_;
   std::vector<PublishFailure> publish_failures_;
   std::vector<PublishFailure> permanent_failures_;
@@ -329,6 +330,7 @@ bool Worker::Dispatch() {
       pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.published, 1);
       if (c.publish_count > 1) pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.republished, 1);
       in_flight_[mid] = InFlight{c.command_id, deadline};
+      earliest_deadline_ms_ = std::min(earliest_deadline_ms_, deadline);
     }
     if (static_cast<int>(claimed.size()) < limit) return true;
     // A full batch: push bytes out and collect PUBACKs before claiming more.
@@ -396,13 +398,18 @@ void Worker::Ingest() {
 
 void Worker::DoDatabaseWork() {
   int64_t now = NowMs();
-  // PUBACK timeouts count as publish failures.
-  for (auto it = in_flight_.begin(); it != in_flight_.end();) {
-    if (it->second.deadline_ms <= now) {
-      publish_failures_.push_back({it->second.command_id, "no PUBACK from the broker within devicewake.publish_timeout"});
-      it = in_flight_.erase(it);
-    } else {
-      ++it;
+  // PUBACK timeouts count as publish failures. The map is scanned only once its earliest
+  // deadline has passed (a lower bound: entries PUBACKed since may have held it).
+  if (!in_flight_.empty() && earliest_deadline_ms_ <= now) {
+    earliest_deadline_ms_ = INT64_MAX;
+    for (auto it = in_flight_.begin(); it != in_flight_.end();) {
+      if (it->second.deadline_ms <= now) {
+        publish_failures_.push_back({it->second.command_id, "no PUBACK from the broker within devicewake.publish_timeout"});
+        it = in_flight_.erase(it);
+      } else {
+        earliest_deadline_ms_ = std::min(earliest_deadline_ms_, it->second.deadline_ms);
+        ++it;
+      }
     }
   }
   Ingest();
@@ -445,7 +452,7 @@ long Worker::NextTimeoutMs() {
   if (!client_) consider(next_connect_ms_);
   if (!listener_.is_open()) consider(next_listen_ms_);
   if (client_ && client_->connected()) consider(next_timer_ms_);
-  for (const auto& entry : in_flight_) consider(entry.second.deadline_ms);
+  if (!in_flight_.empty()) consider(earliest_deadline_ms_);
   if (work_pending_ && client_ && client_->connected() && in_flight_.size() < kMaxInFlight) wake = now;
   return static_cast<long>(std::max<int64_t>(0, wake - now));
 }
