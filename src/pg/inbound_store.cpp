@@ -39,6 +39,29 @@ SavedPlan reject_plan(
 SavedPlan missing_plan("SELECT devicewake._request_missing_chunks(make_interval(secs => $1), $2)",
                        {INT4OID, INT4OID});
 
+// Messages to keep in rejected_messages, inserted with one statement. A message whose topic
+// named no valid device gets a NULL device_mac.
+class Rejections {
+ public:
+  void Add(const mqtt::Event& message, const std::string& reason, const std::string& mac) {
+    topics_.push_back(message.topic);
+    payloads_.push_back(message.payload);
+    reasons_.push_back(reason);
+    macs_.push_back(mac);
+  }
+  void Insert() {
+    if (topics_.empty()) return;
+    std::vector<bool> no_mac(macs_.size());
+    for (std::size_t i = 0; i < macs_.size(); ++i) no_mac[i] = macs_[i].empty();
+    Datum args[4] = {VarlenaArrayDatum(topics_, TEXTOID), VarlenaArrayDatum(payloads_, BYTEAOID),
+                     VarlenaArrayDatum(reasons_, TEXTOID), VarlenaArrayDatum(macs_, TEXTOID, &no_mac)};
+    reject_plan.Execute(args, nullptr, false);
+  }
+
+ private:
+  std::vector<std::string> topics_, payloads_, reasons_, macs_;
+};
+
 // Everything one Apply call accumulates.
 class Batch {
  public:
@@ -48,7 +71,7 @@ class Batch {
   InboundOutcome Run() {
     for (std::size_t i = 0; i < messages_.size(); ++i) ApplyOne(i);
     FlushChunks();
-    FlushRejected();
+    rejections_.Insert();
     return std::move(outcome_);
   }
 
@@ -154,21 +177,8 @@ class Batch {
   }
 
   void RejectAt(std::size_t index, const std::string& reason, const std::string& mac) {
-    const mqtt::Event& e = messages_[index];
-    rejected_topics_.push_back(e.topic);
-    rejected_payloads_.push_back(e.payload);
-    rejected_reasons_.push_back(reason);
-    rejected_macs_.push_back(mac);
+    rejections_.Add(messages_[index], reason, mac);
     ++outcome_.rejected;
-  }
-
-  void FlushRejected() {
-    if (rejected_topics_.empty()) return;
-    std::vector<bool> no_mac(rejected_macs_.size());
-    for (std::size_t i = 0; i < rejected_macs_.size(); ++i) no_mac[i] = rejected_macs_[i].empty();
-    Datum args[4] = {VarlenaArrayDatum(rejected_topics_, TEXTOID), VarlenaArrayDatum(rejected_payloads_, BYTEAOID),
-                     VarlenaArrayDatum(rejected_reasons_, TEXTOID), VarlenaArrayDatum(rejected_macs_, TEXTOID, &no_mac)};
-    reject_plan.Execute(args, nullptr, false);
   }
 
   const std::vector<mqtt::Event>& messages_;
@@ -177,7 +187,7 @@ class Batch {
   std::vector<std::string> chunk_macs_, chunk_names_, chunk_data_;
   std::vector<int32> chunk_indexes_;
   std::vector<std::size_t> chunk_messages_;
-  std::vector<std::string> rejected_topics_, rejected_payloads_, rejected_reasons_, rejected_macs_;
+  Rejections rejections_;
 };
 
 }  // namespace
@@ -189,10 +199,9 @@ InboundOutcome InboundStore::Apply(const std::vector<mqtt::Event>& messages, con
 void InboundStore::Reject(const mqtt::Event& message, const std::string& prefix,
                           const std::string& reason) {
   core::InboundTopic topic = core::ParseInboundTopic(message.topic, prefix);
-  std::vector<bool> no_mac{!topic.ok};
-  Datum args[4] = {VarlenaArrayDatum({message.topic}, TEXTOID), VarlenaArrayDatum({message.payload}, BYTEAOID),
-                   VarlenaArrayDatum({reason}, TEXTOID), VarlenaArrayDatum({topic.device_id}, TEXTOID, &no_mac)};
-  reject_plan.Execute(args, nullptr, false);
+  Rejections rejection;
+  rejection.Add(message, reason, topic.ok ? topic.device_id : std::string());
+  rejection.Insert();
 }
 
 uint64 InboundStore::RequestMissingChunks(int quiet_seconds, int max_requests) {
