@@ -9,14 +9,7 @@ T=ESP32CAM/$MAC
 OUT=$DW_RUN/conversation.sub
 pub() { mosquitto_pub -h 127.0.0.1 -p "$DW_MQTT_PORT" -q 1 -t "$1" -m "$2"; }
 pubfile() { mosquitto_pub -h 127.0.0.1 -p "$DW_MQTT_PORT" -q 1 -t "$1" -f "$2"; }
-wait_line() {  # wait_line SECONDS TEXT: a line containing TEXT arrived on the device's topics
-  local deadline=$((SECONDS + $1))
-  while [ $SECONDS -le $deadline ]; do
-    grep -q -F -- "$2" "$OUT" 2>/dev/null && return 0
-    sleep 0.02
-  done
-  return 1
-}
+wait_line() { wait_text "$1" "$OUT" "$2"; }  # wait_line SECONDS TEXT: TEXT arrived on the device's topics
 # a synthetic JPEG of $2 bytes, split into chunks of $3 bytes: $1.jpg and $1.part.NNN
 make_jpeg() {
   { printf '\xff\xd8\xff\xe0'; head -c $(($2 - 6)) /dev/urandom; printf '\xff\xd9'; } >"$DW_RUN/$1.jpg"

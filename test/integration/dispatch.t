@@ -18,14 +18,7 @@ start_sub() {  # subscribe to every command topic, one "topic payload" line per 
   return 1
 }
 received() { grep -c -F "$1" "$SUB_OUT" 2>/dev/null || true; }
-wait_received() {  # wait_received SECONDS TEXT [COUNT]
-  local deadline=$((SECONDS + $1))
-  while [ $SECONDS -le $deadline ]; do
-    [ "$(received "$2")" -ge "${3:-1}" ] && return 0
-    sleep 0.02
-  done
-  return 1
-}
+wait_received() { wait_text "$1" "$SUB_OUT" "$2" "${3:-1}"; }  # wait_received SECONDS TEXT [COUNT]
 
 : >"$SUB_OUT"
 wait_for 20 "SELECT connected FROM devicewake.worker_status()"; ok $? "the worker connects to the broker"

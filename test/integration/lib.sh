@@ -26,4 +26,16 @@ wait_for() {
   return 1
 }
 
+# wait_text SECONDS FILE TEXT [COUNT]: waits until FILE has at least COUNT (default 1) lines
+# containing TEXT (a fixed string), checking every 20 ms until the timeout.
+wait_text() {
+  local deadline=$((SECONDS + $1)) n
+  while [ $SECONDS -le $deadline ]; do
+    n=$(grep -c -F -- "$3" "$2" 2>/dev/null)
+    [ "${n:-0}" -ge "${4:-1}" ] && return 0
+    sleep 0.02
+  done
+  return 1
+}
+
 done_testing() { echo "1..$DW_TAP_N"; [ "$DW_TAP_FAILED" -eq 0 ]; }

@@ -7,11 +7,7 @@ MAC=0A0B0C0D0E0F
 T=ESP32CAM/$MAC
 OUT=$DW_RUN/retry_flow.sub
 pub() { mosquitto_pub -h 127.0.0.1 -p "$DW_MQTT_PORT" -q 1 -t "$1" -m "$2"; }
-wait_line() {
-  local deadline=$((SECONDS + $1))
-  while [ $SECONDS -le $deadline ]; do grep -q -F -- "$2" "$OUT" 2>/dev/null && return 0; sleep 0.02; done
-  return 1
-}
+wait_line() { wait_text "$1" "$OUT" "$2"; }  # wait_line SECONDS TEXT: TEXT arrived on the device's topics
 { printf '\xff\xd8\xff\xe0'; head -c 3994 /dev/urandom; printf '\xff\xd9'; } >"$DW_RUN/image_2.jpg"
 split -b 1024 -d -a 3 "$DW_RUN/image_2.jpg" "$DW_RUN/image_2.part."
 chunk() {
