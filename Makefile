@@ -82,7 +82,8 @@ $(BUILD)/tools/%: test/tools/%.cpp $(TOOL_CORE_OBJS)
 # every src/core source under AddressSanitizer and UndefinedBehaviorSanitizer, seeded from
 # test/fuzz/corpus/<name>/. New inputs go to $(BUILD)/fuzz/corpus/<name> so the committed seeds stay
 # small. Each target stops after FUZZ_RUNS executions or FUZZ_SECONDS, whichever comes first;
-# a crash leaves $(BUILD)/fuzz/crash-<name>-* and fails `make fuzz`.
+# a crash leaves $(BUILD)/fuzz/crash-<name>-* and fails `make fuzz`. FUZZ_TARGETS="cron_parser topic"
+# runs only those targets (two separate `make fuzz` calls can then share the cores).
 FUZZ_CXX      ?= clang++
 FUZZ_FLAGS     = -std=c++17 -g -O1 -Isrc -fno-omit-frame-pointer -fsanitize=address,undefined \
                  -fno-sanitize-recover=all
@@ -91,7 +92,8 @@ FUZZ_RUNS     ?= 10000000
 FUZZ_SECONDS  ?= 600
 FUZZ_MAX_LEN  ?= 4096
 FUZZ_SRCS     := $(sort $(wildcard test/fuzz/fuzz_*.cpp))
-FUZZ_BINS      = $(patsubst test/fuzz/%.cpp,$(FUZZ_DIR)/%,$(FUZZ_SRCS))
+FUZZ_TARGETS  ?= $(patsubst test/fuzz/fuzz_%.cpp,%,$(FUZZ_SRCS))
+FUZZ_BINS      = $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))
 FUZZ_CORE_OBJS = $(patsubst %.cpp,$(FUZZ_DIR)/%.o,$(CORE_SRCS))
 
 $(FUZZ_DIR)/%.o: %.cpp

@@ -3,7 +3,7 @@
 # isolation specs, pgTAP (pg_prove), and integration tests (prove) with a real cluster and a
 # real mosquitto broker. Prints each runner's summary, then one line "suites: N passed, N failed".
 # Usage: scripts/run_tests.sh [SUITE...]   (default: all; e.g. `scripts/run_tests.sh regress pgtap`;
-# REGRESS="cron" narrows pg_regress to named tests).
+# REGRESS="cron" narrows pg_regress to named tests, INTEGRATION="dispatch" the integration tests).
 set -uo pipefail
 wanted=" $* "
 cd "$(dirname "$0")/.."
@@ -28,7 +28,11 @@ run_pgtap() {
   pg_prove -q --failures -d "$DW_DB" test/pgtap/*.sql
 }
 run_integration() {
-  DW_RUN=$DW_RUN DW_PGBIN=$DW_PGBIN DW_PGDATA=$DW_PGDATA prove -f -e bash test/integration/*.t
+  local tests=(test/integration/*.t) name
+  if [ -n "${INTEGRATION:-}" ]; then
+    tests=(); for name in $INTEGRATION; do tests+=("test/integration/$name.t"); done
+  fi
+  DW_RUN=$DW_RUN DW_PGBIN=$DW_PGBIN DW_PGDATA=$DW_PGDATA prove -f -e bash "${tests[@]}"
 }
 
 suite unit "$PWD/build/unit/unit_tests" --gtest_brief=1
