@@ -156,7 +156,7 @@ uint64 CommandStore::FailPermanently(const std::vector<PublishFailure>& failures
 uint64 CommandStore::ExpireOverdue() { return expire_plan.Execute(nullptr, nullptr, false); }
 
 std::optional<TimestampTz> CommandStore::NextTimer() {
-  timer_plan.Execute(nullptr, nullptr, true, 1);
+  timer_plan.Execute(nullptr, nullptr, false, 1);  // sees the claim and expiry just made
   bool is_null = true;
   Datum d = SpiValue(0, 1, &is_null);
   if (is_null) return std::nullopt;

@@ -45,7 +45,8 @@ class CommandStore {
   uint64 FailPermanently(const std::vector<PublishFailure>& failures);
   // Pending commands past expires_at become expired. Returns how many.
   uint64 ExpireOverdue();
-  // The earliest future scheduled_for or expires_at of a pending command.
+  // The earliest future scheduled_for or expires_at of a pending command, as of this
+  // transaction's now() (the worker reads it in the transaction of its last claim).
   std::optional<TimestampTz> NextTimer();
 };
 

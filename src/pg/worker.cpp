@@ -110,7 +110,7 @@ class Worker {
   void DriveNetwork(bool mqtt_readable, bool mqtt_writable, bool listen_readable);
   void HandleEvents();
   void DoDatabaseWork();
-  bool Dispatch();
+  void Dispatch();
   void FlushDeliveries();
   void Ingest();
   long NextTimeoutMs();
@@ -291,20 +291,25 @@ void Worker::HandleEvents() {
   }
 }
 
-// Claims and publishes due commands until the queue is empty (returns true) or the in-flight
-// window or the connection stops it (returns false, and work stays pending).
-bool Worker::Dispatch() {
+// Claims and publishes due commands until the queue is empty or the in-flight window or the
+// connection stops it (then work stays pending). When the queue is empty, the timer is set to
+// the next scheduled_for or expires_at, read in the transaction of the claim that found nothing
+// more: with one now() for both, a command that became due between two transactions can never
+// be missed by the claim and skipped by the timer.
+void Worker::Dispatch() {
   const bool only_awake = settings::dispatch_policy == settings::kOnWake;
   bool first = true;
   while (client_ && client_->connected() && in_flight_.size() < kMaxInFlight) {
     int limit = static_cast<int>(
         std::min<std::size_t>(settings::batch_size, kMaxInFlight - in_flight_.size()));
     std::vector<ClaimedCommand> claimed;
+    std::optional<TimestampTz> next_timer;
     // One transaction per round: record the PUBACKs collected so far, then claim the next batch.
     InTransaction("claiming due commands", [&]() {
       FlushDeliveries();
       if (first) pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.expired, commands_.ExpireOverdue());
       claimed = commands_.ClaimDue(limit, only_awake);
+      if (static_cast<int>(claimed.size()) < limit) next_timer = commands_.NextTimer();
     });
     first = false;
     int64_t deadline = NowMs() + static_cast<int64_t>(settings::publish_timeout) * 1000;
@@ -332,14 +337,17 @@ bool Worker::Dispatch() {
       in_flight_[mid] = InFlight{c.command_id, deadline};
       earliest_deadline_ms_ = std::min(earliest_deadline_ms_, deadline);
     }
-    if (static_cast<int>(claimed.size()) < limit) return true;
+    if (static_cast<int>(claimed.size()) < limit) {
+      // Rounded up to the millisecond: waking early would only find the command not yet due.
+      next_timer_ms_ = next_timer ? (*next_timer + 999) / 1000 : -1;
+      return;
+    }
     // A full batch: push bytes out and collect PUBACKs before claiming more.
     DriveNetwork(false, false, false);
     HandleEvents();
   }
   // Stopped by the in-flight window or the connection, not by an empty queue: come back.
   work_pending_ = true;
-  return false;
 }
 
 // Writes what the broker and publishing reported: PUBACKs (sent), failed attempts, payloads that
@@ -424,12 +432,7 @@ void Worker::DoDatabaseWork() {
   }
   if (dispatching) {
     work_pending_ = false;
-    if (Dispatch()) {
-      // The queue is drained: sleep until the next scheduled_for or expires_at.
-      std::optional<TimestampTz> next;
-      InTransaction("computing the next timer", [&]() { next = commands_.NextTimer(); });
-      next_timer_ms_ = next ? *next / 1000 : -1;
-    }
+    Dispatch();
   }
   // Housekeeping after publishing, so it never delays a due command.
   if (now >= next_missing_check_ms_ && client_ && client_->connected()) {

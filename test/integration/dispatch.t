@@ -56,6 +56,17 @@ gone=$(q "INSERT INTO devicewake.device_commands (device_id, command_type, comma
 wait_received 15 '"capture_image":true'; ok $? "a scheduled command goes out by its timer"
 is "$(q "SELECT delivered_at >= scheduled_for FROM devicewake.device_commands WHERE command_id = '$late'")" t \
   "and not before its scheduled_for"
+# 100 commands falling due 20 ms apart, in one commit: nothing but the timer wakes the worker
+# for them, and every one goes out (a command becoming due between the claim and the timer
+# must still be published, not left to the next NOTIFY)
+q "INSERT INTO devicewake.device_commands (device_id, command_type, command_payload, scheduled_for)
+   SELECT '$dev2', 'send_image', jsonb_build_object('image_name', 'timed_' || i || '.jpg'),
+          clock_timestamp() + interval '1 second' + i * interval '20 milliseconds'
+   FROM generate_series(1, 100) i" >/dev/null
+wait_received 15 'timed_' 100; ok $? "100 commands due 20 ms apart all go out by the timer"
+is "$(q "SELECT count(*) FROM devicewake.device_commands WHERE command_payload->>'image_name' LIKE 'timed_%'
+          AND (delivered_at < scheduled_for OR delivered_at > scheduled_for + interval '2 seconds')")" 0 \
+  "each within 2 s of its scheduled_for, never before"
 wait_for 10 "SELECT status = 'expired' FROM devicewake.device_commands WHERE command_id = '$gone'"
 ok $? "a command past expires_at becomes expired"
 is "$(received 'expired.bin')" 0 "an expired command is never published"
