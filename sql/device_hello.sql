@@ -95,6 +95,47 @@ FROM devicewake.devices d JOIN devicewake.device_wake_sessions s USING (device_i
 GROUP BY d.device_id, d.device_mac ORDER BY d.device_mac;
 
 
+-- Silence ends a wake (the worker calls this every second with session_idle_timeout): a session
+-- ends at its device's last message, completed, or timed out when an image of it was still
+-- arriving; devices heard from recently keep theirs. One transaction, so the worker's own calls
+-- see none of this setup.
+BEGIN;
+UPDATE devicewake.device_wake_sessions s
+SET started_at = CASE WHEN s.status = 'in_progress' THEN now() - interval '20 minutes'
+                      ELSE s.started_at - interval '30 minutes' END
+FROM devicewake.devices d
+WHERE d.device_id = s.device_id AND d.device_mac IN ('B8F862AABB01', 'VIRTUAL:sim.7', 'SYSTEM:probe');
+UPDATE devicewake.devices
+SET last_seen_at = now() - CASE device_mac WHEN 'SYSTEM:probe' THEN interval '1 minute'
+                                           ELSE interval '10 minutes' END
+WHERE device_mac IN ('B8F862AABB01', 'VIRTUAL:sim.7', 'SYSTEM:probe');
+INSERT INTO devicewake.device_images (device_id, session_id, image_name, status, total_chunks)
+SELECT s.device_id, s.session_id, 'half.jpg', 'receiving', 4
+FROM devicewake.device_wake_sessions s JOIN devicewake.devices d USING (device_id)
+WHERE d.device_mac = 'VIRTUAL:sim.7' AND s.status = 'in_progress';
+SELECT devicewake._end_idle_wake_sessions(interval '5 minutes') AS ended;
+SELECT devicewake._end_idle_wake_sessions(interval '5 minutes') AS ended_again;
+SELECT d.device_mac, s.status, s.ended_at - now() AS ended_relative_to_now
+FROM devicewake.device_wake_sessions s JOIN devicewake.devices d USING (device_id)
+WHERE s.started_at = now() - interval '20 minutes' ORDER BY d.device_mac;
+-- a HELLO ends the session still open at the device's last message before it, and its history
+-- names the previous session whether the HELLO or the silence ended it
+SELECT devicewake.record_device_hello('SYSTEM:probe') IS NOT NULL AS hello_while_awake;
+SELECT devicewake.record_device_hello('B8F862AABB01') IS NOT NULL AS hello_after_sleep;
+SELECT d.device_mac, s.status, s.ended_at - now() AS ended_relative_to_now
+FROM devicewake.device_wake_sessions s JOIN devicewake.devices d USING (device_id)
+WHERE s.started_at = now() - interval '20 minutes' ORDER BY d.device_mac;
+SELECT d.device_mac, h.event_data ->> 'previous_session_status' AS previous_status,
+       (h.event_data ->> 'previous_session')::uuid = s.session_id AS names_it
+FROM devicewake.device_history h JOIN devicewake.devices d USING (device_id)
+JOIN devicewake.device_wake_sessions s ON s.device_id = d.device_id
+                                       AND s.started_at = now() - interval '20 minutes'
+WHERE h.event_type = 'hello' AND h.session_id IN (SELECT session_id FROM devicewake.device_wake_sessions
+                                                  WHERE started_at = now() AND status = 'in_progress')
+ORDER BY d.device_mac;
+COMMIT;
+
+
 -- leave the database as found for the tests that follow
 DELETE FROM devicewake.devices
 WHERE device_mac IN ('B8F862AABB01', 'TEST-esp32-Cam_1', 'VIRTUAL:sim.7', 'SYSTEM:probe', 'B8F862000101');

@@ -126,6 +126,13 @@ BEGIN
     FROM (SELECT 1) one LEFT JOIN devicewake.sites s ON s.site_id = v_device.site_id;
     v_next := devicewake.fn_calculate_next_wake_time(pg_catalog.now(), v_cron, v_tz);
 
+    -- the previous wake, if still open (the device was not silent for session_idle_timeout),
+    -- ends with the device's last message before this HELLO; the history names it either way
+    PERFORM devicewake._end_wake_sessions(ARRAY[v_device.device_id]);
+    SELECT s.session_id, s.status INTO v_old_session, v_old_status
+    FROM devicewake.device_wake_sessions s WHERE s.device_id = v_device.device_id
+    ORDER BY s.started_at DESC LIMIT 1;
+
     UPDATE devicewake.devices d
     SET last_seen_at = pg_catalog.now(),
         last_wake_at = pg_catalog.now(),
@@ -139,17 +146,6 @@ BEGIN
         next_wake_at = v_next
     WHERE d.device_id = v_device.device_id;
 
-    -- the previous wake ends now: timed out if an image of it was still arriving
-    SELECT s.session_id INTO v_old_session FROM devicewake.device_wake_sessions s
-    WHERE s.device_id = v_device.device_id AND s.status = 'in_progress';
-    IF v_old_session IS NOT NULL THEN
-        v_old_status := CASE WHEN EXISTS (SELECT FROM devicewake.device_images i
-                                          WHERE i.session_id = v_old_session AND i.status = 'receiving')
-                             THEN 'timeout' ELSE 'completed' END;
-        UPDATE devicewake.device_wake_sessions s
-        SET status = v_old_status, ended_at = greatest(pg_catalog.now(), s.started_at)
-        WHERE s.session_id = v_old_session;
-    END IF;
     INSERT INTO devicewake.device_wake_sessions (device_id, telemetry_data)
     VALUES (v_device.device_id, v_payload)
     RETURNING session_id INTO v_session;

@@ -39,6 +39,9 @@ SavedPlan reject_plan(
 SavedPlan missing_plan("SELECT devicewake._request_missing_chunks(make_interval(secs => $1), $2)",
                        {INT4OID, INT4OID});
 
+SavedPlan idle_sessions_plan("SELECT devicewake._end_idle_wake_sessions(make_interval(secs => $1))",
+                             {INT4OID});
+
 // Messages to keep in rejected_messages, inserted with one statement. A message whose topic
 // named no valid device gets a NULL device_mac.
 class Rejections {
@@ -209,6 +212,11 @@ uint64 InboundStore::RequestMissingChunks(int quiet_seconds, int max_requests) {
   missing_plan.Execute(args, nullptr, false);
   bool is_null = false;
   return static_cast<uint64>(DatumGetInt32(SpiValue(0, 1, &is_null)));
+}
+
+void InboundStore::EndIdleWakeSessions(int idle_seconds) {
+  Datum args[1] = {Int32GetDatum(idle_seconds)};
+  idle_sessions_plan.Execute(args, nullptr, false);
 }
 
 }  // namespace devicewake::pg

@@ -33,6 +33,8 @@ class InboundStore {
   void Reject(const mqtt::Event& message, const std::string& prefix, const std::string& reason);
   // Queues resend_chunks for quiet uploads with gaps. Returns how many requests were queued.
   uint64 RequestMissingChunks(int quiet_seconds, int max_requests);
+  // Ends the wake sessions of devices silent for idle_seconds.
+  void EndIdleWakeSessions(int idle_seconds);
 };
 
 }  // namespace devicewake::pg

@@ -26,6 +26,7 @@ int batch_size = 500;
 bool enabled = true;
 int publish_timeout = 30;
 int chunk_quiet_period = 10;
+int session_idle_timeout = 120;
 
 namespace {
 
@@ -103,6 +104,11 @@ void DefineSettings() {
                           "Silence after which an incomplete upload is asked for its missing "
                           "chunks.",
                           nullptr, &chunk_quiet_period, 10, 1, 3600, PGC_SIGHUP, GUC_UNIT_S,
+                          nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("devicewake.session_idle_timeout",
+                          "Silence after which a camera is taken to be asleep and its wake "
+                          "session ends.",
+                          nullptr, &session_idle_timeout, 120, 5, 86400, PGC_SIGHUP, GUC_UNIT_S,
                           nullptr, nullptr, nullptr);
   MarkGUCPrefixReserved("devicewake");
 }

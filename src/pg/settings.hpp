@@ -21,6 +21,7 @@ extern int batch_size;
 extern bool enabled;
 extern int publish_timeout;
 extern int chunk_quiet_period;
+extern int session_idle_timeout;
 
 // Defines every setting and reserves the "devicewake" prefix. Called once from _PG_init.
 void DefineSettings();

@@ -139,7 +139,7 @@ class Worker {
   CommandStore commands_;
   InboundStore inbound_store_;
   std::vector<mqtt::Event> inbound_;
-  int64_t next_missing_check_ms_ = 0;
+  int64_t next_housekeeping_ms_ = 0;
   MemoryContext scratch_ = nullptr;
   std::string user_name_;  // the worker's role, for the LISTEN connection
 };
@@ -434,11 +434,14 @@ void Worker::DoDatabaseWork() {
     work_pending_ = false;
     Dispatch();
   }
-  // Housekeeping after publishing, so it never delays a due command.
-  if (now >= next_missing_check_ms_ && client_ && client_->connected()) {
-    next_missing_check_ms_ = now + 1000;
+  // Housekeeping after publishing, so it never delays a due command: cameras silent for
+  // session_idle_timeout are asleep (their sessions end, so on_wake holds their commands), and
+  // quiet uploads of the cameras still awake are asked for their missing chunks.
+  if (now >= next_housekeeping_ms_ && client_ && client_->connected()) {
+    next_housekeeping_ms_ = now + 1000;
     uint64 requested = 0;
-    InTransaction("requesting missing chunks", [&]() {
+    InTransaction("ending idle wake sessions and requesting missing chunks", [&]() {
+      inbound_store_.EndIdleWakeSessions(settings::session_idle_timeout);
       requested = inbound_store_.RequestMissingChunks(settings::chunk_quiet_period, kMaxResendRequests);
     });
     if (requested > 0) work_pending_ = true;

@@ -92,6 +92,25 @@ is "$(q "SELECT status FROM devicewake.device_commands WHERE command_id = '$held
 q "INSERT INTO devicewake.device_wake_sessions (device_id) VALUES ('$sleep_probe')" >/dev/null
 q "NOTIFY devicewake_commands" >/dev/null
 wait_received 10 'held.jpg'; ok $? "an external NOTIFY devicewake_commands wakes the worker"
+# a camera silent for session_idle_timeout has gone back to sleep: its session ends, and its
+# commands wait for its next HELLO
+q "ALTER SYSTEM SET devicewake.session_idle_timeout = 5" >/dev/null; q "SELECT pg_reload_conf()" >/dev/null
+wait_for 10 "SELECT setting = '5' FROM pg_settings WHERE name = 'devicewake.session_idle_timeout'"
+dozing=$(q "SELECT devicewake.record_device_hello('TEST-DOZING')")
+wait_for 20 "SELECT status = 'completed' AND ended_at = (SELECT last_seen_at FROM devicewake.devices WHERE device_mac = 'TEST-DOZING')
+             FROM devicewake.device_wake_sessions WHERE session_id = '$dozing'"
+ok $? "on_wake: a camera silent for session_idle_timeout is asleep; its session ends at its last message"
+# one commit holds a command for it and one for a camera just awake: once the second is out, the
+# worker has passed over the first
+q "SELECT devicewake.record_device_hello('TEST-AWAKE')" >/dev/null
+q "INSERT INTO devicewake.device_commands (device_id, command_type, command_payload)
+   SELECT device_id, 'send_image', jsonb_build_object('image_name', lower(device_mac) || '.jpg')
+   FROM devicewake.devices WHERE device_mac IN ('TEST-DOZING', 'TEST-AWAKE')" >/dev/null
+wait_received 10 'test-awake.jpg'; ok $? "on_wake: a camera just awake gets its command"
+is "$(received 'test-dozing.jpg')" 0 "on_wake: nothing is published to a camera that went back to sleep"
+q "SELECT devicewake.record_device_hello('TEST-DOZING')" >/dev/null
+wait_received 10 'test-dozing.jpg'; ok $? "on_wake: its next HELLO sends the held command"
+q "ALTER SYSTEM RESET devicewake.session_idle_timeout" >/dev/null
 q "ALTER SYSTEM RESET devicewake.dispatch_policy" >/dev/null; q "SELECT pg_reload_conf()" >/dev/null
 wait_for 10 "SELECT setting = 'when_due' FROM pg_settings WHERE name = 'devicewake.dispatch_policy'"
 
