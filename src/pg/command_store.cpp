@@ -20,6 +20,11 @@ SavedPlan release_plan(
     "WHERE status = 'pending' AND claimed_at IS NOT NULL",
     {});
 
+SavedPlan release_ids_plan(
+    "UPDATE devicewake.device_commands SET claimed_at = NULL "
+    "WHERE command_id = ANY($1) AND status = 'pending' AND claimed_at IS NOT NULL",
+    {UUIDARRAYOID});
+
 // ANY(ARRAY(...)) keeps the plan on primary-key lookups of the claimed rows only.
 SavedPlan claim_plan(
     "UPDATE devicewake.device_commands c"
@@ -127,6 +132,12 @@ std::vector<ClaimedCommand> CommandStore::ClaimDue(int limit, bool only_awake) {
     return a.priority != b.priority ? a.priority > b.priority : a.due_at < b.due_at;
   });
   return out;
+}
+
+uint64 CommandStore::ReleaseClaims(const std::vector<Uuid>& ids) {
+  if (ids.empty()) return 0;
+  Datum args[1] = {UuidArray(ids)};
+  return release_ids_plan.Execute(args, nullptr, false);
 }
 
 uint64 CommandStore::MarkSent(const std::vector<Uuid>& ids) {

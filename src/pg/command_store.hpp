@@ -34,6 +34,8 @@ class CommandStore {
  public:
   // Claims that were taken but never PUBACKed (the worker died) go back to pending.
   uint64 ReleaseOrphanedClaims();
+  // These claims go back to pending: their publish died with the MQTT connection, PUBACK unknown.
+  uint64 ReleaseClaims(const std::vector<Uuid>& ids);
   // Claims up to `limit` due, unexpired pending commands (FOR UPDATE SKIP LOCKED), in priority
   // order then due time; with only_awake, only for devices inside an open wake session.
   std::vector<ClaimedCommand> ClaimDue(int limit, bool only_awake);

@@ -112,6 +112,11 @@ class Worker {
   void DoDatabaseWork();
   void Dispatch();
   void FlushDeliveries();
+  bool HasDeliveriesToFlush() const {
+    return !delivered_.empty() || !publish_failures_.empty() || !permanent_failures_.empty() ||
+           !abandoned_.empty();
+  }
+  void DropClient();
   void Ingest();
   long NextTimeoutMs();
   void ReloadSettings();
@@ -136,6 +141,7 @@ class Worker {
   std::vector<Uuid> delivered_;
   std::vector<PublishFailure> publish_failures_;
   std::vector<PublishFailure> permanent_failures_;
+  std::vector<Uuid> abandoned_;  // claims whose publish died with its connection, PUBACK unknown
   CommandStore commands_;
   InboundStore inbound_store_;
   std::vector<mqtt::Event> inbound_;
@@ -202,7 +208,7 @@ void Worker::Connect() {
     NoteError("MQTT " + client_->error() + " (" + broker + "), retrying in " +
               std::to_string(delay) + " ms");
     next_connect_ms_ = NowMs() + delay;
-    client_.reset();
+    DropClient();
   }
 }
 
@@ -216,7 +222,7 @@ void Worker::ReloadSettings() {
   if (fresh != config_ || Setting(settings::topic_prefix) != prefix_) {
     NoteError("settings changed, reconnecting to the broker");
     if (client_) client_->Disconnect();
-    client_.reset();
+    DropClient();
     reconnect_backoff_.Reset();
     next_connect_ms_ = 0;
   }
@@ -254,9 +260,20 @@ void Worker::DriveNetwork(bool mqtt_readable, bool mqtt_writable, bool listen_re
     NoteError("MQTT connection lost: " + client_->error() + ", reconnecting in " +
               std::to_string(delay) + " ms");
     SetWorkerConnection(MyProcPid, false, config_.host + ":" + std::to_string(config_.port));
-    client_.reset();
+    DropClient();
     next_connect_ms_ = NowMs() + delay;
   }
+}
+
+// Lets go of the MQTT client. Its publishes still awaiting a PUBACK are abandoned: their claims
+// go back to pending at the next flush and they are published again on the next connection,
+// which numbers its message ids from 1 again (a kept entry would be overwritten and its command
+// left claimed for good).
+void Worker::DropClient() {
+  for (const auto& [mid, flight] : in_flight_) abandoned_.push_back(flight.command_id);
+  in_flight_.clear();
+  earliest_deadline_ms_ = INT64_MAX;
+  client_.reset();
 }
 
 void Worker::HandleEvents() {
@@ -350,11 +367,22 @@ void Worker::Dispatch() {
   work_pending_ = true;
 }
 
-// Writes what the broker and publishing reported: PUBACKs (sent), failed attempts, payloads that
-// can never be published. Runs inside the caller's transaction.
+// Writes what the broker and publishing reported: PUBACKs (sent), claims abandoned with a lost
+// connection (pending again), failed attempts, payloads that can never be published. Runs inside the caller's transaction.
 void Worker::FlushDeliveries() {
-  if (delivered_.empty() && publish_failures_.empty() && permanent_failures_.empty()) return;
+  if (!HasDeliveriesToFlush()) return;
   commands_.MarkSent(delivered_);
+  if (!abandoned_.empty()) {
+    uint64 released = commands_.ReleaseClaims(abandoned_);
+    if (released > 0) {
+      PgCall([&]() {
+        ereport(LOG, (errmsg("pg_devicewake: %llu commands awaiting a PUBACK on the lost connection returned to pending",
+                             static_cast<unsigned long long>(released))));
+      });
+      work_pending_ = true;
+    }
+    abandoned_.clear();
+  }
   uint64 failed = commands_.RecordPublishFailures(publish_failures_);
   failed += commands_.FailPermanently(permanent_failures_);
   pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.delivered, delivered_.size());
@@ -427,7 +455,7 @@ void Worker::DoDatabaseWork() {
     next_safety_ms_ = now + kSafetyScanMs;
   }
   bool dispatching = (work_pending_ || timer_due) && client_ && client_->connected();
-  if (!dispatching && (!delivered_.empty() || !publish_failures_.empty() || !permanent_failures_.empty())) {
+  if (!dispatching && HasDeliveriesToFlush()) {
     InTransaction("recording deliveries", [&]() { FlushDeliveries(); });  // else the claim does it
   }
   if (dispatching) {
@@ -566,7 +594,7 @@ void Worker::Run() {
 void Worker::ApplyBeforeExit() {
   HandleEvents();
   Ingest();
-  if (!delivered_.empty() || !publish_failures_.empty() || !permanent_failures_.empty()) {
+  if (HasDeliveriesToFlush()) {
     InTransaction("recording deliveries", [&]() { FlushDeliveries(); });
   }
 }
