@@ -244,8 +244,9 @@ void Worker::DriveNetwork(bool mqtt_readable, bool mqtt_writable, bool listen_re
   bool ok = true;
   // Read what is there, so a burst of PUBACKs is one database batch, but at most one batch of
   // device messages ahead of the database: libmosquitto PUBACKs a message when it reads it, so
-  // everything read and not yet committed is what a crash could lose. Readiness is re-checked
-  // with poll(), so this also serves calls made between waits.
+  // everything read and not yet committed is what a crash could lose. One read call can
+  // overshoot: libmosquitto reads as many packets per call as it has messages in flight.
+  // Readiness is re-checked with poll(), so this also serves calls made between waits.
   const std::size_t read_ahead = static_cast<std::size_t>(settings::batch_size);
   for (int i = 0; ok && i < 20000 && inbound_.size() + client_->queued_events() < read_ahead; ++i) {
     struct pollfd p = {client_->Socket(), POLLIN, 0};

@@ -10,5 +10,5 @@ terminate_worker() { q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity W
 
 wait_for 20 "SELECT connected FROM devicewake.worker_status()"; ok $? "the worker is connected"
 drain_with_fault terminated 10000 terminate_worker
-ingest_with_fault terminated_ingest F100D00000A1 200 50 terminate_worker
+ingest_with_fault terminated_ingest F100D00000A1 200 50 0 terminate_worker
 done_testing
