@@ -89,7 +89,7 @@ FUZZ_FLAGS     = -std=c++17 -g -O1 -Isrc -fno-omit-frame-pointer -fsanitize=addr
                  -fno-sanitize-recover=all
 FUZZ_DIR       = $(BUILD)/fuzz
 FUZZ_RUNS     ?= 10000000
-FUZZ_SECONDS  ?= 600
+FUZZ_SECONDS  ?= 3600
 FUZZ_MAX_LEN  ?= 4096
 FUZZ_SRCS     := $(sort $(wildcard test/fuzz/fuzz_*.cpp))
 FUZZ_TARGETS  ?= $(patsubst test/fuzz/fuzz_%.cpp,%,$(FUZZ_SRCS))
