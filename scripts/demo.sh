@@ -46,10 +46,12 @@ demo_cleanup() {
 }
 say "starting a throwaway cluster and broker"
 # A camera that stopped mid-upload is left to the sweep here (missing-chunk requests would heal it
-# at its next wake first; docs/retries.md tells both paths).
+# at its next wake first; docs/retries.md tells both paths). The cameras wake every minute or
+# so and stay awake for seconds, so a wake session ends after 15 s of silence (default 2 min).
 # (a port another cluster on this machine grabbed in the meantime: clean up and try again)
 for attempt in 1 2 3; do
-  DW_PG_CONF_EXTRA="devicewake.chunk_quiet_period = 3600" dw_setup && break
+  DW_PG_CONF_EXTRA="devicewake.chunk_quiet_period = 3600
+devicewake.session_idle_timeout = 15" dw_setup && break
   dw_cleanup; unset DW_PGPORT DW_MQTT_PORT DW_PGDATA DW_RUN
   [ "$attempt" -lt 3 ] || exit 1
   line "could not start the cluster or broker; trying again"
@@ -173,6 +175,8 @@ check "every complete image is a JPEG (FF D8 FF ... FF D9)" \
             AND NOT (substr(image_data, 1, 3) = '\xffd8ff'::bytea AND substr(image_data, length(image_data) - 1) = '\xffd9'::bytea)")" = 0 ]; echo $?)"
 check "$(cam $SLEEPER)'s interrupted image was failed by the sweep" \
   "$([ "$(q "SELECT count(*) FROM devicewake.device_history WHERE device_id = '$sleeper_id' AND event_type = 'image_timeout'")" -ge 1 ]; echo $?)"
+check "its wake session ended 'timeout' (it fell silent with an image still arriving)" \
+  "$([ "$(q "SELECT count(*) FROM devicewake.device_wake_sessions WHERE device_id = '$sleeper_id' AND status = 'timeout'")" -ge 1 ]; echo $?)"
 check "a retry_image was queued and delivered at its next wake" \
   "$([ "$(q "SELECT count(*) FROM devicewake.device_commands WHERE device_id = '$sleeper_id' AND command_type = 'retry_image' AND status IN ('sent', 'acknowledged')")" -ge 1 ]; echo $?)"
 check "the retried image completed" "$([ $done_retry -eq 1 ]; echo $?)"
@@ -200,6 +204,9 @@ table "SELECT device_name, pending_count AS pending, failed_count AS failed, fai
 table "SELECT device_mac, command_type, priority, status, state, date_trunc('second', age) AS age
        FROM devicewake.command_queue"
 table "SELECT command_type, status, count(*) FROM devicewake.device_commands GROUP BY 1, 2 ORDER BY 1, 2"
+table "SELECT status AS wake_session, count(*) AS wakes,
+              round(avg(extract(epoch FROM coalesce(ended_at, now()) - started_at)), 2) AS average_seconds_awake
+       FROM devicewake.device_wake_sessions GROUP BY status ORDER BY status"
 table "SELECT d.device_name, a.alert_type, a.severity, a.created_at::time(0) AS raised, a.resolved_at::time(0) AS resolved
        FROM devicewake.device_alerts a JOIN devicewake.devices d USING (device_id)"
 table "SELECT device_name, reason, details FROM devicewake.fleet_health"
