@@ -11,6 +11,29 @@ is "$(q "SHOW devicewake.topic_prefix")" ESP32CAM "settings are defined with the
 out=$(psql -X -q -A -t -c "SET devicewake.no_such_setting = 1" 2>&1)
 echo "$out" | grep -q 'invalid configuration parameter name' ; ok $? "the devicewake. prefix is reserved"
 
+# every setting of DESIGN §7 and the README's table: default, unit, and when a change applies
+is "$(q "SELECT string_agg(name || '=' || boot_val || coalesce(unit, '') || ' ' || context, ', ' ORDER BY name)
+         FROM pg_settings WHERE name LIKE 'devicewake.%'")" \
+  "devicewake.batch_size=500 sighup, devicewake.chunk_quiet_period=10s sighup, devicewake.database=postgres postmaster, devicewake.dispatch_policy=when_due sighup, devicewake.enabled=on postmaster, devicewake.mqtt_client_id=pg_devicewake sighup, devicewake.mqtt_host=127.0.0.1 sighup, devicewake.mqtt_keepalive=60s sighup, devicewake.mqtt_password_file= sighup, devicewake.mqtt_port=1883 sighup, devicewake.mqtt_tls_ca_file= sighup, devicewake.mqtt_tls_cert_file= sighup, devicewake.mqtt_tls_key_file= sighup, devicewake.mqtt_username= sighup, devicewake.publish_timeout=30s sighup, devicewake.session_idle_timeout=120s sighup, devicewake.topic_prefix=ESP32CAM sighup" \
+  "settings: names, defaults, units and reload/restart context"
+# error_of SQL: "SQLSTATE: message" of the statement's error (verbose, first line)
+error_of() { psql -X -q -A -t -v VERBOSITY=verbose -c "$1" 2>&1 | sed -n 's/^ERROR:  //p' | head -n 1; }
+is "$(error_of "ALTER SYSTEM SET devicewake.session_idle_timeout = 1")" \
+  '22023: 1 s is outside the valid range for parameter "devicewake.session_idle_timeout" (5 .. 86400)' \
+  "a setting out of range is refused with 22023"
+is "$(error_of "ALTER SYSTEM SET devicewake.dispatch_policy = 'sometimes'")" \
+  '22023: invalid value for parameter "devicewake.dispatch_policy": "sometimes"' \
+  "an unknown dispatch policy is refused with 22023"
+out=$(psql -X -q -A -t -v VERBOSITY=verbose -c "ALTER SYSTEM SET devicewake.topic_prefix = 'ESP32CAM/#'" 2>&1)
+echo "$out" | grep -q '^ERROR:  22023: invalid value for parameter "devicewake.topic_prefix": "ESP32CAM/#"' &&
+  echo "$out" | grep -q '^DETAIL:  The topic prefix must be topic levels without wildcards (+, #), empty levels or a leading \$.'
+ok $? "a topic prefix with a wildcard is refused with 22023 and says why"
+is "$(error_of "SET devicewake.batch_size = 10")" \
+  '55P02: parameter "devicewake.batch_size" cannot be changed now' \
+  "a reload setting cannot be changed in a session (55P02)"
+is "$(q "SELECT count(*) FROM pg_file_settings WHERE name LIKE 'devicewake.%' AND sourcefile LIKE '%postgresql.auto.conf'")" 0 \
+  "and none of the refused values was written"
+
 # a round trip through the broker with the real mosquitto clients
 topic="ESP32CAM/TEST-PRELOAD/status"
 mosquitto_sub -h 127.0.0.1 -p "$DW_MQTT_PORT" -t "$topic" -C 1 -W 10 >"$DW_RUN/preload.sub" &
