@@ -42,12 +42,14 @@ DeviceIdResult NormalizeDeviceId(std::string_view input) {
   for (char c : input) {
     if (c == ':' || c == '-' || c == '.') continue;
     if (!IsHex(c)) {
-      return Fail("A MAC address has 12 hexadecimal digits, optionally separated by ':', '-' or '.'.");
+      return Fail(
+          "A MAC address has 12 hexadecimal digits, optionally separated by ':', '-' or '.'.");
     }
     mac.push_back(c >= 'a' && c <= 'f' ? static_cast<char>(c - 'a' + 'A') : c);
   }
   if (mac.size() != 12) {
-    return Fail("A MAC address has 12 hexadecimal digits, found " + std::to_string(mac.size()) + ".");
+    return Fail("A MAC address has 12 hexadecimal digits, found " + std::to_string(mac.size()) +
+                ".");
   }
   return DeviceIdResult{true, std::move(mac), {}};
 }

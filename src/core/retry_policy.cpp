@@ -12,7 +12,8 @@ bool ShouldQueueRetry(int retry_count_before, int max_retries) noexcept {
 
 bool ShouldRaiseAlert(int retry_count_before, int max_retries) noexcept {
   // written as in DESIGN §4; in 64 bits so max_retries near INT_MIN cannot overflow
-  return static_cast<std::int64_t>(retry_count_before) >= static_cast<std::int64_t>(max_retries) - 1;
+  return static_cast<std::int64_t>(retry_count_before) >=
+         static_cast<std::int64_t>(max_retries) - 1;
 }
 
 std::string QueueRetrySql(std::string_view retry_count_before, std::string_view max_retries) {

@@ -12,9 +12,9 @@
 namespace devicewake::core {
 
 inline constexpr int kRetryPriority = 8;
-inline constexpr int kRetryLeadMinutes = 5;       // scheduled_for = wake - 5 minutes
-inline constexpr int kRetryWindowMinutes = 60;    // expires_at = wake + 1 hour
-inline constexpr int kNoWindowExpiryHours = 24;   // no usable wake: due now, expires in 24 h
+inline constexpr int kRetryLeadMinutes = 5;      // scheduled_for = wake - 5 minutes
+inline constexpr int kRetryWindowMinutes = 60;   // expires_at = wake + 1 hour
+inline constexpr int kNoWindowExpiryHours = 24;  // no usable wake: due now, expires in 24 h
 inline constexpr std::string_view kTimeoutReason =
     "Transmission not completed before next wake window";
 inline constexpr std::string_view kTimeoutAlertType = "image_transmission_failed";

@@ -58,21 +58,23 @@ bool Client::Connect() {
   if (mosq_ == nullptr) return false;
   connected_ = false;
   if (!config_.username.empty() &&
-      !Check(mosquitto_username_pw_set(mosq_, config_.username.c_str(),
-                                       config_.password.empty() ? nullptr : config_.password.c_str()),
-             "credentials")) {
+      !Check(
+          mosquitto_username_pw_set(mosq_, config_.username.c_str(),
+                                    config_.password.empty() ? nullptr : config_.password.c_str()),
+          "credentials")) {
     return false;
   }
   if (!config_.tls_ca_file.empty() &&
-      !Check(mosquitto_tls_set(mosq_, config_.tls_ca_file.c_str(), nullptr,
-                               config_.tls_cert_file.empty() ? nullptr : config_.tls_cert_file.c_str(),
-                               config_.tls_key_file.empty() ? nullptr : config_.tls_key_file.c_str(),
-                               nullptr),
+      !Check(mosquitto_tls_set(
+                 mosq_, config_.tls_ca_file.c_str(), nullptr,
+                 config_.tls_cert_file.empty() ? nullptr : config_.tls_cert_file.c_str(),
+                 config_.tls_key_file.empty() ? nullptr : config_.tls_key_file.c_str(), nullptr),
              "TLS settings")) {
     return false;
   }
-  return Check(mosquitto_connect(mosq_, config_.host.c_str(), config_.port, config_.keepalive_seconds),
-               "connect");
+  return Check(
+      mosquitto_connect(mosq_, config_.host.c_str(), config_.port, config_.keepalive_seconds),
+      "connect");
 }
 
 void Client::Disconnect() {
@@ -118,7 +120,9 @@ void Client::HandleConnect(struct mosquitto*, void* self, int rc) {
   try {
     client->events_.push_back(
         Event{rc == 0 ? Event::Kind::kConnected : Event::Kind::kConnectFailed, rc, {}, {}});
-    if (rc != 0) client->error_ = std::string("broker refused the connection: ") + mosquitto_connack_string(rc);
+    if (rc != 0)
+      client->error_ =
+          std::string("broker refused the connection: ") + mosquitto_connack_string(rc);
   } catch (...) {
     ++client->lost_events_;
   }
@@ -146,10 +150,9 @@ void Client::HandlePublish(struct mosquitto*, void* self, int mid) {
 void Client::HandleMessage(struct mosquitto*, void* self, const struct mosquitto_message* msg) {
   auto* client = static_cast<Client*>(self);
   try {
-    client->events_.push_back(
-        Event{Event::Kind::kMessage, msg->mid, msg->topic ? msg->topic : "",
-              std::string(static_cast<const char*>(msg->payload),
-                          static_cast<std::size_t>(msg->payloadlen))});
+    client->events_.push_back(Event{Event::Kind::kMessage, msg->mid, msg->topic ? msg->topic : "",
+                                    std::string(static_cast<const char*>(msg->payload),
+                                                static_cast<std::size_t>(msg->payloadlen))});
   } catch (...) {
     ++client->lost_events_;
   }

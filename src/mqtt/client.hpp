@@ -32,9 +32,9 @@ struct ClientConfig {
 struct Event {
   enum class Kind { kConnected, kConnectFailed, kDisconnected, kPublished, kMessage };
   Kind kind;
-  int code = 0;           // CONNACK / disconnect reason; message id for kPublished
-  std::string topic;      // kMessage
-  std::string payload;    // kMessage (bytes)
+  int code = 0;         // CONNACK / disconnect reason; message id for kPublished
+  std::string topic;    // kMessage
+  std::string payload;  // kMessage (bytes)
 };
 
 class Client {

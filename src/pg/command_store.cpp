@@ -86,8 +86,8 @@ Datum UuidArray(const std::vector<Uuid>& ids) {
       memcpy(u->data, ids[i].data(), UUID_LEN);
       elements[i] = UUIDPGetDatum(u);
     }
-    return PointerGetDatum(
-        construct_array(elements, static_cast<int>(ids.size()), UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
+    return PointerGetDatum(construct_array(elements, static_cast<int>(ids.size()), UUIDOID,
+                                           UUID_LEN, false, TYPALIGN_CHAR));
   });
 }
 
@@ -107,7 +107,9 @@ std::vector<Uuid> Ids(const std::vector<PublishFailure>& failures) {
 
 }  // namespace
 
-uint64 CommandStore::ReleaseOrphanedClaims() { return release_plan.Execute(nullptr, nullptr, false); }
+uint64 CommandStore::ReleaseOrphanedClaims() {
+  return release_plan.Execute(nullptr, nullptr, false);
+}
 
 std::vector<ClaimedCommand> CommandStore::ClaimDue(int limit, bool only_awake) {
   Datum args[2] = {Int32GetDatum(limit), BoolGetDatum(only_awake)};

@@ -50,9 +50,9 @@ Datum VarlenaArrayDatum(const std::vector<std::string>& values, Oid element_type
   return PgCall([&]() {
     int dims[1] = {static_cast<int>(values.size())};
     int lower_bounds[1] = {1};
-    return PointerGetDatum(construct_md_array(elements.data(), reinterpret_cast<bool*>(null_flags.data()),
-                                              1, dims, lower_bounds, element_type, -1, false,
-                                              TYPALIGN_INT));
+    return PointerGetDatum(construct_md_array(elements.data(),
+                                              reinterpret_cast<bool*>(null_flags.data()), 1, dims,
+                                              lower_bounds, element_type, -1, false, TYPALIGN_INT));
   });
 }
 
@@ -60,8 +60,8 @@ Datum Int4ArrayDatum(const std::vector<int32>& values) {
   std::vector<Datum> elements(values.size() + 1);
   for (std::size_t i = 0; i < values.size(); ++i) elements[i] = Int32GetDatum(values[i]);
   return PgCall([&]() {
-    return PointerGetDatum(construct_array(elements.data(), static_cast<int>(values.size()), INT4OID,
-                                           sizeof(int32), true, TYPALIGN_INT));
+    return PointerGetDatum(construct_array(elements.data(), static_cast<int>(values.size()),
+                                           INT4OID, sizeof(int32), true, TYPALIGN_INT));
   });
 }
 

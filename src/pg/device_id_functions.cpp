@@ -9,10 +9,12 @@ DW_SQL_FUNCTION(devicewake_normalize_mac) {
   std::string input = devicewake::pg::TextArg(fcinfo, 0);
   devicewake::core::DeviceIdResult result = devicewake::core::NormalizeDeviceId(input);
   if (!result.ok) {
-    throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE,
-                   "invalid device identifier \"" + devicewake::core::PrintableExcerpt(input) + "\"", result.error,
-                   "Use a MAC such as B8:F8:62:F9:C1:C4, or an identifier starting with TEST-, "
-                   "VIRTUAL: or SYSTEM:.");
+    throw SqlError(
+        ERRCODE_INVALID_PARAMETER_VALUE,
+        "invalid device identifier \"" + devicewake::core::PrintableExcerpt(input) + "\"",
+        result.error,
+        "Use a MAC such as B8:F8:62:F9:C1:C4, or an identifier starting with TEST-, "
+        "VIRTUAL: or SYSTEM:.");
   }
   return devicewake::pg::TextDatum(result.value);
 }

@@ -3,7 +3,8 @@
 //    try/catch, the error is copied into plain storage and ereport(ERROR) is raised only after the
 //    catch block has ended, when no C++ object of that frame is alive.
 //  - PostgreSQL -> C++: PgCall runs code that calls PostgreSQL; an ERROR raised inside comes out
-//    as a thrown SqlError (sigsetjmp, restore PG_exception_stack and memory context, CopyErrorData).
+//    as a thrown SqlError (sigsetjmp, restore PG_exception_stack and memory context,
+//    CopyErrorData).
 #pragma once
 
 #include <csetjmp>
@@ -100,12 +101,12 @@ auto PgCall(F&& f) -> decltype(f()) {
 
 // Declares an SQL-callable function NAME whose body is C++ run under Guard: the only way this
 // extension declares SQL functions, so none can let an exception escape.
-#define DW_SQL_FUNCTION(name)                                                       \
-  static Datum name##_impl(FunctionCallInfo fcinfo);                                \
-  extern "C" {                                                                      \
-  PG_FUNCTION_INFO_V1(name);                                                        \
-  Datum name(PG_FUNCTION_ARGS) {                                                    \
-    return ::devicewake::pg::Guard([fcinfo]() { return name##_impl(fcinfo); });     \
-  }                                                                                 \
-  }                                                                                 \
+#define DW_SQL_FUNCTION(name)                                                   \
+  static Datum name##_impl(FunctionCallInfo fcinfo);                            \
+  extern "C" {                                                                  \
+  PG_FUNCTION_INFO_V1(name);                                                    \
+  Datum name(PG_FUNCTION_ARGS) {                                                \
+    return ::devicewake::pg::Guard([fcinfo]() { return name##_impl(fcinfo); }); \
+  }                                                                             \
+  }                                                                             \
   static Datum name##_impl(FunctionCallInfo fcinfo)

@@ -39,16 +39,20 @@ std::string ScheduledForSql(const std::string& wake) {
 }
 std::string ExpiresAtSql(const std::string& wake) {
   return "CASE WHEN " + WindowOpenSql(wake) + " THEN " + wake + " + interval '" +
-         std::to_string(core::kRetryWindowMinutes) + " minutes' ELSE pg_catalog.now() + interval '" +
+         std::to_string(core::kRetryWindowMinutes) +
+         " minutes' ELSE pg_catalog.now() + interval '" +
          std::to_string(core::kNoWindowExpiryHours) + " hours' END";
 }
 
 // The chunk indexes (0-based, below total_chunks) not in image_chunks, as a jsonb array.
 std::string MissingChunksSql(const std::string& alias) {
   return "(SELECT coalesce(pg_catalog.jsonb_agg(g.n ORDER BY g.n), '[]'::jsonb)"
-         " FROM pg_catalog.generate_series(0, coalesce(" + alias + ".total_chunks, 0) - 1) AS g(n)"
+         " FROM pg_catalog.generate_series(0, coalesce(" +
+         alias +
+         ".total_chunks, 0) - 1) AS g(n)"
          " WHERE NOT EXISTS (SELECT FROM devicewake.image_chunks ch"
-         " WHERE ch.image_id = " + alias + ".image_id AND ch.chunk_index = g.n))";
+         " WHERE ch.image_id = " +
+         alias + ".image_id AND ch.chunk_index = g.n))";
 }
 
 // Pending retries of the images in CTE `source` that are not yet claimed by the dispatcher and
@@ -57,13 +61,16 @@ std::string MissingChunksSql(const std::string& alias) {
 // device_commands_device_idx per image; OFFSET 0 keeps the planner from turning it around), so
 // its cost never depends on how many commands are pending fleet-wide.
 std::string CancelPendingRetriesCte(const std::string& source) {
-  return "superseded AS (SELECT x.command_id FROM " + source + " r CROSS JOIN LATERAL"
+  return "superseded AS (SELECT x.command_id FROM " + source +
+         " r CROSS JOIN LATERAL"
          " (SELECT c.command_id FROM devicewake.device_commands c"
-         " WHERE c.device_id = r.device_id AND c.status = 'pending' AND c.command_type = 'retry_image'"
+         " WHERE c.device_id = r.device_id AND c.status = 'pending' AND c.command_type = "
+         "'retry_image'"
          " AND c.claimed_at IS NULL AND c.expires_at > pg_catalog.now()"
          " AND c.command_payload ->> 'image_id' = r.image_id::text OFFSET 0) x),"
          " cancelled AS (UPDATE devicewake.device_commands c"
-         " SET status = 'cancelled', error_message = 'superseded by a newer retry of the same image'"
+         " SET status = 'cancelled', error_message = 'superseded by a newer retry of the same "
+         "image'"
          " FROM superseded k WHERE c.command_id = k.command_id"
          " AND c.status = 'pending' AND c.claimed_at IS NULL AND c.expires_at > pg_catalog.now()"
          " RETURNING c.command_id)";
@@ -73,7 +80,8 @@ std::string CancelPendingRetriesCte(const std::string& source) {
 // total_chunks, wake, command_id, missing_chunks); created_by is a SQL expression evaluated once.
 std::string InsertRetriesCte(const std::string& source, const std::string& created_by) {
   return "queued AS (INSERT INTO devicewake.device_commands"
-         " (command_id, device_id, command_type, command_payload, priority, scheduled_for, expires_at,"
+         " (command_id, device_id, command_type, command_payload, priority, scheduled_for, "
+         "expires_at,"
          " created_by_user_id)"
          " SELECT r.command_id, r.device_id, 'retry_image',"
          " pg_catalog.jsonb_build_object('image_id', r.image_id, 'image_name', r.image_name,"
@@ -102,34 +110,50 @@ const std::string& SweepSql() {
            " WHERE i.status = 'receiving'"
            " FOR UPDATE OF i SKIP LOCKED),"
            " failed AS (UPDATE devicewake.device_images i"
-           " SET status = 'failed', failed_at = pg_catalog.now(), timeout_reason = " + reason + ","
+           " SET status = 'failed', failed_at = pg_catalog.now(), timeout_reason = " +
+           reason +
+           ","
            " retry_count = i.retry_count + 1"
            " FROM stale s WHERE i.image_id = s.image_id AND i.status = 'receiving'"
            " RETURNING i.image_id, i.device_id, i.session_id, i.image_name, i.total_chunks,"
            " i.retry_count - 1 AS retry_count_before, i.retry_count, i.max_retries,"
            " s.next_wake_at AS wake,"
            // the retry command's id, when this failure gets one
-           " CASE WHEN " + core::QueueRetrySql("(i.retry_count - 1)", "i.max_retries") +
+           " CASE WHEN " +
+           core::QueueRetrySql("(i.retry_count - 1)", "i.max_retries") +
            " THEN pg_catalog.gen_random_uuid() END AS command_id),"
            " retry AS (SELECT f.image_id, f.device_id, f.image_name, f.total_chunks, f.wake,"
-           " f.command_id, " + MissingChunksSql("f") + " AS missing_chunks"
+           " f.command_id, " +
+           MissingChunksSql("f") +
+           " AS missing_chunks"
            " FROM failed f WHERE f.command_id IS NOT NULL), " +
-           CancelPendingRetriesCte("retry") + ", " + InsertRetriesCte("retry", "NULL::uuid") + ","
+           CancelPendingRetriesCte("retry") + ", " + InsertRetriesCte("retry", "NULL::uuid") +
+           ","
            " alerted AS (INSERT INTO devicewake.device_alerts"
            " (device_id, image_id, alert_type, severity, message, metadata, attempt)"
-           " SELECT f.device_id, f.image_id, " + Quote(core::kTimeoutAlertType) + ", 'critical',"
+           " SELECT f.device_id, f.image_id, " +
+           Quote(core::kTimeoutAlertType) +
+           ", 'critical',"
            " pg_catalog.format('Image %s failed to transmit (attempt %s of %s): %s', f.image_name,"
-           " f.retry_count, f.max_retries, CASE WHEN " + retry +
+           " f.retry_count, f.max_retries, CASE WHEN " +
+           retry +
            " THEN 'last retry queued' ELSE 'no retries left' END),"
-           " pg_catalog.jsonb_build_object('image_name', f.image_name, 'retry_count', f.retry_count,"
-           " 'max_retries', f.max_retries, 'reason', " + reason + ", 'retry_queued', " + retry + "),"
-           " f.retry_count FROM failed f WHERE " + alert +
+           " pg_catalog.jsonb_build_object('image_name', f.image_name, 'retry_count', "
+           "f.retry_count,"
+           " 'max_retries', f.max_retries, 'reason', " +
+           reason + ", 'retry_queued', " + retry +
+           "),"
+           " f.retry_count FROM failed f WHERE " +
+           alert +
            " ON CONFLICT (image_id, alert_type, attempt) WHERE resolved_at IS NULL DO NOTHING"
            " RETURNING alert_id, image_id),"
-           " history AS (INSERT INTO devicewake.device_history (device_id, session_id, event_type, event_data)"
+           " history AS (INSERT INTO devicewake.device_history (device_id, session_id, event_type, "
+           "event_data)"
            " SELECT f.device_id, f.session_id, 'image_timeout',"
            " pg_catalog.jsonb_build_object('image_id', f.image_id, 'image_name', f.image_name,"
-           " 'retry_count', f.retry_count, 'max_retries', f.max_retries, 'reason', " + reason + ","
+           " 'retry_count', f.retry_count, 'max_retries', f.max_retries, 'reason', " +
+           reason +
+           ","
            " 'retry_command_id', f.command_id)"
            " FROM failed f),"
            " expiring AS (SELECT c.command_id FROM devicewake.device_commands c"
@@ -137,7 +161,8 @@ const std::string& SweepSql() {
            " FOR UPDATE OF c SKIP LOCKED),"
            " expired AS (UPDATE devicewake.device_commands c"
            " SET status = 'expired', claimed_at = NULL,"
-           " error_message = CASE c.status WHEN 'sent' THEN 'expired before the device acknowledged it'"
+           " error_message = CASE c.status WHEN 'sent' THEN 'expired before the device "
+           "acknowledged it'"
            " ELSE 'expired before delivery' END || ' (expires_at passed)'"
            " FROM expiring e WHERE c.command_id = e.command_id AND c.status IN ('pending', 'sent')"
            " AND c.expires_at <= pg_catalog.now())"
@@ -162,14 +187,18 @@ const char* kCallerSql = "(SELECT devicewake.current_user_id())";
 std::string QueueRetriesTail() {
   return " retry AS (SELECT t.image_id, t.device_id, t.image_name, t.total_chunks, " +
          std::string(kWakeSql) + " AS wake, pg_catalog.gen_random_uuid() AS command_id, " +
-         MissingChunksSql("t") + " AS missing_chunks"
+         MissingChunksSql("t") +
+         " AS missing_chunks"
          " FROM targets t JOIN devicewake.devices d ON d.device_id = t.device_id"
          " LEFT JOIN devicewake.sites s ON s.site_id = d.site_id), " +
-         CancelPendingRetriesCte("retry") + ", " + InsertRetriesCte("retry", kCallerSql) + ","
+         CancelPendingRetriesCte("retry") + ", " + InsertRetriesCte("retry", kCallerSql) +
+         ","
          " history AS (INSERT INTO devicewake.device_history (device_id, event_type, event_data)"
          " SELECT r.device_id, 'image_retry_queued', pg_catalog.jsonb_build_object("
          "'image_id', r.image_id, 'image_name', r.image_name, 'retry_command_id', r.command_id,"
-         " 'missing_chunks', r.missing_chunks, 'requested_by', " + std::string(kCallerSql) + ")"
+         " 'missing_chunks', r.missing_chunks, 'requested_by', " +
+         std::string(kCallerSql) +
+         ")"
          " FROM retry r)"
          " SELECT q.command_id FROM queued q";
 }
@@ -177,7 +206,8 @@ std::string QueueRetriesTail() {
 const std::string& QueueOneSql() {
   static const std::string sql =
       "WITH targets AS (SELECT i.image_id, i.device_id, i.image_name, i.total_chunks"
-      " FROM devicewake.device_images i WHERE i.image_id = $1), " + QueueRetriesTail();
+      " FROM devicewake.device_images i WHERE i.image_id = $1), " +
+      QueueRetriesTail();
   return sql;
 }
 
@@ -236,7 +266,8 @@ DW_SQL_FUNCTION(devicewake_timeout_stale_images) {
       Datum values[6];
       bool nulls[6];
       for (int col = 0; col < 6; ++col) {
-        values[col] = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col + 1, &nulls[col]);
+        values[col] =
+            SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col + 1, &nulls[col]);
       }
       tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
     }
@@ -259,7 +290,8 @@ DW_SQL_FUNCTION(devicewake_queue_image_retry) {
     Datum out = (Datum)0;
     if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
     // 1. which device; may the caller act on it? (a hidden device reads as a missing image)
-    SPIPlanPtr lookup = KeptPlan(&image_lookup_plan,
+    SPIPlanPtr lookup = KeptPlan(
+        &image_lookup_plan,
         "SELECT i.device_id FROM devicewake.device_images i WHERE i.image_id = $1", 1, uuid_type);
     bool is_null = true;
     Datum device_id = (Datum)0;
@@ -268,7 +300,8 @@ DW_SQL_FUNCTION(devicewake_queue_image_retry) {
     }
     if (!is_null) {
       Datum device_args[1] = {device_id};
-      SPIPlanPtr can = KeptPlan(&can_access_plan, "SELECT devicewake.can_access_device($1)", 1, uuid_type);
+      SPIPlanPtr can =
+          KeptPlan(&can_access_plan, "SELECT devicewake.can_access_device($1)", 1, uuid_type);
       SPI_execute_plan(can, device_args, nullptr, true, 1);
       bool can_null = true;
       Datum allowed = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &can_null);
@@ -276,7 +309,7 @@ DW_SQL_FUNCTION(devicewake_queue_image_retry) {
         is_null = true;
       } else {
         SPIPlanPtr require = KeptPlan(&require_access_plan,
-            "SELECT devicewake.require_device_access($1)", 1, uuid_type);
+                                      "SELECT devicewake.require_device_access($1)", 1, uuid_type);
         SPI_execute_plan(require, device_args, nullptr, false, 1);
       }
     }
@@ -287,8 +320,10 @@ DW_SQL_FUNCTION(devicewake_queue_image_retry) {
     }
     // 2. lock the image: concurrent retries of one image queue one after the other, and the next
     //    statement's fresh snapshot sees the command the previous one queued (and cancels it)
-    SPIPlanPtr lock = KeptPlan(&image_lock_plan,
-        "SELECT i.status FROM devicewake.device_images i WHERE i.image_id = $1 FOR UPDATE", 1, uuid_type);
+    SPIPlanPtr lock =
+        KeptPlan(&image_lock_plan,
+                 "SELECT i.status FROM devicewake.device_images i WHERE i.image_id = $1 FOR UPDATE",
+                 1, uuid_type);
     SPI_execute_plan(lock, args, nullptr, false, 1);
     if (SPI_processed != 1) {
       check = ImageCheck::kMissing;
@@ -313,7 +348,8 @@ DW_SQL_FUNCTION(devicewake_queue_image_retry) {
     return out;
   });
   if (check != ImageCheck::kOk) {
-    char* id_text = PgCall([&]() { return DatumGetCString(DirectFunctionCall1(uuid_out, image_id)); });
+    char* id_text =
+        PgCall([&]() { return DatumGetCString(DirectFunctionCall1(uuid_out, image_id)); });
     if (check == ImageCheck::kMissing) {
       throw SqlError(ERRCODE_NO_DATA_FOUND, std::string("image ") + id_text + " does not exist");
     }
@@ -336,13 +372,15 @@ DW_SQL_FUNCTION(devicewake_retry_failed_images) {
     Datum args[1] = {device_id};
     char nulls[2] = {device_null ? 'n' : ' ', '\0'};
     if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
-    SPIPlanPtr require = KeptPlan(&require_access_plan,
-        "SELECT devicewake.require_device_access($1)", 1, uuid_type);
+    SPIPlanPtr require =
+        KeptPlan(&require_access_plan, "SELECT devicewake.require_device_access($1)", 1, uuid_type);
     SPI_execute_plan(require, args, nulls, false, 1);
     // lock first, then queue in a statement whose snapshot sees what a concurrent call committed
-    SPIPlanPtr lock = KeptPlan(&lock_failed_plan,
-        "SELECT i.image_id FROM devicewake.device_images i"
-        " WHERE i.device_id = $1 AND i.status = 'failed' ORDER BY i.image_id FOR UPDATE", 1, uuid_type);
+    SPIPlanPtr lock =
+        KeptPlan(&lock_failed_plan,
+                 "SELECT i.image_id FROM devicewake.device_images i"
+                 " WHERE i.device_id = $1 AND i.status = 'failed' ORDER BY i.image_id FOR UPDATE",
+                 1, uuid_type);
     SPI_execute_plan(lock, args, nullptr, false, 0);
     SPIPlanPtr queue = KeptPlan(&queue_device_plan, queue_sql, 1, uuid_type);
     int rc = SPI_execute_plan(queue, args, nullptr, false, 0);
@@ -380,15 +418,17 @@ DW_SQL_FUNCTION(devicewake_schedule_timeout_monitor) {
     installed = PgCronInstalled();
     if (installed) {
       Oid types[3] = {TEXTOID, TEXTOID, TEXTOID};
-      Datum args[3] = {CStringGetTextDatum(job), schedule,
-                       CStringGetTextDatum("SELECT count(*) FROM devicewake.timeout_stale_images()")};
+      Datum args[3] = {
+          CStringGetTextDatum(job), schedule,
+          CStringGetTextDatum("SELECT count(*) FROM devicewake.timeout_stale_images()")};
       // The schedule passes the same validator as stored wake schedules (22023 naming the field,
       // also for one that can never fire); pg_cron's own "N seconds" form is left to pg_cron.
       int rc = SPI_execute_with_args(
           "SELECT cron.schedule($1, $2, $3) WHERE $2 ~* '^\\s*[0-9]+\\s+seconds?\\s*$' "
           "OR devicewake.check_cron_expression($2)",
           3, types, args, nullptr, false, 1);
-      if (rc != SPI_OK_SELECT || SPI_processed != 1) elog(ERROR, "cron.schedule returned no job id");
+      if (rc != SPI_OK_SELECT || SPI_processed != 1)
+        elog(ERROR, "cron.schedule returned no job id");
       bool is_null = true;
       id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &is_null));
     }
@@ -396,11 +436,11 @@ DW_SQL_FUNCTION(devicewake_schedule_timeout_monitor) {
     return id;
   });
   if (!installed) {
-    throw SqlError(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-                   "pg_cron is not installed in this database",
-                   "The timeout monitor is a pg_cron job that runs devicewake.timeout_stale_images().",
-                   "Add pg_cron to shared_preload_libraries, set cron.database_name to this database, "
-                   "restart the server and run CREATE EXTENSION pg_cron.");
+    throw SqlError(
+        ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "pg_cron is not installed in this database",
+        "The timeout monitor is a pg_cron job that runs devicewake.timeout_stale_images().",
+        "Add pg_cron to shared_preload_libraries, set cron.database_name to this database, "
+        "restart the server and run CREATE EXTENSION pg_cron.");
   }
   PG_RETURN_INT64(job_id);
 }

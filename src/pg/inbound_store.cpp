@@ -27,7 +27,8 @@ SavedPlan telemetry_plan("SELECT devicewake._ingest_telemetry($1, $2::numeric, $
 SavedPlan ack_plan("SELECT devicewake._ingest_command_ack($1, $2::uuid)", {TEXTOID, TEXTOID});
 SavedPlan next_wake_plan(
     "SELECT extract(epoch FROM coalesce(d.next_wake_at, devicewake.fn_calculate_next_wake_time("
-    "now(), coalesce(d.wake_schedule_cron, s.wake_schedule_cron), coalesce(d.timezone, s.timezone, 'UTC')),"
+    "now(), coalesce(d.wake_schedule_cron, s.wake_schedule_cron), coalesce(d.timezone, s.timezone, "
+    "'UTC')),"
     " now() + interval '1 day'))::bigint"
     " FROM devicewake.devices d LEFT JOIN devicewake.sites s ON s.site_id = d.site_id"
     " WHERE d.device_mac = $1",
@@ -57,7 +58,8 @@ class Rejections {
     std::vector<bool> no_mac(macs_.size());
     for (std::size_t i = 0; i < macs_.size(); ++i) no_mac[i] = macs_[i].empty();
     Datum args[4] = {VarlenaArrayDatum(topics_, TEXTOID), VarlenaArrayDatum(payloads_, BYTEAOID),
-                     VarlenaArrayDatum(reasons_, TEXTOID), VarlenaArrayDatum(macs_, TEXTOID, &no_mac)};
+                     VarlenaArrayDatum(reasons_, TEXTOID),
+                     VarlenaArrayDatum(macs_, TEXTOID, &no_mac)};
     reject_plan.Execute(args, nullptr, false);
   }
 
@@ -93,7 +95,8 @@ class Batch {
       return;
     }
     FlushChunks();  // keep arrival order: earlier chunks before this message
-    if (auto* r = std::get_if<core::Rejected>(&message)) return RejectAt(index, r->reason, topic.device_id);
+    if (auto* r = std::get_if<core::Rejected>(&message))
+      return RejectAt(index, r->reason, topic.device_id);
     if (std::holds_alternative<core::ServerEcho>(message)) return;  // our own ACK_OK, echoed
     if (auto* hello = std::get_if<core::Hello>(&message)) {
       Datum args[2] = {TextDatum(hello->device_id), TextDatum(hello->body_json)};
@@ -111,7 +114,8 @@ class Batch {
       Datum args[2] = {TextDatum(ack->device_id), TextDatum(ack->command_id.value_or(""))};
       char nulls[3] = {' ', ack->command_id ? ' ' : 'n', '\0'};
       ack_plan.Execute(args, nulls, false);
-      if (std::optional<std::string> why = SpiText(0, 1)) return RejectAt(index, *why, ack->device_id);
+      if (std::optional<std::string> why = SpiText(0, 1))
+        return RejectAt(index, *why, ack->device_id);
       ++outcome_.acknowledged;
     }
     ++outcome_.applied;
@@ -127,8 +131,8 @@ class Batch {
                      Int32GetDatum(static_cast<int32>(m.error)),
                      TextDatum(m.body_json),
                      TextDatum(m.sensor_json)};
-    char nulls[9] = {' ', ' ', ' ', m.image_size ? ' ' : 'n', m.captured_at_micros ? ' ' : 'n',
-                     ' ', ' ', ' ', '\0'};
+    char nulls[9] = {' ', ' ', ' ', m.image_size ? ' ' : 'n', m.captured_at_micros ? ' ' : 'n', ' ',
+                     ' ', ' ', '\0'};
     metadata_plan.Execute(args, nulls, false);
     std::optional<std::string> status = SpiText(0, 1);
     if (status && *status == "receiving") outcome_.commands_queued = true;
@@ -150,8 +154,9 @@ class Batch {
 
   void FlushChunks() {
     if (chunk_messages_.empty()) return;
-    Datum args[4] = {VarlenaArrayDatum(chunk_macs_, TEXTOID), VarlenaArrayDatum(chunk_names_, TEXTOID),
-                     Int4ArrayDatum(chunk_indexes_), VarlenaArrayDatum(chunk_data_, BYTEAOID)};
+    Datum args[4] = {VarlenaArrayDatum(chunk_macs_, TEXTOID),
+                     VarlenaArrayDatum(chunk_names_, TEXTOID), Int4ArrayDatum(chunk_indexes_),
+                     VarlenaArrayDatum(chunk_data_, BYTEAOID)};
     uint64 rows = chunks_plan.Execute(args, nullptr, false);
     uint64 rejected_here = 0;
     // Copy the result out before queueing rejections (which only touch C++ vectors).
@@ -195,7 +200,8 @@ class Batch {
 
 }  // namespace
 
-InboundOutcome InboundStore::Apply(const std::vector<mqtt::Event>& messages, const std::string& prefix) {
+InboundOutcome InboundStore::Apply(const std::vector<mqtt::Event>& messages,
+                                   const std::string& prefix) {
   return Batch(messages, prefix).Run();
 }
 

@@ -53,9 +53,9 @@ bool CheckTopicPrefix(char** newval, void** extra, GucSource source) {
 }  // namespace
 
 void DefineSettings() {
-  DefineCustomStringVariable("devicewake.database", "Database the pg_devicewake worker connects to.",
-                             nullptr, &database, "postgres", PGC_POSTMASTER, 0, nullptr, nullptr,
-                             nullptr);
+  DefineCustomStringVariable("devicewake.database",
+                             "Database the pg_devicewake worker connects to.", nullptr, &database,
+                             "postgres", PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
   DefineCustomBoolVariable("devicewake.enabled", "Starts the pg_devicewake worker.", nullptr,
                            &enabled, true, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
   DefineCustomStringVariable("devicewake.mqtt_host", "MQTT broker host name or address.", nullptr,
@@ -71,10 +71,9 @@ void DefineSettings() {
       "devicewake.mqtt_password_file",
       "File holding the MQTT password; readable only by the server's OS user.", nullptr,
       &mqtt_password_file, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
-  DefineCustomStringVariable("devicewake.mqtt_tls_ca_file",
-                             "CA certificate file; setting it turns TLS on.", nullptr,
-                             &mqtt_tls_ca_file, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY, nullptr,
-                             nullptr, nullptr);
+  DefineCustomStringVariable(
+      "devicewake.mqtt_tls_ca_file", "CA certificate file; setting it turns TLS on.", nullptr,
+      &mqtt_tls_ca_file, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
   DefineCustomStringVariable("devicewake.mqtt_tls_cert_file", "Client certificate file for TLS.",
                              nullptr, &mqtt_tls_cert_file, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY,
                              nullptr, nullptr, nullptr);

@@ -24,8 +24,8 @@ uint64 SavedPlan::Execute(const Datum* values, const char* nulls, bool read_only
     }
     int rc = SPI_execute_plan(plan_, const_cast<Datum*>(values), nulls, read_only, limit);
     if (rc < 0) {
-      elog(ERROR, "pg_devicewake: SPI_execute_plan failed (%s) for: %s",
-           SPI_result_code_string(rc), sql_);
+      elog(ERROR, "pg_devicewake: SPI_execute_plan failed (%s) for: %s", SPI_result_code_string(rc),
+           sql_);
     }
     return SPI_processed;
   });

@@ -42,10 +42,10 @@ namespace devicewake::pg {
 namespace {
 
 constexpr const char* kChannel = "devicewake_commands";
-constexpr long kSafetyScanMs = 60 * 1000;   // a slow safety net, not the way work is found
-constexpr long kTickMs = 1000;              // libmosquitto keepalive housekeeping
+constexpr long kSafetyScanMs = 60 * 1000;    // a slow safety net, not the way work is found
+constexpr long kTickMs = 1000;               // libmosquitto keepalive housekeeping
 constexpr std::size_t kMaxInFlight = 20000;  // QoS 1 publishes awaiting PUBACK (mids are 16 bit)
-constexpr int kMaxResendRequests = 3;       // missing_chunks requests per upload
+constexpr int kMaxResendRequests = 3;        // missing_chunks requests per upload
 
 int64_t NowMs() { return GetCurrentTimestamp() / 1000; }
 
@@ -191,7 +191,8 @@ std::string Worker::ListenConninfo() {
     if (!first.empty()) host = first;
   }
   return "host=" + ConninfoValue(host) + " port=" + std::to_string(PostPortNumber) +
-         " dbname=" + ConninfoValue(Setting(settings::database)) + " user=" + ConninfoValue(user_name_) +
+         " dbname=" + ConninfoValue(Setting(settings::database)) +
+         " user=" + ConninfoValue(user_name_) +
          " application_name='pg_devicewake listener' connect_timeout=5";
 }
 
@@ -325,7 +326,8 @@ void Worker::Dispatch() {
     // One transaction per round: record the PUBACKs collected so far, then claim the next batch.
     InTransaction("claiming due commands", [&]() {
       FlushDeliveries();
-      if (first) pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.expired, commands_.ExpireOverdue());
+      if (first)
+        pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.expired, commands_.ExpireOverdue());
       claimed = commands_.ClaimDue(limit, only_awake);
       if (static_cast<int>(claimed.size()) < limit) next_timer = commands_.NextTimer();
     });
@@ -351,7 +353,8 @@ void Worker::Dispatch() {
         continue;
       }
       pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.published, 1);
-      if (c.publish_count > 1) pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.republished, 1);
+      if (c.publish_count > 1)
+        pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.republished, 1);
       in_flight_[mid] = InFlight{c.command_id, deadline};
       earliest_deadline_ms_ = std::min(earliest_deadline_ms_, deadline);
     }
@@ -369,7 +372,8 @@ void Worker::Dispatch() {
 }
 
 // Writes what the broker and publishing reported: PUBACKs (sent), claims abandoned with a lost
-// connection (pending again), failed attempts, payloads that can never be published. Runs inside the caller's transaction.
+// connection (pending again), failed attempts, payloads that can never be published. Runs inside
+// the caller's transaction.
 void Worker::FlushDeliveries() {
   if (!HasDeliveriesToFlush()) return;
   commands_.MarkSent(delivered_);
@@ -377,7 +381,8 @@ void Worker::FlushDeliveries() {
     uint64 released = commands_.ReleaseClaims(abandoned_);
     if (released > 0) {
       PgCall([&]() {
-        ereport(LOG, (errmsg("pg_devicewake: %llu commands awaiting a PUBACK on the lost connection returned to pending",
+        ereport(LOG, (errmsg("pg_devicewake: %llu commands awaiting a PUBACK on the lost "
+                             "connection returned to pending",
                              static_cast<unsigned long long>(released))));
       });
       work_pending_ = true;
@@ -400,21 +405,25 @@ void Worker::FlushDeliveries() {
 // published only after their transaction committed.
 void Worker::Ingest() {
   while (!inbound_.empty()) {
-    std::size_t n = std::min<std::size_t>(inbound_.size(), static_cast<std::size_t>(settings::batch_size));
+    std::size_t n =
+        std::min<std::size_t>(inbound_.size(), static_cast<std::size_t>(settings::batch_size));
     std::vector<mqtt::Event> batch(std::make_move_iterator(inbound_.begin()),
                                    std::make_move_iterator(inbound_.begin() + n));
     inbound_.erase(inbound_.begin(), inbound_.begin() + n);
     std::vector<InboundOutcome> outcomes(1);
     try {
-      InTransaction("applying device messages", [&]() { outcomes[0] = inbound_store_.Apply(batch, prefix_); });
+      InTransaction("applying device messages",
+                    [&]() { outcomes[0] = inbound_store_.Apply(batch, prefix_); });
     } catch (const SqlError& batch_error) {
       outcomes.clear();
       for (const mqtt::Event& message : batch) {
         InboundOutcome one;
         try {
-          InTransaction("applying one device message", [&]() { one = inbound_store_.Apply({message}, prefix_); });
+          InTransaction("applying one device message",
+                        [&]() { one = inbound_store_.Apply({message}, prefix_); });
         } catch (const SqlError& e) {
-          InTransaction("recording a rejected message", [&]() { inbound_store_.Reject(message, prefix_, e.message()); });
+          InTransaction("recording a rejected message",
+                        [&]() { inbound_store_.Reject(message, prefix_, e.message()); });
           one = InboundOutcome{};
           one.rejected = 1;
         }
@@ -427,7 +436,8 @@ void Worker::Ingest() {
       pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.acknowledged, o.acknowledged);
       if (o.commands_queued) work_pending_ = true;
       for (const InboundPublish& p : o.publishes) {
-        if (client_ && client_->Publish(p.topic, p.body, 1) < 0) NoteError("MQTT " + client_->error());
+        if (client_ && client_->Publish(p.topic, p.body, 1) < 0)
+          NoteError("MQTT " + client_->error());
       }
     }
   }
@@ -441,7 +451,8 @@ void Worker::DoDatabaseWork() {
     earliest_deadline_ms_ = INT64_MAX;
     for (auto it = in_flight_.begin(); it != in_flight_.end();) {
       if (it->second.deadline_ms <= now) {
-        publish_failures_.push_back({it->second.command_id, "no PUBACK from the broker within devicewake.publish_timeout"});
+        publish_failures_.push_back(
+            {it->second.command_id, "no PUBACK from the broker within devicewake.publish_timeout"});
         it = in_flight_.erase(it);
       } else {
         earliest_deadline_ms_ = std::min(earliest_deadline_ms_, it->second.deadline_ms);
@@ -471,7 +482,8 @@ void Worker::DoDatabaseWork() {
     uint64 requested = 0;
     InTransaction("ending idle wake sessions and requesting missing chunks", [&]() {
       inbound_store_.EndIdleWakeSessions(settings::session_idle_timeout);
-      requested = inbound_store_.RequestMissingChunks(settings::chunk_quiet_period, kMaxResendRequests);
+      requested =
+          inbound_store_.RequestMissingChunks(settings::chunk_quiet_period, kMaxResendRequests);
     });
     if (requested > 0) work_pending_ = true;
   }
@@ -488,7 +500,8 @@ long Worker::NextTimeoutMs() {
   if (!listener_.is_open()) consider(next_listen_ms_);
   if (client_ && client_->connected()) consider(next_timer_ms_);
   if (!in_flight_.empty()) consider(earliest_deadline_ms_);
-  if (work_pending_ && client_ && client_->connected() && in_flight_.size() < kMaxInFlight) wake = now;
+  if (work_pending_ && client_ && client_->connected() && in_flight_.size() < kMaxInFlight)
+    wake = now;
   return static_cast<long>(std::max<int64_t>(0, wake - now));
 }
 
@@ -505,12 +518,14 @@ void Worker::WaitForExtension() {
     if (!logged) {
       PgCall([]() {
         ereport(LOG, (errmsg("pg_devicewake worker waiting for CREATE EXTENSION pg_devicewake in "
-                             "database \"%s\"", settings::database)));
+                             "database \"%s\"",
+                             settings::database)));
       });
       logged = true;
     }
     PgCall([]() {
-      (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 2000, PG_WAIT_EXTENSION);
+      (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 2000,
+                      PG_WAIT_EXTENSION);
       ResetLatch(MyLatch);
       CHECK_FOR_INTERRUPTS();
       if (ShutdownRequestPending) proc_exit(1);
@@ -524,7 +539,8 @@ void Worker::WaitForExtension() {
 
 void Worker::Run() {
   scratch_ = PgCall([]() {
-    return AllocSetContextCreate(TopMemoryContext, "pg_devicewake worker scratch", ALLOCSET_DEFAULT_SIZES);
+    return AllocSetContextCreate(TopMemoryContext, "pg_devicewake worker scratch",
+                                 ALLOCSET_DEFAULT_SIZES);
   });
   WaitForExtension();
   InTransaction("releasing orphaned claims", [&]() {
@@ -558,11 +574,13 @@ void Worker::Run() {
       AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, nullptr, nullptr);
       int mqtt_socket = client_ ? client_->Socket() : -1;
       if (mqtt_socket >= 0) {
-        AddWaitEventToSet(set, WL_SOCKET_READABLE | (client_->WantWrite() ? WL_SOCKET_WRITEABLE : 0),
+        AddWaitEventToSet(set,
+                          WL_SOCKET_READABLE | (client_->WantWrite() ? WL_SOCKET_WRITEABLE : 0),
                           mqtt_socket, nullptr, reinterpret_cast<void*>(1));
       }
       if (listener_.Socket() >= 0) {
-        AddWaitEventToSet(set, WL_SOCKET_READABLE, listener_.Socket(), nullptr, reinterpret_cast<void*>(2));
+        AddWaitEventToSet(set, WL_SOCKET_READABLE, listener_.Socket(), nullptr,
+                          reinterpret_cast<void*>(2));
       }
       WaitEvent events[4];
       int n = WaitEventSetWait(set, timeout, events, 4, PG_WAIT_EXTENSION);

@@ -27,7 +27,8 @@ void StartupHook() {
   if (previous_startup_hook) previous_startup_hook();
   LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
   bool found = false;
-  state = static_cast<WorkerState*>(ShmemInitStruct("pg_devicewake worker", sizeof(WorkerState), &found));
+  state = static_cast<WorkerState*>(
+      ShmemInitStruct("pg_devicewake worker", sizeof(WorkerState), &found));
   if (!found) {
     memset(state, 0, sizeof(WorkerState));
     SpinLockInit(&state->mutex);

@@ -112,14 +112,17 @@ long RssKb(const std::string& pid, const char* field) {
 // Waits until the worker is connected to the broker, so start-up is not measured.
 void WaitForWorker(PGconn* c) {
   auto deadline = Clock::now() + std::chrono::seconds(60);
-  while (Scalar(c, "SELECT connected FROM devicewake.worker_status()") != "t" && Clock::now() < deadline) {
+  while (Scalar(c, "SELECT connected FROM devicewake.worker_status()") != "t" &&
+         Clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
 }
 
 std::string DeviceId(PGconn* c) {
   WaitForWorker(c);
-  Exec(c, "INSERT INTO devicewake.devices (device_mac) VALUES ('TEST-BENCH-1') ON CONFLICT DO NOTHING");
+  Exec(
+      c,
+      "INSERT INTO devicewake.devices (device_mac) VALUES ('TEST-BENCH-1') ON CONFLICT DO NOTHING");
   return Scalar(c, "SELECT device_id FROM devicewake.devices WHERE device_mac = 'TEST-BENCH-1'");
 }
 
@@ -139,7 +142,8 @@ int Latency(int rate, int seconds) {
     std::string marker = "raw_" + std::to_string(i) + ".jpg";
     std::string body = "{\"send_image\":\"" + marker + "\"}";
     auto t0 = Clock::now();
-    mosquitto_publish(pub, nullptr, "ESP32CAM/TEST-BENCH-1/cmd", body.size(), body.data(), 1, false);
+    mosquitto_publish(pub, nullptr, "ESP32CAM/TEST-BENCH-1/cmd", body.size(), body.data(), 1,
+                      false);
     for (;;) {
       {
         std::lock_guard<std::mutex> lock(r.mutex);
@@ -160,8 +164,10 @@ int Latency(int rate, int seconds) {
     auto due = start + std::chrono::microseconds(static_cast<long>(1e6 * i / rate));
     std::this_thread::sleep_until(due);
     committed[i] = Clock::now();  // before the INSERT: the latency includes insert and commit
-    Exec(c, "INSERT INTO devicewake.device_commands (device_id, command_type, command_payload) VALUES ('" +
-                device + "', 'send_image', '{\"image_name\":\"lat_" + std::to_string(i) + ".jpg\"}')");
+    Exec(c,
+         "INSERT INTO devicewake.device_commands (device_id, command_type, command_payload) VALUES "
+         "('" +
+             device + "', 'send_image', '{\"image_name\":\"lat_" + std::to_string(i) + ".jpg\"}')");
   }
   auto deadline = Clock::now() + std::chrono::seconds(30);
   while (r.count.load() < total + 200 && Clock::now() < deadline) {
@@ -178,16 +184,20 @@ int Latency(int rate, int seconds) {
   std::printf("commands: %d at %d/s for %d s, received %zu\n", total, rate, seconds, lat.size());
   if (std::getenv("DW_PROBE_VERBOSE")) {
     for (std::size_t i = 0; i < lat.size(); ++i) {
-      if (lat[i] > 10) std::printf("  slow: command %zu at %.0f ms: %.1f ms\n", i, Ms(committed[i] - start), lat[i]);
+      if (lat[i] > 10)
+        std::printf("  slow: command %zu at %.0f ms: %.1f ms\n", i, Ms(committed[i] - start),
+                    lat[i]);
     }
   }
-  std::printf("commit->receipt latency: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", Percentile(lat, 0.5),
-              Percentile(lat, 0.99), Percentile(lat, 1.0));
-  std::printf("broker round trip floor (same subscriber, direct publish): p50 %.2f ms, p99 %.2f ms\n",
-              Percentile(floor, 0.5), Percentile(floor, 0.99));
-  std::printf("ratio p99 / floor p99: %.1fx; old 5 s poller averaged 2500 ms: %.0fx faster at p50\n",
-              Percentile(lat, 0.99) / std::max(0.001, Percentile(floor, 0.99)),
-              2500.0 / std::max(0.001, Percentile(lat, 0.5)));
+  std::printf("commit->receipt latency: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+              Percentile(lat, 0.5), Percentile(lat, 0.99), Percentile(lat, 1.0));
+  std::printf(
+      "broker round trip floor (same subscriber, direct publish): p50 %.2f ms, p99 %.2f ms\n",
+      Percentile(floor, 0.5), Percentile(floor, 0.99));
+  std::printf(
+      "ratio p99 / floor p99: %.1fx; old 5 s poller averaged 2500 ms: %.0fx faster at p50\n",
+      Percentile(lat, 0.99) / std::max(0.001, Percentile(floor, 0.99)),
+      2500.0 / std::max(0.001, Percentile(lat, 0.5)));
   mosquitto_loop_stop(sub, true);
   mosquitto_loop_stop(pub, true);
   PQfinish(c);
@@ -199,12 +209,17 @@ int Drain(int count) {
   struct mosquitto* sub = Subscribe(&r, "ESP32CAM/+/cmd");
   PGconn* c = Connect();
   std::string device = DeviceId(c);
-  std::string worker = Scalar(c, "SELECT pid FROM pg_stat_activity WHERE backend_type = 'pg_devicewake worker'");
+  std::string worker =
+      Scalar(c, "SELECT pid FROM pg_stat_activity WHERE backend_type = 'pg_devicewake worker'");
   long rss_before = RssKb(worker, "VmRSS:");
   Exec(c, "BEGIN");
-  Exec(c, "INSERT INTO devicewake.device_commands (device_id, command_type, command_payload) SELECT '" + device +
-              "', 'send_image', jsonb_build_object('image_name', 'drain_' || i || '.jpg') FROM generate_series(1, " +
-              std::to_string(count) + ") i");
+  Exec(
+      c,
+      "INSERT INTO devicewake.device_commands (device_id, command_type, command_payload) SELECT '" +
+          device +
+          "', 'send_image', jsonb_build_object('image_name', 'drain_' || i || '.jpg') FROM "
+          "generate_series(1, " +
+          std::to_string(count) + ") i");
   auto t0 = Clock::now();
   Exec(c, "COMMIT");
   long peak = rss_before;
@@ -218,21 +233,28 @@ int Drain(int count) {
   auto received = r.last;
   std::string sent;
   while (Clock::now() < deadline) {
-    sent = Scalar(c, "SELECT count(*) FROM devicewake.device_commands WHERE status = 'sent' AND "
-                     "command_payload->>'image_name' LIKE 'drain_%'");
+    sent = Scalar(c,
+                  "SELECT count(*) FROM devicewake.device_commands WHERE status = 'sent' AND "
+                  "command_payload->>'image_name' LIKE 'drain_%'");
     if (std::atol(sent.c_str()) >= count) break;
     peak = std::max(peak, RssKb(worker, "VmRSS:"));
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   auto all_sent = Clock::now();
-  std::printf("drain: %d commands in one transaction; received %ld (duplicates %ld), marked sent %s\n", count,
-              r.count.load(), r.duplicates.load(), sent.c_str());
-  std::printf("all received after %.0f ms: %.0f commands/s; all marked sent after %.0f ms: %.0f commands/s\n",
-              Ms(received - t0), count / (Ms(received - t0) / 1000), Ms(all_sent - t0),
-              count / (Ms(all_sent - t0) / 1000));
-  std::printf("worker RSS: %ld kB before, peak %ld kB during the drain (VmHWM %ld kB; includes shared buffers it touched)\n",
-              rss_before, peak, RssKb(worker, "VmHWM:"));
-  std::printf("worker private memory (RssAnon): %ld kB before, peak %ld kB\n", anon_before, anon_peak);
+  std::printf(
+      "drain: %d commands in one transaction; received %ld (duplicates %ld), marked sent %s\n",
+      count, r.count.load(), r.duplicates.load(), sent.c_str());
+  std::printf(
+      "all received after %.0f ms: %.0f commands/s; all marked sent after %.0f ms: %.0f "
+      "commands/s\n",
+      Ms(received - t0), count / (Ms(received - t0) / 1000), Ms(all_sent - t0),
+      count / (Ms(all_sent - t0) / 1000));
+  std::printf(
+      "worker RSS: %ld kB before, peak %ld kB during the drain (VmHWM %ld kB; includes shared "
+      "buffers it touched)\n",
+      rss_before, peak, RssKb(worker, "VmHWM:"));
+  std::printf("worker private memory (RssAnon): %ld kB before, peak %ld kB\n", anon_before,
+              anon_peak);
   mosquitto_loop_stop(sub, true);
   PQfinish(c);
   return r.count.load() >= count ? 0 : 1;
@@ -241,7 +263,8 @@ int Drain(int count) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc >= 4 && std::strcmp(argv[1], "latency") == 0) return Latency(std::atoi(argv[2]), std::atoi(argv[3]));
+  if (argc >= 4 && std::strcmp(argv[1], "latency") == 0)
+    return Latency(std::atoi(argv[2]), std::atoi(argv[3]));
   if (argc >= 3 && std::strcmp(argv[1], "drain") == 0) return Drain(std::atoi(argv[2]));
   std::fprintf(stderr, "usage: dispatch_probe latency RATE SECONDS | dispatch_probe drain COUNT\n");
   return 2;

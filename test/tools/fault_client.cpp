@@ -3,9 +3,10 @@
 // distinct commands across broker restarts.
 // Usage:
 //   fault_client device MAC IMAGES CHUNKS CHUNK_BYTES TIMEOUT_S [PREFIX]
-//       says HELLO, announces IMAGES images (metadata), waits for each send_image, publishes every chunk at
-//       QoS 1, then serves resend_chunks / send_image until every image is complete in the database
-//       (or TIMEOUT_S); reconnects to the broker if it goes away. Prints "key value" lines.
+//       says HELLO, announces IMAGES images (metadata), waits for each send_image, publishes every
+//       chunk at QoS 1, then serves resend_chunks / send_image until every image is complete in the
+//       database (or TIMEOUT_S); reconnects to the broker if it goes away. Prints "key value"
+//       lines.
 //   fault_client flood COUNT SEED MAC
 //       publishes COUNT malformed messages at QoS 1 (every one must be rejected), waits for every
 //       PUBACK, prints the count per category.
@@ -48,7 +49,7 @@ struct Connection {
   std::mutex mutex;
   std::vector<std::string> subscriptions;
   std::vector<std::pair<std::string, std::string>> inbox;  // topic, payload
-  std::set<int> unacked;                                  // mids published, PUBACK not yet seen
+  std::set<int> unacked;                                   // mids published, PUBACK not yet seen
   std::atomic<long> acked{0};
   std::atomic<bool> connected{false};
 
@@ -59,7 +60,9 @@ struct Connection {
     for (const std::string& t : c->subscriptions) mosquitto_subscribe(m, nullptr, t.c_str(), 1);
     c->connected = true;
   }
-  static void OnDisconnect(struct mosquitto*, void* self, int) { static_cast<Connection*>(self)->connected = false; }
+  static void OnDisconnect(struct mosquitto*, void* self, int) {
+    static_cast<Connection*>(self)->connected = false;
+  }
   static void OnPublish(struct mosquitto*, void* self, int mid) {
     auto* c = static_cast<Connection*>(self);
     std::lock_guard<std::mutex> lock(c->mutex);
@@ -68,7 +71,8 @@ struct Connection {
   static void OnMessage(struct mosquitto*, void* self, const struct mosquitto_message* msg) {
     auto* c = static_cast<Connection*>(self);
     std::lock_guard<std::mutex> lock(c->mutex);
-    c->inbox.emplace_back(msg->topic, std::string(static_cast<const char*>(msg->payload), msg->payloadlen));
+    c->inbox.emplace_back(msg->topic,
+                          std::string(static_cast<const char*>(msg->payload), msg->payloadlen));
   }
 
   void Open(const std::string& client_id, bool clean, std::vector<std::string> topics) {
@@ -97,7 +101,8 @@ struct Connection {
   bool Publish(const std::string& topic, const std::string& payload) {
     std::lock_guard<std::mutex> lock(mutex);
     int mid = 0;
-    int rc = mosquitto_publish(mosq, &mid, topic.c_str(), static_cast<int>(payload.size()), payload.data(), 1, false);
+    int rc = mosquitto_publish(mosq, &mid, topic.c_str(), static_cast<int>(payload.size()),
+                               payload.data(), 1, false);
     if (rc == MOSQ_ERR_SUCCESS) unacked.insert(mid);
     return rc == MOSQ_ERR_SUCCESS || rc == MOSQ_ERR_NO_CONN;
   }
@@ -139,7 +144,8 @@ PGconn* Connect() {
 
 std::string Scalar(PGconn* c, const std::string& sql) {
   PGresult* r = PQexec(c, sql.c_str());
-  std::string v = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "";
+  std::string v =
+      PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "";
   PQclear(r);
   return v;
 }
@@ -169,12 +175,14 @@ std::vector<int> IntArrayField(const std::string& body, const std::string& key) 
 }
 
 // ------------------------------------------------------------------------------------- device
-int Device(const std::string& mac, int images, int chunks, int chunk_bytes, int timeout_s, const std::string& prefix) {
+int Device(const std::string& mac, int images, int chunks, int chunk_bytes, int timeout_s,
+           const std::string& prefix) {
   std::mt19937 rng(12345);
   std::vector<std::vector<std::string>> parts(images);  // base64 chunks per image
   for (int i = 0; i < images; ++i) {
     std::string jpeg = "\xff\xd8\xff\xe0";
-    while (static_cast<int>(jpeg.size()) < chunks * chunk_bytes - 2) jpeg.push_back(static_cast<char>(rng()));
+    while (static_cast<int>(jpeg.size()) < chunks * chunk_bytes - 2)
+      jpeg.push_back(static_cast<char>(rng()));
     jpeg += "\xff\xd9";
     for (int k = 0; k < chunks; ++k) {
       std::string part = jpeg.substr(static_cast<std::size_t>(k) * chunk_bytes, chunk_bytes);
@@ -189,8 +197,10 @@ int Device(const std::string& mac, int images, int chunks, int chunk_bytes, int 
   }
   auto name = [&](int i) { return prefix + "_" + std::to_string(i) + ".jpg"; };
   auto chunk_body = [&](int i, int k) {
-    return "{\"device_id\":\"" + mac + "\",\"image_name\":\"" + name(i) + "\",\"chunk_id\":" + std::to_string(k) +
-           ",\"max_chunk_size\":" + std::to_string(chunk_bytes) + ",\"payload\":\"" + parts[i][k] + "\"}";
+    return "{\"device_id\":\"" + mac + "\",\"image_name\":\"" + name(i) +
+           "\",\"chunk_id\":" + std::to_string(k) +
+           ",\"max_chunk_size\":" + std::to_string(chunk_bytes) + ",\"payload\":\"" + parts[i][k] +
+           "\"}";
   };
   const std::string data = "ESP32CAM/" + mac + "/data";
 
@@ -203,12 +213,13 @@ int Device(const std::string& mac, int images, int chunks, int chunk_bytes, int 
   std::map<std::string, int> index;
   for (int i = 0; i < images; ++i) index[name(i)] = i;
   auto metadata_body = [&](int i) {
-    return "{\"device_id\":\"" + mac + "\",\"image_name\":\"" + name(i) + "\",\"image_size\":" +
-           std::to_string(chunks * chunk_bytes) + ",\"timestamp\":1795357865,\"max_chunk_size\":" +
-           std::to_string(chunk_bytes) + ",\"total_chunk_count\":" + std::to_string(chunks) + ",\"error\":0}";
+    return "{\"device_id\":\"" + mac + "\",\"image_name\":\"" + name(i) +
+           "\",\"image_size\":" + std::to_string(chunks * chunk_bytes) +
+           ",\"timestamp\":1795357865,\"max_chunk_size\":" + std::to_string(chunk_bytes) +
+           ",\"total_chunk_count\":" + std::to_string(chunks) + ",\"error\":0}";
   };
   std::set<int> announced_ok;  // images whose send_image arrived
-  std::set<int> answer_due;    // images re-announced for a retry: their next send_image is the answer
+  std::set<int> answer_due;  // images re-announced for a retry: their next send_image is the answer
   long published = 0, resend_requests = 0, chunks_requested = 0, whole_resends = 0;
   std::set<std::pair<int, int>> requested_distinct;
   auto handle = [&](const std::pair<std::string, std::string>& m) {
@@ -246,8 +257,9 @@ int Device(const std::string& mac, int images, int chunks, int chunk_bytes, int 
 
   // HELLO (opens the wake session), metadata, then wait for every send_image (the firmware sends
   // chunks only when asked).
-  conn.Publish("ESP32CAM/" + mac + "/status", "{\"device_id\":\"" + mac + "\",\"status\":\"Alive\",\"pendingImg\":" +
-                                                std::to_string(images) + "}");
+  conn.Publish("ESP32CAM/" + mac + "/status",
+               "{\"device_id\":\"" + mac +
+                   "\",\"status\":\"Alive\",\"pendingImg\":" + std::to_string(images) + "}");
   for (int i = 0; i < images; ++i) conn.Publish(data, metadata_body(i));
   while (static_cast<int>(announced_ok.size()) < images && Clock::now() < deadline) {
     for (auto& m : conn.Take()) handle(m);
@@ -261,12 +273,15 @@ int Device(const std::string& mac, int images, int chunks, int chunk_bytes, int 
   conn.WaitAcked(timeout_s);
   long acked_first = conn.acked.load();
   std::printf("chunks_published_first_pass %d\n", images * chunks);
-  std::printf("first_pass_acked_at_ms %.0f\n", std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+  std::printf("first_pass_acked_at_ms %.0f\n",
+              std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
   std::fflush(stdout);
 
   std::string complete;
-  std::string sql = "SELECT count(*) FROM devicewake.device_images i JOIN devicewake.devices d USING (device_id)"
-                    " WHERE d.device_mac = '" + mac + "' AND i.image_name LIKE '" + prefix + "\\_%' AND i.status = 'complete'";
+  std::string sql =
+      "SELECT count(*) FROM devicewake.device_images i JOIN devicewake.devices d USING (device_id)"
+      " WHERE d.device_mac = '" +
+      mac + "' AND i.image_name LIKE '" + prefix + "\\_%' AND i.status = 'complete'";
   while (Clock::now() < deadline) {
     for (auto& m : conn.Take()) handle(m);
     complete = Scalar(db, sql);
@@ -286,7 +301,8 @@ int Device(const std::string& mac, int images, int chunks, int chunk_bytes, int 
   std::printf("whole_image_resends %ld\n", whole_resends);
   std::printf("messages_published %ld\n", published + images + 1);
   std::printf("complete %s\n", complete.c_str());
-  std::printf("elapsed_ms %.0f\n", std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+  std::printf("elapsed_ms %.0f\n",
+              std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
   conn.Close();
   PQfinish(db);
   return std::atoi(complete.c_str()) >= images ? 0 : 1;
@@ -303,21 +319,42 @@ std::string RandomBytes(std::mt19937& rng, std::size_t n) {
 int Flood(long count, unsigned seed, const std::string& mac) {
   std::mt19937 rng(seed);
   const std::string base = "ESP32CAM/" + mac;
-  const std::string valid_chunk = "{\"device_id\":\"" + mac + "\",\"image_name\":\"flood.jpg\",\"chunk_id\":3,\"max_chunk_size\":1024,\"payload\":\"/9j/4AAQ\"}";
-  const std::string valid_meta = "{\"device_id\":\"" + mac + "\",\"image_name\":\"flood.jpg\",\"image_size\":4000,\"timestamp\":1795357865,\"max_chunk_size\":1024,\"total_chunk_count\":4,\"error\":0}";
-  const std::string valid_hello = "{\"device_id\":\"" + mac + "\",\"status\":\"Alive\",\"pendingImg\":1,\"pending_list\":[\"image_1.jpg\"]}";
+  const std::string valid_chunk = "{\"device_id\":\"" + mac +
+                                  "\",\"image_name\":\"flood.jpg\",\"chunk_id\":3,\"max_chunk_"
+                                  "size\":1024,\"payload\":\"/9j/4AAQ\"}";
+  const std::string valid_meta =
+      "{\"device_id\":\"" + mac +
+      "\",\"image_name\":\"flood.jpg\",\"image_size\":4000,\"timestamp\":1795357865,\"max_chunk_"
+      "size\":1024,\"total_chunk_count\":4,\"error\":0}";
+  const std::string valid_hello =
+      "{\"device_id\":\"" + mac +
+      "\",\"status\":\"Alive\",\"pendingImg\":1,\"pending_list\":[\"image_1.jpg\"]}";
   const char* kinds[] = {"/status", "/data", "/ack"};
   // Topic levels that look like a device but are not one ('+' and '#' cannot appear in a
   // PUBLISH topic, so their look-alikes; a MAC one digit short or long; separators inside).
-  const std::vector<std::string> bad_ids = {
-      "not-a-mac", "AABBCCDDEEF", "AABBCCDDEEFF0", "AA\xEF\xBC\x8B" "BBCCDDEEFF", "AA\xEF\xBC\x83" "BBCCDDEEFF",
-      "\xEF\xBC\xA1\xEF\xBC\xA1" "BBCCDDEEFF", "AABBCCDDEEFF%2F", "..", "AABBCCDDEE FF", "TEST-a b", "TEST-\xE2\x80\x8B",
-      "", "aabbccddeeff\x01", "VIRTUAL:" + std::string(300, 'A')};
+  const std::vector<std::string> bad_ids = {"not-a-mac",
+                                            "AABBCCDDEEF",
+                                            "AABBCCDDEEFF0",
+                                            "AA\xEF\xBC\x8B"
+                                            "BBCCDDEEFF",
+                                            "AA\xEF\xBC\x83"
+                                            "BBCCDDEEFF",
+                                            "\xEF\xBC\xA1\xEF\xBC\xA1"
+                                            "BBCCDDEEFF",
+                                            "AABBCCDDEEFF%2F",
+                                            "..",
+                                            "AABBCCDDEE FF",
+                                            "TEST-a b",
+                                            "TEST-\xE2\x80\x8B",
+                                            "",
+                                            "aabbccddeeff\x01",
+                                            "VIRTUAL:" + std::string(300, 'A')};
   std::map<std::string, long> per_category;
   long refused = 0;
   Connection conn;
   conn.Open("", true, {});
-  auto send = [&](const std::string& category, const std::string& topic, const std::string& payload) {
+  auto send = [&](const std::string& category, const std::string& topic,
+                  const std::string& payload) {
     if (conn.Publish(topic, payload)) {
       ++per_category[category];
     } else {
@@ -330,15 +367,19 @@ int Flood(long count, unsigned seed, const std::string& mac) {
         send("random_bytes", base + kinds[rng() % 3], RandomBytes(rng, 1 + rng() % 512));
         break;
       case 1: {  // truncated JSON: a valid message cut before its closing brace
-        const std::string& v = (rng() % 3 == 0) ? valid_meta : (rng() % 2 ? valid_chunk : valid_hello);
-        send("truncated_json", base + (v == valid_hello ? "/status" : "/data"), v.substr(0, 1 + rng() % (v.size() - 1)));
+        const std::string& v =
+            (rng() % 3 == 0) ? valid_meta : (rng() % 2 ? valid_chunk : valid_hello);
+        send("truncated_json", base + (v == valid_hello ? "/status" : "/data"),
+             v.substr(0, 1 + rng() % (v.size() - 1)));
         break;
       }
       case 2:  // huge payloads: over the 256 KiB limit (one in 500), or a huge string field
         if (n % 500 == 2) {
           send("huge_payload", base + "/data", std::string(300 * 1024 + rng() % 4096, 'x'));
         } else {
-          send("huge_field", base + "/status", "{\"device_id\":\"" + mac + "\",\"status\":\"" + std::string(300 + rng() % 3000, 'A') + "\"}");
+          send("huge_field", base + "/status",
+               "{\"device_id\":\"" + mac + "\",\"status\":\"" +
+                   std::string(300 + rng() % 3000, 'A') + "\"}");
         }
         break;
       case 3: {  // wrong types
@@ -357,7 +398,8 @@ int Flood(long count, unsigned seed, const std::string& mac) {
             "\"wifi_rssi\":\"strong\"",
             "\"temperature\":1e999",
         };
-        send("wrong_types", base + "/data", "{\"device_id\":\"" + mac + "\"," + bodies[rng() % 13] + "}");
+        send("wrong_types", base + "/data",
+             "{\"device_id\":\"" + mac + "\"," + bodies[rng() % 13] + "}");
         break;
       }
       case 4: {  // wrong types on /status and /ack
@@ -368,40 +410,64 @@ int Flood(long count, unsigned seed, const std::string& mac) {
             "\"status\":\"Alive\",\"battery_voltage\":\"full\"",
         };
         if (rng() % 2) {
-          send("wrong_types", base + "/status", "{\"device_id\":\"" + mac + "\"," + bodies[rng() % 4] + "}");
+          send("wrong_types", base + "/status",
+               "{\"device_id\":\"" + mac + "\"," + bodies[rng() % 4] + "}");
         } else {
-          static const char* acks[] = {"\"command_ack\":true", "\"command_ack\":\"maybe\"",
-                                       "\"command_ack\":\"acknowledged\",\"command_id\":\"not-a-uuid\"",
-                                       "\"command_ack\":\"acknowledged\",\"command_id\":42", "\"ack\":1"};
-          send("wrong_types", base + "/ack", "{\"device_id\":\"" + mac + "\"," + acks[rng() % 5] + "}");
+          static const char* acks[] = {
+              "\"command_ack\":true", "\"command_ack\":\"maybe\"",
+              "\"command_ack\":\"acknowledged\",\"command_id\":\"not-a-uuid\"",
+              "\"command_ack\":\"acknowledged\",\"command_id\":42", "\"ack\":1"};
+          send("wrong_types", base + "/ack",
+               "{\"device_id\":\"" + mac + "\"," + acks[rng() % 5] + "}");
         }
         break;
       }
       case 5:  // topic tricks: a level that is not a device id
-        send("topic_tricks", "ESP32CAM/" + bad_ids[rng() % bad_ids.size()] + kinds[rng() % 3], valid_hello);
+        send("topic_tricks", "ESP32CAM/" + bad_ids[rng() % bad_ids.size()] + kinds[rng() % 3],
+             valid_hello);
         break;
       case 6: {  // another device's id, or an invalid one, in the body
-        static const char* ids[] = {"112233445566", "AA/BB/CC/DD/EE/FF", "AABBCCDDEE+F", "AABBCCDDEE#F", "", "TEST-#"};
+        static const char* ids[] = {
+            "112233445566", "AA/BB/CC/DD/EE/FF", "AABBCCDDEE+F", "AABBCCDDEE#F", "", "TEST-#"};
         send("device_id_mismatch", base + kinds[rng() % 3],
-             std::string("{\"device_id\":\"") + ids[rng() % 6] + "\",\"status\":\"Alive\",\"command_ack\":\"acknowledged\"}");
+             std::string("{\"device_id\":\"") + ids[rng() % 6] +
+                 "\",\"status\":\"Alive\",\"command_ack\":\"acknowledged\"}");
         break;
       }
       case 7: {  // not an object, too deep, invalid UTF-8 in a string, empty
-        static const std::string bodies[] = {"[]", "42", "\"Alive\"", "null", std::string(40, '[') + std::string(40, ']'),
-                                             "{\"device_id\":\"" + mac + "\",\"status\":\"\xC3\x28\"}", ""};
+        static const std::string bodies[] = {
+            "[]",
+            "42",
+            "\"Alive\"",
+            "null",
+            std::string(40, '[') + std::string(40, ']'),
+            "{\"device_id\":\"" + mac + "\",\"status\":\"\xC3\x28\"}",
+            ""};
         send("not_an_object", base + kinds[rng() % 3], bodies[rng() % 7]);
         break;
       }
       case 8:  // data with image fields but no kind; chunks of an image never announced
         if (rng() % 2) {
-          send("unknown_kind", base + "/data", "{\"device_id\":\"" + mac + "\",\"image_name\":\"flood.jpg\",\"image_size\":10}");
+          send("unknown_kind", base + "/data",
+               "{\"device_id\":\"" + mac + "\",\"image_name\":\"flood.jpg\",\"image_size\":10}");
         } else {
-          send("unannounced_chunk", base + "/data", "{\"device_id\":\"" + mac + "\",\"image_name\":\"never_" + std::to_string(n) + ".jpg\",\"chunk_id\":0,\"payload\":\"/9j/\"}");
+          send("unannounced_chunk", base + "/data",
+               "{\"device_id\":\"" + mac + "\",\"image_name\":\"never_" + std::to_string(n) +
+                   ".jpg\",\"chunk_id\":0,\"payload\":\"/9j/\"}");
         }
         break;
       case 9:  // acknowledgement of a command that does not exist
-        send("unknown_command", base + "/ack", "{\"device_id\":\"" + mac + "\",\"command_ack\":\"acknowledged\",\"command_id\":\"" +
-                                   "00000000-0000-4000-8000-" + [&] { char b[24]; std::snprintf(b, sizeof b, "%012lx", static_cast<unsigned long>(n) & 0xffffffffffffUL); return std::string(b); }() + "\"}");
+        send(
+            "unknown_command", base + "/ack",
+            "{\"device_id\":\"" + mac + "\",\"command_ack\":\"acknowledged\",\"command_id\":\"" +
+                "00000000-0000-4000-8000-" +
+                [&] {
+                  char b[24];
+                  std::snprintf(b, sizeof b, "%012lx",
+                                static_cast<unsigned long>(n) & 0xffffffffffffUL);
+                  return std::string(b);
+                }() +
+                "\"}");
         break;
     }
     if (n % 1000 == 999) conn.WaitAcked(60);
@@ -437,10 +503,11 @@ int Subscribe(const std::string& topic, const std::string& path) {
 
 int main(int argc, char** argv) {
   if (argc >= 7 && std::strcmp(argv[1], "device") == 0) {
-    return Device(argv[2], std::atoi(argv[3]), std::atoi(argv[4]), std::atoi(argv[5]), std::atoi(argv[6]),
-                  argc >= 8 ? argv[7] : "img");
+    return Device(argv[2], std::atoi(argv[3]), std::atoi(argv[4]), std::atoi(argv[5]),
+                  std::atoi(argv[6]), argc >= 8 ? argv[7] : "img");
   }
-  if (argc >= 5 && std::strcmp(argv[1], "flood") == 0) return Flood(std::atol(argv[2]), std::atoi(argv[3]), argv[4]);
+  if (argc >= 5 && std::strcmp(argv[1], "flood") == 0)
+    return Flood(std::atol(argv[2]), std::atoi(argv[3]), argv[4]);
   if (argc >= 4 && std::strcmp(argv[1], "subscribe") == 0) return Subscribe(argv[2], argv[3]);
   std::fprintf(stderr, "usage: see the comment at the top of test/tools/fault_client.cpp\n");
   return 2;

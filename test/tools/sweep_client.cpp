@@ -59,7 +59,8 @@ int main(int argc, char** argv) {
              " WHERE status IN ('pending', 'sent') AND expires_at <= now()");
   if (!Ok(conn, r, "expire")) return 1;
   PQclear(r);
-  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 
   r = PQexec(conn, "ROLLBACK");
   PQclear(r);
