@@ -42,8 +42,10 @@ BEGIN
         RETURN 'complete';
     END IF;
     IF FOUND THEN
-        -- a new chunk layout makes the stored chunks meaningless; the same layout resumes
-        v_restart := v_image.total_chunks IS DISTINCT FROM p_total_chunks;
+        -- a new chunk layout makes the stored chunks meaningless; the same layout resumes, except
+        -- after a failed assembly: every chunk is there and the bytes are bad, so start over
+        v_restart := v_image.total_chunks IS DISTINCT FROM p_total_chunks
+                     OR (v_image.status = 'failed' AND v_image.received_chunks >= v_image.total_chunks);
         IF v_restart THEN
             DELETE FROM devicewake.image_chunks WHERE image_id = v_image.image_id;
         END IF;
@@ -146,6 +148,21 @@ BEGIN
 END
 $$;
 
+-- The next wake an ACK_OK tells the device: its scheduled next wake, else the next slot of its
+-- schedule, else (no schedule: an unassigned device) a day from now. One definition for both
+-- ways an ACK_OK is sent (an image completing, a repeated metadata of a complete image).
+CREATE FUNCTION devicewake._ack_next_wake(p_device_id uuid) RETURNS timestamptz
+    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS
+$$
+    SELECT coalesce(d.next_wake_at,
+                    devicewake.fn_calculate_next_wake_time(now(),
+                        coalesce(d.wake_schedule_cron, s.wake_schedule_cron),
+                        coalesce(d.timezone, s.timezone, 'UTC')),
+                    now() + interval '1 day')
+    FROM devicewake.devices d LEFT JOIN devicewake.sites s ON s.site_id = d.site_id
+    WHERE d.device_id = p_device_id
+$$;
+
 -- Assembles every image among p_image_ids whose chunks are all there: the JPEG (checked for its
 -- FF D8 FF start, FF D9 end and announced size) goes to image_data and the image is complete,
 -- its failure cleared, its alerts resolved, pending retries for it cancelled; a broken one
@@ -210,13 +227,9 @@ BEGIN
                                   'reason', done.problem)
         FROM done)
     SELECT done.status, NULL::bigint, d.device_mac, done.image_name, done.problem,
-           coalesce(d.next_wake_at,
-                    devicewake.fn_calculate_next_wake_time(now(),
-                        coalesce(d.wake_schedule_cron, s.wake_schedule_cron),
-                        coalesce(d.timezone, s.timezone, 'UTC')))
+           devicewake._ack_next_wake(done.device_id)
     FROM done
-    JOIN devicewake.devices d ON d.device_id = done.device_id
-    LEFT JOIN devicewake.sites s ON s.site_id = d.site_id;
+    JOIN devicewake.devices d ON d.device_id = done.device_id;
 END
 $$;
 

@@ -2,6 +2,7 @@
 // the SQL lives in sql/install/37_ingest.sql and 36_device_hello.sql.
 #include "pg/inbound_store.hpp"
 
+#include <ctime>
 #include <optional>
 #include <variant>
 
@@ -26,11 +27,7 @@ SavedPlan telemetry_plan("SELECT devicewake._ingest_telemetry($1, $2::numeric, $
                          {TEXTOID, FLOAT8OID, INT4OID, TEXTOID});
 SavedPlan ack_plan("SELECT devicewake._ingest_command_ack($1, $2::uuid)", {TEXTOID, TEXTOID});
 SavedPlan next_wake_plan(
-    "SELECT extract(epoch FROM coalesce(d.next_wake_at, devicewake.fn_calculate_next_wake_time("
-    "now(), coalesce(d.wake_schedule_cron, s.wake_schedule_cron), coalesce(d.timezone, s.timezone, "
-    "'UTC')),"
-    " now() + interval '1 day'))::bigint"
-    " FROM devicewake.devices d LEFT JOIN devicewake.sites s ON s.site_id = d.site_id"
+    "SELECT devicewake._ack_next_wake(d.device_id) FROM devicewake.devices d"
     " WHERE d.device_mac = $1",
     {TEXTOID});
 SavedPlan reject_plan(
@@ -45,6 +42,13 @@ SavedPlan idle_sessions_plan("SELECT devicewake._end_idle_wake_sessions(make_int
 
 // Messages to keep in rejected_messages, inserted with one statement. A message whose topic
 // named no valid device gets a NULL device_mac.
+// The next_wake_time of an ACK_OK, in Unix seconds, from devicewake._ack_next_wake (never NULL
+// for a stored device; a day from now otherwise, like the function's own last resort).
+int64 AckWakeSeconds(Datum wake, bool is_null) {
+  if (is_null) return static_cast<int64>(time(nullptr)) + SECS_PER_DAY;
+  return ToUnixSeconds(DatumGetTimestampTz(wake));
+}
+
 class Rejections {
  public:
   void Add(const mqtt::Event& message, const std::string& reason, const std::string& mac) {
@@ -138,11 +142,14 @@ class Batch {
     if (status && *status == "receiving") outcome_.commands_queued = true;
     if (status && *status == "complete") {
       // the device missed our ACK_OK and starts over: tell it again
+      // (read-write, so it sees what this batch wrote: the device may be new, or its HELLO
+      // may have moved next_wake_at a few messages ago)
       Datum mac[1] = {TextDatum(m.device_id)};
-      next_wake_plan.Execute(mac, nullptr, true, 1);
-      bool is_null = false;
-      int64 next_wake = DatumGetInt64(SpiValue(0, 1, &is_null));
-      QueueAckOk(m.device_id, m.image_name, next_wake);
+      if (next_wake_plan.Execute(mac, nullptr, false, 1) == 1) {
+        bool is_null = false;
+        Datum wake = SpiValue(0, 1, &is_null);
+        QueueAckOk(m.device_id, m.image_name, AckWakeSeconds(wake, is_null));
+      }
     }
   }
 
@@ -172,8 +179,8 @@ class Batch {
       } else if (kind == "complete") {
         bool is_null = false;
         Datum wake = SpiValue(row, 6, &is_null);
-        int64 epoch = is_null ? 0 : ToUnixSeconds(DatumGetTimestampTz(wake));
-        QueueAckOk(SpiText(row, 3).value_or(""), SpiText(row, 4).value_or(""), epoch);
+        QueueAckOk(SpiText(row, 3).value_or(""), SpiText(row, 4).value_or(""),
+                   AckWakeSeconds(wake, is_null));
       }
     }
     outcome_.applied += chunk_messages_.size() - rejected_here;
