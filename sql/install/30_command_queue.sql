@@ -1,5 +1,5 @@
--- The command queue's wake-up path (DESIGN §6, §7): enqueueing a command (an insert, or a change
--- of status or scheduled_for that leaves it pending) notifies devicewake_commands in the same
+-- The command queue's wake-up path (DESIGN §6, §7): enqueueing a command (an insert, or any
+-- update that leaves it pending and unclaimed) notifies devicewake_commands in the same
 -- transaction, so the worker wakes at commit. Applications may LISTEN on the channel too.
 
 CREATE FUNCTION devicewake._notify_command_queue() RETURNS trigger
@@ -29,11 +29,13 @@ CREATE TRIGGER device_commands_inserted
     REFERENCING NEW TABLE AS inserted
     FOR EACH STATEMENT EXECUTE FUNCTION devicewake._notify_commands_inserted();
 
--- Updates that make a command pending again or move its due time. The WHEN clause is checked
--- without calling the function, so the worker's own claim and sent updates cost nothing here.
+-- Any update that leaves a command pending and unclaimed: made pending again, due time moved,
+-- or just touched (priority, payload, expiry) while the worker's claim skipped the locked row.
+-- The worker's own updates (claim, release, sent, failed attempt) all have a claim on one side,
+-- so the WHEN clause, checked without calling the function, keeps them quiet.
 CREATE TRIGGER device_commands_enqueued
-    AFTER UPDATE OF status, scheduled_for ON devicewake.device_commands
-    FOR EACH ROW WHEN (NEW.status = 'pending')
+    AFTER UPDATE ON devicewake.device_commands
+    FOR EACH ROW WHEN (NEW.status = 'pending' AND NEW.claimed_at IS NULL AND OLD.claimed_at IS NULL)
     EXECUTE FUNCTION devicewake._notify_command_queue();
 
 -- the worker's timer: earliest future scheduled_for and earliest expires_at of a pending command

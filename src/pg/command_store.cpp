@@ -71,11 +71,13 @@ SavedPlan expire_plan(
     " WHERE status = 'pending' AND claimed_at IS NULL AND expires_at <= now()",
     {});
 
+// Commands in flight (claimed) are left out: their PUBACK or its timeout decides what happens
+// next, and a past expires_at of one would otherwise fire the timer on every loop turn.
 SavedPlan timer_plan(
     "SELECT least((SELECT min(scheduled_for) FROM devicewake.device_commands"
-    "              WHERE status = 'pending' AND scheduled_for > now()),"
+    "              WHERE status = 'pending' AND claimed_at IS NULL AND scheduled_for > now()),"
     "             (SELECT min(expires_at) FROM devicewake.device_commands"
-    "              WHERE status = 'pending'))",
+    "              WHERE status = 'pending' AND claimed_at IS NULL))",
     {});
 
 Datum UuidArray(const std::vector<Uuid>& ids) {

@@ -46,6 +46,14 @@ constexpr long kSafetyScanMs = 60 * 1000;    // a slow safety net, not the way w
 constexpr long kTickMs = 1000;               // libmosquitto keepalive housekeeping
 constexpr std::size_t kMaxInFlight = 20000;  // QoS 1 publishes awaiting PUBACK (mids are 16 bit)
 constexpr int kMaxResendRequests = 3;        // missing_chunks requests per upload
+constexpr int kTransientAttempts = 3;        // tries of one device message before it is rejected
+
+// Errors that say nothing about the statement: the same work may succeed when tried again.
+bool IsTransient(int sqlstate) {
+  return sqlstate == ERRCODE_T_R_SERIALIZATION_FAILURE ||
+         sqlstate == ERRCODE_T_R_DEADLOCK_DETECTED || sqlstate == ERRCODE_LOCK_NOT_AVAILABLE ||
+         sqlstate == ERRCODE_QUERY_CANCELED;
+}
 
 int64_t NowMs() { return GetCurrentTimestamp() / 1000; }
 
@@ -418,14 +426,20 @@ void Worker::Ingest() {
       outcomes.clear();
       for (const mqtt::Event& message : batch) {
         InboundOutcome one;
-        try {
-          InTransaction("applying one device message",
-                        [&]() { one = inbound_store_.Apply({message}, prefix_); });
-        } catch (const SqlError& e) {
-          InTransaction("recording a rejected message",
-                        [&]() { inbound_store_.Reject(message, prefix_, e.message()); });
-          one = InboundOutcome{};
-          one.rejected = 1;
+        for (int attempt = 1;; ++attempt) {
+          try {
+            InTransaction("applying one device message",
+                          [&]() { one = inbound_store_.Apply({message}, prefix_); });
+            break;
+          } catch (const SqlError& e) {
+            // a deadlock, a lock timeout or a cancel is the moment's fault, not the message's
+            if (IsTransient(e.sqlstate()) && attempt < kTransientAttempts) continue;
+            InTransaction("recording a rejected message",
+                          [&]() { inbound_store_.Reject(message, prefix_, e.message()); });
+            one = InboundOutcome{};
+            one.rejected = 1;
+            break;
+          }
         }
         outcomes.push_back(std::move(one));
       }
@@ -498,10 +512,14 @@ long Worker::NextTimeoutMs() {
   consider(next_safety_ms_);
   if (!client_) consider(next_connect_ms_);
   if (!listener_.is_open()) consider(next_listen_ms_);
-  if (client_ && client_->connected()) consider(next_timer_ms_);
+  // (a full in-flight window waits for PUBACKs, whatever the timer says)
+  if (client_ && client_->connected() && in_flight_.size() < kMaxInFlight) {
+    consider(next_timer_ms_);
+  }
   if (!in_flight_.empty()) consider(earliest_deadline_ms_);
   if (work_pending_ && client_ && client_->connected() && in_flight_.size() < kMaxInFlight)
     wake = now;
+  if (!inbound_.empty()) wake = now;  // device messages read during a dispatch: apply them now
   return static_cast<long>(std::max<int64_t>(0, wake - now));
 }
 
@@ -681,7 +699,15 @@ void devicewake_worker_main(unsigned long main_arg) {
       CaptureCurrentException(&report);
       failed = true;
     }
-    if (failed) worker.Shutdown();
+    if (failed) {
+      // The device messages already read were PUBACKed to the devices: apply them before the
+      // worker exits (best effort; the error above is the one reported either way).
+      try {
+        worker.ApplyBeforeExit();
+      } catch (...) {
+      }
+      worker.Shutdown();
+    }
     running_worker = nullptr;
   }
   if (failed) RaiseReport(report);  // ERROR in a background worker: logged, exit 1, restarted
