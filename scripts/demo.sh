@@ -175,7 +175,7 @@ check "every complete image is a JPEG (FF D8 FF ... FF D9)" \
             AND NOT (substr(image_data, 1, 3) = '\xffd8ff'::bytea AND substr(image_data, length(image_data) - 1) = '\xffd9'::bytea)")" = 0 ]; echo $?)"
 check "$(cam $SLEEPER)'s interrupted image was failed by the sweep" \
   "$([ "$(q "SELECT count(*) FROM devicewake.device_history WHERE device_id = '$sleeper_id' AND event_type = 'image_timeout'")" -ge 1 ]; echo $?)"
-check "its wake session ended 'timeout' (it fell silent with an image still arriving)" \
+check "its wake session ended 'timeout' (it fell silent before its upload finished)" \
   "$([ "$(q "SELECT count(*) FROM devicewake.device_wake_sessions WHERE device_id = '$sleeper_id' AND status = 'timeout'")" -ge 1 ]; echo $?)"
 check "a retry_image was queued and delivered at its next wake" \
   "$([ "$(q "SELECT count(*) FROM devicewake.device_commands WHERE device_id = '$sleeper_id' AND command_type = 'retry_image' AND status IN ('sent', 'acknowledged')")" -ge 1 ]; echo $?)"

@@ -97,22 +97,24 @@ GROUP BY d.device_id, d.device_mac ORDER BY d.device_mac;
 
 -- Silence ends a wake (the worker calls this every second with session_idle_timeout): a session
 -- ends at its device's last message, completed, or timed out when an image of it was still
--- arriving; devices heard from recently keep theirs. One transaction, so the worker's own calls
--- see none of this setup.
+-- arriving or already failed; devices heard from recently keep theirs. One transaction, so the
+-- worker's own calls see none of this setup.
 BEGIN;
 UPDATE devicewake.device_wake_sessions s
 SET started_at = CASE WHEN s.status = 'in_progress' THEN now() - interval '20 minutes'
                       ELSE s.started_at - interval '30 minutes' END
 FROM devicewake.devices d
-WHERE d.device_id = s.device_id AND d.device_mac IN ('B8F862AABB01', 'VIRTUAL:sim.7', 'SYSTEM:probe');
+WHERE d.device_id = s.device_id
+  AND d.device_mac IN ('B8F862AABB01', 'VIRTUAL:sim.7', 'SYSTEM:probe', 'TEST-esp32-Cam_1');
 UPDATE devicewake.devices
 SET last_seen_at = now() - CASE device_mac WHEN 'SYSTEM:probe' THEN interval '1 minute'
                                            ELSE interval '10 minutes' END
-WHERE device_mac IN ('B8F862AABB01', 'VIRTUAL:sim.7', 'SYSTEM:probe');
+WHERE device_mac IN ('B8F862AABB01', 'VIRTUAL:sim.7', 'SYSTEM:probe', 'TEST-esp32-Cam_1');
 INSERT INTO devicewake.device_images (device_id, session_id, image_name, status, total_chunks)
-SELECT s.device_id, s.session_id, 'half.jpg', 'receiving', 4
+SELECT s.device_id, s.session_id, CASE WHEN d.device_mac = 'VIRTUAL:sim.7' THEN 'half.jpg' ELSE 'gone.jpg' END,
+       CASE WHEN d.device_mac = 'VIRTUAL:sim.7' THEN 'receiving' ELSE 'failed' END, 4
 FROM devicewake.device_wake_sessions s JOIN devicewake.devices d USING (device_id)
-WHERE d.device_mac = 'VIRTUAL:sim.7' AND s.status = 'in_progress';
+WHERE d.device_mac IN ('VIRTUAL:sim.7', 'TEST-esp32-Cam_1') AND s.status = 'in_progress';
 SELECT devicewake._end_idle_wake_sessions(interval '5 minutes') AS ended;
 SELECT devicewake._end_idle_wake_sessions(interval '5 minutes') AS ended_again;
 SELECT d.device_mac, s.status, s.ended_at - now() AS ended_relative_to_now

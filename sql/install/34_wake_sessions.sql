@@ -1,9 +1,10 @@
 -- Wake sessions (DESIGN §2): one row per wake, from the HELLO to the camera's sleep. The protocol
 -- has no sleep message, so a wake ends at the device's next HELLO or, before that, once the
 -- device has said nothing for devicewake.session_idle_timeout (the worker checks every second).
--- A session ends at the device's last message: 'timeout' when an image of it was still arriving
--- (timeout_stale_images takes that image from there at the next wake time), 'completed'
--- otherwise. Internal functions: run by the worker and by record_device_hello.
+-- A session ends at the device's last message: 'timeout' when an upload of it did not finish
+-- (an image still arriving, which timeout_stale_images takes from there at the next wake time,
+-- or already failed), 'completed' otherwise. Internal functions: run by the worker and by
+-- record_device_hello.
 
 -- The moment a session's device last spoke during it: its last message, or the session's start.
 CREATE FUNCTION devicewake._session_last_heard(p_started_at timestamptz, p_last_seen_at timestamptz)
@@ -18,7 +19,8 @@ $$
     WITH ended AS (
         UPDATE devicewake.device_wake_sessions s
         SET status = CASE WHEN EXISTS (SELECT FROM devicewake.device_images i
-                                       WHERE i.session_id = s.session_id AND i.status = 'receiving')
+                                       WHERE i.session_id = s.session_id
+                                         AND i.status IN ('receiving', 'failed'))
                           THEN 'timeout' ELSE 'completed' END,
             ended_at = devicewake._session_last_heard(s.started_at, d.last_seen_at)
         FROM devicewake.devices d
