@@ -7,7 +7,6 @@ source "$(dirname "$0")/lib.sh"
 MAC=AABBCCDDEEFF
 T=ESP32CAM/$MAC
 OUT=$DW_RUN/conversation.sub
-pub() { mosquitto_pub -h 127.0.0.1 -p "$DW_MQTT_PORT" -q 1 -t "$1" -m "$2"; }
 pubfile() { mosquitto_pub -h 127.0.0.1 -p "$DW_MQTT_PORT" -q 1 -t "$1" -f "$2"; }
 wait_line() { wait_text "$1" "$OUT" "$2"; }  # wait_line SECONDS TEXT: TEXT arrived on the device's topics
 # a synthetic JPEG of $2 bytes, split into chunks of $3 bytes: $1.jpg and $1.part.NNN
@@ -26,7 +25,7 @@ wait_for 20 "SELECT connected FROM devicewake.worker_status()"; ok $? "the worke
 mosquitto_sub -h 127.0.0.1 -p "$DW_MQTT_PORT" -q 1 -v -t "$T/cmd" -t "$T/ack" >>"$OUT" 2>/dev/null &
 SUB=$!
 trap 'kill $SUB 2>/dev/null' EXIT
-for i in $(seq 1 100); do pub "$T/cmd" "probe"; grep -q probe "$OUT" && break; sleep 0.05; done
+wait_subscribed "$T/cmd" "$OUT"
 
 # --- HELLO: an unknown device is registered, a wake session opens
 pub "$T/status" '{"device_id":"AA:BB:CC:DD:EE:FF","status":"Alive","pendingImg":1,"pending_list":["image_1.jpg"],"firmware_version":"1.4.2","battery_voltage":3.91,"wifi_rssi":-61}'

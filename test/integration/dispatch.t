@@ -8,14 +8,7 @@ SUB_OUT=$DW_RUN/dispatch.sub
 start_sub() {  # subscribe to every command topic, one "topic payload" line per message
   mosquitto_sub -h 127.0.0.1 -p "$DW_MQTT_PORT" -q 1 -v -t 'ESP32CAM/+/cmd' >>"$SUB_OUT" 2>/dev/null &
   SUB_PID=$!
-  # the subscription is live once a probe message comes back
-  local i
-  for i in $(seq 1 200); do
-    mosquitto_pub -h 127.0.0.1 -p "$DW_MQTT_PORT" -q 1 -t 'ESP32CAM/PROBE/cmd' -m "probe$i" 2>/dev/null
-    grep -q "probe" "$SUB_OUT" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  return 1
+  wait_subscribed ESP32CAM/PROBE/cmd "$SUB_OUT"
 }
 received() { grep -c -F "$1" "$SUB_OUT" 2>/dev/null || true; }
 wait_received() { wait_text "$1" "$SUB_OUT" "$2" "${3:-1}"; }  # wait_received SECONDS TEXT [COUNT]
@@ -126,12 +119,12 @@ wait_for 20 "SELECT count(*) = 50 FROM devicewake.device_commands WHERE command_
 ok $? "and every backlog command is sent"
 
 # --- the worker is killed: the postmaster restarts it and it drains
-old_pid=$(q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'pg_devicewake worker'")
+old_pid=$(worker_pid)
 q "SELECT pg_terminate_backend($old_pid)" >/dev/null
 q "INSERT INTO devicewake.device_commands (device_id, command_type, command_payload)
    SELECT '$dev2', 'send_image', jsonb_build_object('image_name', 'after_kill_' || i || '.jpg') FROM generate_series(1, 20) i" >/dev/null
 wait_received 30 'after_kill_' 20; ok $? "a terminated worker is restarted and drains the queue"
-new_pid=$(q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'pg_devicewake worker'")
+new_pid=$(worker_pid)
 [ -n "$new_pid" ] && [ "$new_pid" != "$old_pid" ]; ok $? "a new worker process runs"
 is "$(q "SELECT count(*) FROM devicewake.device_commands WHERE status = 'pending' AND claimed_at IS NOT NULL")" 0 \
   "no command is left claimed"

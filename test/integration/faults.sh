@@ -3,23 +3,12 @@
 # diagnostics ("# name: value"). Source after lib.sh and scripts/lib.sh.
 FAULT_TOOL=$(dirname "${BASH_SOURCE[0]}")/../../build/tools/fault_client
 
-# diag TEXT: a TAP diagnostic on stderr (shown by prove without -v, like Test::More's diag).
-diag() { echo "# $*" >&2; }
-
-worker_pid() { q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'pg_devicewake worker'" 2>/dev/null; }
-
 # fault_sub_start FILE: a subscriber on ESP32CAM/+/cmd writing one send_image name per line to FILE;
 # returns once a probe has come back. Sets FAULT_SUB.
 fault_sub_start() {
-  local out=$1 i
-  "$FAULT_TOOL" subscribe 'ESP32CAM/+/cmd' "$out" >"$out.log" 2>&1 &
+  "$FAULT_TOOL" subscribe 'ESP32CAM/+/cmd' "$1" >"$1.log" 2>&1 &
   FAULT_SUB=$!
-  for i in $(seq 1 200); do
-    mosquitto_pub -h 127.0.0.1 -p "$DW_MQTT_PORT" -q 1 -t 'ESP32CAM/PROBE/cmd' -m "{\"send_image\":\"probe_$i\"}" 2>/dev/null
-    grep -q "^probe_$i\$" "$out" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  return 1
+  wait_subscribed ESP32CAM/PROBE/cmd "$1"
 }
 
 # wait_worker_back SECONDS OLD_PID: a new worker runs and is connected to the broker; prints the

@@ -7,23 +7,11 @@
 # subscriber to the new broker.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/../../scripts/lib.sh"
-TOOL=$(dirname "$0")/../../build/tools/fault_client
-diag() { echo "# $*" >&2; }
+source "$(dirname "$0")/faults.sh"
 N=10000
 OUT=$DW_RUN/faults_broker.names
 
-sub_start() {  # a subscriber on ESP32CAM/+/cmd writing one send_image name per line
-  "$TOOL" subscribe 'ESP32CAM/+/cmd' "$OUT" >"$DW_RUN/faults_broker.sub" 2>&1 &
-  SUB=$!
-  local i
-  for i in $(seq 1 200); do grep -q subscribed "$DW_RUN/faults_broker.sub" && break; sleep 0.05; done
-  for i in $(seq 1 200); do  # live once a probe comes back
-    mosquitto_pub -h 127.0.0.1 -p "$DW_MQTT_PORT" -q 1 -t 'ESP32CAM/PROBE/cmd' -m "{\"send_image\":\"probe_$i\"}" 2>/dev/null
-    grep -q "^probe_$i\$" "$OUT" && return 0
-    sleep 0.05
-  done
-  return 1
-}
+sub_start() { fault_sub_start "$OUT"; local rc=$?; SUB=$FAULT_SUB; return $rc; }
 distinct() { grep '^fb_' "$OUT" | sort -u | wc -l; }
 cleanup() { kill "$SUB" 2>/dev/null; q "ALTER SYSTEM RESET devicewake.publish_timeout" >/dev/null 2>&1; q "ALTER SYSTEM RESET devicewake.mqtt_port" >/dev/null 2>&1; q "SELECT pg_reload_conf()" >/dev/null 2>&1; }
 trap cleanup EXIT

@@ -6,9 +6,7 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/../../scripts/lib.sh"
 
 OUT=$DW_RUN/ingest_edges.sub
-pub() { mosquitto_pub -h 127.0.0.1 -p "$DW_MQTT_PORT" -q 1 -t "$1" -m "$2"; }
 b64() { printf "$1" | base64 -w0; }
-worker_pid() { q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'pg_devicewake worker'"; }
 # the ACK_OK wake time the firmware expects for an instant: H:MMAM/PM in UTC
 wake_text() { q "SELECT to_char(($1) AT TIME ZONE 'UTC', 'FMHH12:MIAM')"; }
 cleanup() {
@@ -22,7 +20,7 @@ wait_for 20 "SELECT connected FROM devicewake.worker_status()"; ok $? "the worke
 : >"$OUT"
 mosquitto_sub -h 127.0.0.1 -p "$DW_MQTT_PORT" -q 1 -v -t 'ESP32CAM/+/ack' -t 'ESP32CAM/+/cmd' >>"$OUT" 2>/dev/null &
 SUB=$!
-for i in $(seq 1 100); do pub ESP32CAM/PROBE/ack probe; grep -q probe "$OUT" && break; sleep 0.05; done
+wait_subscribed ESP32CAM/PROBE/cmd "$OUT"
 
 # --- a backlog applied as one batch. The worker is pointed at a closed port; what devices send
 # meanwhile waits in its persistent session at the broker and arrives at once on reconnect.

@@ -38,4 +38,25 @@ wait_text() {
   return 1
 }
 
+# diag TEXT: a TAP diagnostic on stderr (shown by prove without -v, like Test::More's diag).
+diag() { echo "# $*" >&2; }
+
+# pub TOPIC MESSAGE: publishes MESSAGE at QoS 1 on the test broker, as a device would.
+pub() { mosquitto_pub -h 127.0.0.1 -p "$DW_MQTT_PORT" -q 1 -t "$1" -m "$2"; }
+
+worker_pid() { q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'pg_devicewake worker'" 2>/dev/null; }
+
+# wait_subscribed TOPIC FILE: publishes probes ({"send_image":"probe_..."}) on TOPIC until one
+# shows up in FILE, the output of a subscriber that has just started: its subscription is then
+# live. Each call's probes are its own, so lines left in FILE by an earlier subscriber never count.
+wait_subscribed() {
+  local i run="probe_${RANDOM}${RANDOM}"
+  for i in $(seq 1 200); do
+    mosquitto_pub -h 127.0.0.1 -p "$DW_MQTT_PORT" -q 1 -t "$1" -m "{\"send_image\":\"${run}_$i\"}" 2>/dev/null
+    grep -q -F "${run}_$i" "$2" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
 done_testing() { echo "1..$DW_TAP_N"; [ "$DW_TAP_FAILED" -eq 0 ]; }

@@ -6,7 +6,6 @@ source "$(dirname "$0")/lib.sh"
 MAC=0A0B0C0D0E0F
 T=ESP32CAM/$MAC
 OUT=$DW_RUN/retry_flow.sub
-pub() { mosquitto_pub -h 127.0.0.1 -p "$DW_MQTT_PORT" -q 1 -t "$1" -m "$2"; }
 wait_line() { wait_text "$1" "$OUT" "$2"; }  # wait_line SECONDS TEXT: TEXT arrived on the device's topics
 { printf '\xff\xd8\xff\xe0'; head -c 3994 /dev/urandom; printf '\xff\xd9'; } >"$DW_RUN/image_2.jpg"
 split -b 1024 -d -a 3 "$DW_RUN/image_2.jpg" "$DW_RUN/image_2.part."
@@ -22,7 +21,7 @@ wait_for 20 "SELECT connected FROM devicewake.worker_status()"; ok $? "the worke
 mosquitto_sub -h 127.0.0.1 -p "$DW_MQTT_PORT" -q 1 -v -t "$T/cmd" -t "$T/ack" >>"$OUT" 2>/dev/null &
 SUB=$!
 trap 'kill $SUB 2>/dev/null' EXIT
-for i in $(seq 1 100); do pub "$T/cmd" probe; grep -q probe "$OUT" && break; sleep 0.05; done
+wait_subscribed "$T/cmd" "$OUT"
 
 # a camera on a daily schedule uploads half an image and falls asleep
 pub "$T/status" "{\"device_id\":\"$MAC\",\"status\":\"Alive\",\"pendingImg\":1,\"pending_list\":[\"image_2.jpg\"]}"
