@@ -73,7 +73,7 @@ $(UNIT_DIR)/unit_tests: $(UNIT_OBJS)
 TOOL_SRCS := $(sort $(wildcard test/tools/*.cpp))
 TOOLS      = $(patsubst test/tools/%.cpp,$(BUILD)/tools/%,$(TOOL_SRCS))
 TOOL_CORE_OBJS = $(patsubst %.cpp,$(UNIT_DIR)/%.o,$(CORE_SRCS) $(MQTT_SRCS))
-$(BUILD)/tools/%: test/tools/%.cpp $(TOOL_CORE_OBJS)
+$(BUILD)/tools/%: test/tools/%.cpp $(wildcard test/tools/*.hpp) $(TOOL_CORE_OBJS)
 	@mkdir -p $(dir $@)
 	$(UNIT_CXX) -O2 -I$(shell $(PG_CONFIG) --includedir) $< $(TOOL_CORE_OBJS) -o $@ -lmosquitto -lpq -pthread
 
@@ -141,6 +141,6 @@ bench:
 	scripts/run_bench.sh
 
 format:
-	clang-format -i $(CORE_SRCS) $(MQTT_SRCS) $(PG_SRCS) $(wildcard src/*/*.hpp) $(UNIT_SRCS) $(TOOL_SRCS)
+	clang-format -i $(CORE_SRCS) $(MQTT_SRCS) $(PG_SRCS) $(wildcard src/*/*.hpp) $(UNIT_SRCS) $(TOOL_SRCS) $(wildcard test/tools/*.hpp)
 
 EXTRA_CLEAN = $(BUILD) results regression.diffs regression.out output_iso

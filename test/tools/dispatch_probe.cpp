@@ -18,7 +18,12 @@
 #include <unordered_map>
 #include <vector>
 
+#include "pg_client.hpp"
+
 namespace {
+
+using devicewake::tools::ConnectOrExit;
+using devicewake::tools::Scalar;
 
 using Clock = std::chrono::steady_clock;
 
@@ -69,15 +74,6 @@ struct mosquitto* Subscribe(Receiver* r, const char* topic) {
   return m;
 }
 
-PGconn* Connect() {
-  PGconn* c = PQconnectdb("");
-  if (PQstatus(c) != CONNECTION_OK) {
-    std::fprintf(stderr, "%s", PQerrorMessage(c));
-    std::exit(2);
-  }
-  return c;
-}
-
 void Exec(PGconn* c, const std::string& sql) {
   PGresult* r = PQexec(c, sql.c_str());
   if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
@@ -85,13 +81,6 @@ void Exec(PGconn* c, const std::string& sql) {
     std::exit(2);
   }
   PQclear(r);
-}
-
-std::string Scalar(PGconn* c, const std::string& sql) {
-  PGresult* r = PQexec(c, sql.c_str());
-  std::string v = PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "";
-  PQclear(r);
-  return v;
 }
 
 double Percentile(std::vector<double> v, double p) {
@@ -129,7 +118,7 @@ std::string DeviceId(PGconn* c) {
 int Latency(int rate, int seconds) {
   Receiver r;
   struct mosquitto* sub = Subscribe(&r, "ESP32CAM/+/cmd");
-  PGconn* c = Connect();
+  PGconn* c = ConnectOrExit();
   std::string device = DeviceId(c);
 
   // Floor: the same subscriber receiving a message published straight to the broker.
@@ -207,7 +196,7 @@ int Latency(int rate, int seconds) {
 int Drain(int count) {
   Receiver r;
   struct mosquitto* sub = Subscribe(&r, "ESP32CAM/+/cmd");
-  PGconn* c = Connect();
+  PGconn* c = ConnectOrExit();
   std::string device = DeviceId(c);
   std::string worker =
       Scalar(c, "SELECT pid FROM pg_stat_activity WHERE backend_type = 'pg_devicewake worker'");

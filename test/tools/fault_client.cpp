@@ -31,8 +31,12 @@
 #include <vector>
 
 #include "core/base64.hpp"
+#include "pg_client.hpp"
 
 namespace {
+
+using devicewake::tools::ConnectOrExit;
+using devicewake::tools::Scalar;
 
 using Clock = std::chrono::steady_clock;
 
@@ -133,23 +137,6 @@ struct Connection {
   }
 };
 
-PGconn* Connect() {
-  PGconn* c = PQconnectdb("");
-  if (PQstatus(c) != CONNECTION_OK) {
-    std::fprintf(stderr, "%s", PQerrorMessage(c));
-    std::exit(2);
-  }
-  return c;
-}
-
-std::string Scalar(PGconn* c, const std::string& sql) {
-  PGresult* r = PQexec(c, sql.c_str());
-  std::string v =
-      PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "";
-  PQclear(r);
-  return v;
-}
-
 // The JSON string value of "key" in a flat body (the server's bodies are compact and known).
 std::string StringField(const std::string& body, const std::string& key) {
   std::string needle = "\"" + key + "\":\"";
@@ -206,7 +193,7 @@ int Device(const std::string& mac, int images, int chunks, int chunk_bytes, int 
 
   Connection conn;
   conn.Open("", true, {"ESP32CAM/" + mac + "/cmd"});
-  PGconn* db = Connect();
+  PGconn* db = ConnectOrExit();
   auto t0 = Clock::now();
   auto deadline = t0 + std::chrono::seconds(timeout_s);
 
