@@ -34,10 +34,10 @@ SavedPlan reject_plan(
     "INSERT INTO devicewake.rejected_messages (topic, payload, reason, device_mac)"
     " SELECT * FROM unnest($1::text[], $2::bytea[], $3::text[], $4::text[])",
     {TEXTARRAYOID, BYTEAARRAYOID, TEXTARRAYOID, TEXTARRAYOID});
-SavedPlan missing_plan("SELECT devicewake._request_missing_chunks(make_interval(secs => $1), $2)",
+SavedPlan missing_plan("SELECT devicewake._request_missing_chunks(pg_catalog.make_interval(secs => $1), $2)",
                        {INT4OID, INT4OID});
 
-SavedPlan idle_sessions_plan("SELECT devicewake._end_idle_wake_sessions(make_interval(secs => $1))",
+SavedPlan idle_sessions_plan("SELECT devicewake._end_idle_wake_sessions(pg_catalog.make_interval(secs => $1))",
                              {INT4OID});
 
 // Messages to keep in rejected_messages, inserted with one statement. A message whose topic

@@ -683,6 +683,11 @@ void devicewake_worker_main(unsigned long main_arg) {
   }
   BackgroundWorkerInitializeConnection(settings::database, nullptr, 0);
   pgstat_report_appname("pg_devicewake worker");
+  // The worker is a superuser: every name in its SQL must resolve in pg_catalog, whatever
+  // search_path the database or role sets (ALTER DATABASE ... SET search_path = public, ...
+  // would otherwise let the database owner plant public.now() or an operator and run code as
+  // superuser). PGC_S_OVERRIDE outranks every per-database, per-role and session setting.
+  SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
   // Batches vary from 1 to batch_size rows: plan each with its real arrays and limits, so a
   // generic plan can never turn a primary-key lookup into a scan of the whole queue.
   SetConfigOption("plan_cache_mode", "force_custom_plan", PGC_USERSET, PGC_S_SESSION);
