@@ -300,15 +300,54 @@ Telemetry ParseTelemetry(const json& body, std::string device_id) {
 
 bool IsHexDigit(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
 
-std::string CanonicalUuid(const std::string& s) {
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// Checks a UUID and returns it lower-case; field names it in the reason ("command_id",
+// "command_ack.command_id").
+std::string CanonicalUuid(const std::string& s, const char* field) {
   bool ok = s.size() == 36;
   for (std::size_t i = 0; ok && i < s.size(); ++i) {
     ok = (i == 8 || i == 13 || i == 18 || i == 23) ? s[i] == '-' : IsHexDigit(s[i]);
   }
-  if (!ok) Fail("command_id \"" + PrintableExcerpt(s) + "\" is not a UUID");
-  std::string out = s;
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
+  if (!ok) Fail(std::string(field) + " \"" + PrintableExcerpt(s) + "\" is not a UUID");
+  return Lower(s);
+}
+
+// The status words firmware versions put in an object command_ack (compared in lower case).
+constexpr const char* kAckStatusWords[] = {"acknowledged", "ack",       "ok",      "success",
+                                           "done",         "completed", "received"};
+
+// A string field of an object command_ack; reasons name it "command_ack.<name>".
+std::optional<std::string> AckObjectString(const Fields& inner, const char* name,
+                                           const InboundLimits& limits) {
+  try {
+    return inner.String({name}, limits.max_text_length);
+  } catch (const Reject& r) {
+    Fail("command_ack." + r.reason);
+  }
+}
+
+// The object form: {"command_id":"<uuid>","status":"acknowledged"}, both optional; other keys
+// are ignored. Returns the object's command_id, if any.
+std::optional<std::string> ParseAckObject(const json& ack, const InboundLimits& limits) {
+  const Fields inner(ack);
+  std::optional<std::string> status = AckObjectString(inner, "status", limits);
+  if (status) {
+    std::string lower = Lower(*status);
+    bool known = false;
+    for (const char* word : kAckStatusWords) known = known || lower == word;
+    if (!known) {
+      Fail("command_ack.status \"" + PrintableExcerpt(*status) +
+           "\" is not an acknowledgement (expected acknowledged, ack, ok, success, done, completed "
+           "or received)");
+    }
+  }
+  std::optional<std::string> id = AckObjectString(inner, "command_id", limits);
+  if (!id) return std::nullopt;
+  return CanonicalUuid(*id, "command_ack.command_id");
 }
 
 InboundMessage ParseAck(const json& body, std::string device_id, const InboundLimits& limits) {
@@ -319,16 +358,27 @@ InboundMessage ParseAck(const json& body, std::string device_id, const InboundLi
     if (f.Has({"missing_chunks"})) return ServerEcho{"missing_chunks"};
     Fail("ack message has no command_ack");
   }
-  if (!ack->is_string()) Fail(std::string("command_ack must be a string, got ") + ack->type_name());
-  std::string value = ack->get<std::string>();
-  std::string lower = value;
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (lower != "acknowledged")
-    Fail("command_ack must be \"acknowledged\", got \"" + PrintableExcerpt(value) + "\"");
+  std::optional<std::string> object_id;
+  if (ack->is_object()) {
+    object_id = ParseAckObject(*ack, limits);
+  } else if (ack->is_string()) {
+    const std::string& value = ack->get_ref<const std::string&>();
+    if (Lower(value) != "acknowledged")
+      Fail("command_ack must be \"acknowledged\", got \"" + PrintableExcerpt(value) + "\"");
+  } else {
+    Fail(std::string("command_ack must be a string or an object, got ") + ack->type_name());
+  }
   CommandAck a;
   a.device_id = std::move(device_id);
   if (std::optional<std::string> id = f.String({"command_id"}, limits.max_text_length))
-    a.command_id = CanonicalUuid(*id);
+    a.command_id = CanonicalUuid(*id, "command_id");
+  if (object_id) {
+    if (a.command_id && *a.command_id != *object_id) {
+      Fail("command_ack.command_id \"" + *object_id + "\" does not match command_id \"" +
+           *a.command_id + "\"");
+    }
+    a.command_id = std::move(object_id);
+  }
   return a;
 }
 

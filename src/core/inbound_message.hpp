@@ -65,7 +65,7 @@ struct Metadata {
   std::int64_t error = 0;                          // 0 = ok; with an error total_chunks may be 0
   SensorReadings sensors;                          // flat or nested in sensor_data
   std::optional<double> battery_voltage;
-  std::optional<std::int64_t> wifi_rssi;
+  std::optional<std::int64_t> wifi_rssi;     // dBm, rounded to an integer
   std::optional<std::string> location_json;  // JSON text of "location" (string, object, ...)
   std::optional<std::string> image_id;       // string, or an integer's decimal text
   std::string sensor_json;  // JSON object: sensor_data's keys plus the flat readings present
@@ -87,11 +87,17 @@ struct Telemetry {
   std::string device_id;
   SensorReadings sensors;
   std::optional<double> battery_voltage;
-  std::optional<std::int64_t> wifi_rssi;
-  std::string telemetry_json;  // the whole body as JSON text, for jsonb
+  std::optional<std::int64_t> wifi_rssi;  // dBm, rounded to an integer
+  std::string telemetry_json;             // the whole body as JSON text, for jsonb
 };
 
-// Command acknowledgement on /ack: {"device_id":…, "command_ack":"acknowledged"[, "command_id"]}.
+// Command acknowledgement on /ack, in either form:
+//   {"device_id":…, "command_ack":"acknowledged"[, "command_id":"<uuid>"]}
+//   {"device_id":…, "command_ack":{"command_id":"<uuid>", "status":"acknowledged"}}
+// The string must be "acknowledged" (any case). In the object both keys are optional; status,
+// when present, is one of acknowledged, ack, ok, success, done, completed, received (any case).
+// A top-level command_id may accompany either form; when it and the object's differ, the
+// message is Rejected.
 struct CommandAck {
   std::string device_id;
   std::optional<std::string> command_id;  // lower-case canonical UUID; absent = the oldest sent

@@ -63,7 +63,8 @@ std::string ImageNameFrom(const ordered_json& payload, std::string_view command_
   return name;
 }
 
-std::string WakeTimeFrom(const ordered_json& payload) {
+// The wake time of set_wake_schedule and sleep, as the firmware's H:MMAM text.
+std::string WakeTimeFrom(const ordered_json& payload, std::string_view command_type) {
   auto time = payload.find("next_wake_time");
   if (time != payload.end() && !time->is_null()) {
     if (!time->is_string())
@@ -90,7 +91,7 @@ std::string WakeTimeFrom(const ordered_json& payload) {
   if (ready != payload.end() && ready->is_string() && IsWakeTimeText(ready->get<std::string>())) {
     return ready->get<std::string>();
   }
-  Fail("set_wake_schedule needs next_wake_time or next_wake_epoch in command_payload");
+  Fail(std::string(command_type) + " needs next_wake_time or next_wake_epoch in command_payload");
 }
 
 std::vector<std::int64_t> MissingChunksFrom(const ordered_json& payload) {
@@ -132,13 +133,35 @@ std::string FirmwareUrlFrom(const ordered_json& payload) {
   return url;
 }
 
+// The sleep signal: {"device_id","image_name","ACK_OK":{"next_wake_time"}}, without image_name
+// when empty (a wake that ends without an image). device_id and image_name are checked already.
+std::string SleepBody(std::string device_id, std::string image_name, std::string wake_time) {
+  ordered_json body = ordered_json::object();
+  body["device_id"] = std::move(device_id);
+  if (!image_name.empty()) body["image_name"] = std::move(image_name);
+  body["ACK_OK"] = ordered_json{{"next_wake_time", std::move(wake_time)}};
+  return Dump(body);
+}
+
 std::string Build(std::string_view command_type, std::string_view payload_text,
                   std::string_view device_id, std::int64_t now_epoch_seconds) {
   ordered_json body = ordered_json::object();
   body["device_id"] = CheckedDeviceId(device_id);
   ordered_json payload = ParsePayload(payload_text);
   if (command_type == "set_wake_schedule") {
-    body["next_wake"] = WakeTimeFrom(payload);
+    body["next_wake"] = WakeTimeFrom(payload, command_type);
+  } else if (command_type == "sleep") {
+    std::string image_name;
+    auto name = payload.find("image_name");
+    if (name != payload.end() && !name->is_null())
+      image_name = ImageNameFrom(payload, command_type);
+    return SleepBody(body["device_id"].get<std::string>(), std::move(image_name),
+                     WakeTimeFrom(payload, command_type));
+  } else if (command_type == "ack_ok") {
+    body["image_name"] = ImageNameFrom(payload, command_type);
+    body["ACK_OK"] = true;
+  } else if (command_type == "send_all_pending") {
+    body["send_all_pending"] = true;
   } else if (command_type == "capture_image") {
     body["capture_image"] = true;
   } else if (command_type == "send_image" || command_type == "retry_image") {
@@ -190,14 +213,25 @@ OutboundBody BuildCommandBody(std::string_view command_type, std::string_view co
 OutboundBody BuildAckOk(std::string_view device_id, std::string_view image_name,
                         std::int64_t next_wake_epoch_seconds) {
   return Guarded([&] {
-    ordered_json body = ordered_json::object();
-    body["device_id"] = CheckedDeviceId(device_id);
+    std::string id = CheckedDeviceId(device_id);
     std::string error = ValidateImageName(image_name);
     if (!error.empty()) Fail(error);
-    body["image_name"] = std::string(image_name);
-    body["ACK_OK"] = ordered_json{{"next_wake_time", FormatWakeTime(next_wake_epoch_seconds)}};
-    return Dump(body);
+    return SleepBody(std::move(id), std::string(image_name),
+                     FormatWakeTime(next_wake_epoch_seconds));
   });
+}
+
+CommandChannel ChannelFor(std::string_view command_type) noexcept {
+  if (command_type == "resend_chunks" || command_type == "ack_ok" || command_type == "sleep") {
+    return CommandChannel::kAck;
+  }
+  return CommandChannel::kCmd;
+}
+
+OutboundTopic TopicFor(std::string_view prefix, std::string_view device_id,
+                       CommandChannel channel) {
+  return channel == CommandChannel::kAck ? AckTopic(prefix, device_id)
+                                         : CommandTopic(prefix, device_id);
 }
 
 }  // namespace devicewake::core

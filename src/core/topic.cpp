@@ -67,21 +67,92 @@ std::string ValidateTopicPrefix(std::string_view prefix) {
   }
 }
 
-InboundTopic ParseInboundTopic(std::string_view topic, std::string_view prefix) {
+TopicPrefixes ParseTopicPrefixList(std::string_view list) {
+  TopicPrefixes result;
+  try {
+    constexpr std::string_view kSpaces = " \t";
+    std::vector<std::string_view> entries;
+    std::size_t start = 0;
+    while (true) {
+      std::size_t comma = list.find(',', start);
+      std::string_view entry = list.substr(
+          start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+      std::size_t first = entry.find_first_not_of(kSpaces);
+      entry = first == std::string_view::npos
+                  ? std::string_view()
+                  : entry.substr(first, entry.find_last_not_of(kSpaces) - first + 1);
+      entries.push_back(entry);
+      if (comma == std::string_view::npos) break;
+      start = comma + 1;
+    }
+    if (entries.size() == 1 && entries[0].empty()) {
+      result.error = "topic prefix list must not be empty";
+      return result;
+    }
+    if (entries.size() > kMaxTopicPrefixes) {
+      result.error = "topic prefix list has " + std::to_string(entries.size()) +
+                     " entries, more than the limit of " + std::to_string(kMaxTopicPrefixes);
+      return result;
+    }
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      std::string_view entry = entries[i];
+      if (entry.empty()) {
+        result.error = "topic prefix list has an empty entry (entry " + std::to_string(i + 1) + ")";
+        return result;
+      }
+      std::string error = ValidateTopicPrefix(entry);
+      if (!error.empty()) {
+        result.error = "topic prefix \"" + PrintableExcerpt(entry) + "\" is invalid: " + error;
+        return result;
+      }
+      for (std::size_t j = 0; j < i; ++j) {
+        if (entries[j] == entry) {
+          result.error = "topic prefix \"" + std::string(entry) + "\" is listed twice";
+          return result;
+        }
+      }
+    }
+    result.prefixes.assign(entries.begin(), entries.end());
+    result.ok = true;
+    return result;
+  } catch (...) {
+    return TopicPrefixes{false, {}, "out of memory while parsing the topic prefix list"};
+  }
+}
+
+InboundTopic ParseInboundTopic(std::string_view topic, const std::vector<std::string>& prefixes,
+                               bool allow_separated_mac) {
   InboundTopic result;
   try {
-    std::string prefix_error = ValidateTopicPrefix(prefix);
-    if (!prefix_error.empty()) {
-      result.error = prefix_error;
+    if (prefixes.empty()) {
+      result.error = "no topic prefix is configured";
       return result;
     }
-    if (topic.size() <= prefix.size() + 1 || topic.substr(0, prefix.size()) != prefix ||
-        topic[prefix.size()] != '/') {
-      result.error = "topic \"" + PrintableExcerpt(topic) + "\" does not start with the prefix \"" +
-                     std::string(prefix) + "/\"";
+    const std::string* prefix = nullptr;  // the longest prefix the topic starts with
+    for (const std::string& candidate : prefixes) {
+      std::string prefix_error = ValidateTopicPrefix(candidate);
+      if (!prefix_error.empty()) {
+        result.error =
+            "topic prefix \"" + PrintableExcerpt(candidate) + "\" is invalid: " + prefix_error;
+        return result;
+      }
+      if (topic.size() > candidate.size() + 1 && topic.substr(0, candidate.size()) == candidate &&
+          topic[candidate.size()] == '/' && (!prefix || candidate.size() > prefix->size())) {
+        prefix = &candidate;
+      }
+    }
+    if (!prefix) {
+      result.error = "topic \"" + PrintableExcerpt(topic) + "\" does not start with ";
+      if (prefixes.size() == 1) {
+        result.error += "the prefix \"" + prefixes[0] + "/\"";
+      } else {
+        result.error += "any of the prefixes";
+        for (std::size_t i = 0; i < prefixes.size(); ++i)
+          result.error += (i ? ", \"" : " \"") + prefixes[i] + "/\"";
+      }
       return result;
     }
-    std::string_view rest = topic.substr(prefix.size() + 1);
+    std::string_view rest = topic.substr(prefix->size() + 1);
     std::size_t slash = rest.find('/');
     if (slash == std::string_view::npos) {
       result.error =
@@ -111,11 +182,25 @@ InboundTopic ParseInboundTopic(std::string_view topic, std::string_view prefix) 
       result.error = "invalid device id \"" + PrintableExcerpt(device) + "\" in topic: " + id.error;
       return result;
     }
+    if (!allow_separated_mac && id.value != device) {
+      result.error = "topic device id \"" + PrintableExcerpt(device) +
+                     "\" is not canonical (expected \"" + id.value + "\")";
+      return result;
+    }
     result.device_id = std::move(id.value);
+    result.prefix = *prefix;
     result.ok = true;
     return result;
   } catch (...) {
-    return InboundTopic{false, InboundKind::kStatus, {}, "out of memory while parsing a topic"};
+    return InboundTopic{false, InboundKind::kStatus, {}, "out of memory while parsing a topic", {}};
+  }
+}
+
+InboundTopic ParseInboundTopic(std::string_view topic, std::string_view prefix) {
+  try {
+    return ParseInboundTopic(topic, std::vector<std::string>{std::string(prefix)}, false);
+  } catch (...) {
+    return InboundTopic{false, InboundKind::kStatus, {}, "out of memory while parsing a topic", {}};
   }
 }
 

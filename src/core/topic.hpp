@@ -7,10 +7,12 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace devicewake::core {
 
 inline constexpr std::size_t kMaxTopicPrefixLength = 128;
+inline constexpr std::size_t kMaxTopicPrefixes = 8;
 
 enum class InboundKind { kStatus, kData, kAck };
 
@@ -22,16 +24,38 @@ struct InboundTopic {
   InboundKind kind = InboundKind::kStatus;
   std::string device_id;  // normalised (NormalizeDeviceId) when ok
   std::string error;      // lower-case reason without final period when !ok
+  std::string prefix;     // the configured prefix the topic used, when ok (replies go there)
 };
 
-// Checks a topic prefix (the devicewake.topic_prefix setting): 1..128 bytes of printable ASCII,
-// one or more levels separated by '/', no empty level, no '+', '#', leading '$' or space.
-// Returns an empty string when valid, otherwise the reason.
+// Checks a topic prefix (one entry of the devicewake.topic_prefix setting): 1..128 bytes of
+// printable ASCII, one or more levels separated by '/', no empty level, no '+', '#', leading '$'
+// or space. Returns an empty string when valid, otherwise the reason.
 std::string ValidateTopicPrefix(std::string_view prefix);
 
-// Parses an inbound topic `{prefix}/{MAC}/{status|data|ack}`. The prefix must match exactly (it
-// may have several levels); the MAC level must be one level that NormalizeDeviceId accepts (a
-// MAC written with colons is normalised). Anything else is rejected with a reason.
+struct TopicPrefixes {
+  bool ok = false;
+  std::vector<std::string> prefixes;  // in the order listed, when ok
+  std::string error;                  // lower-case reason without final period when !ok
+};
+
+// Parses the devicewake.topic_prefix setting (its check hook calls this): a comma-separated
+// list of 1..kMaxTopicPrefixes prefixes, spaces around each entry trimmed, each valid per
+// ValidateTopicPrefix, no entry twice. Overlapping prefixes ("a" and "a/b") are allowed. The
+// error names the offending entry: `topic prefix "fleet 1" is invalid: …`.
+TopicPrefixes ParseTopicPrefixList(std::string_view list);
+
+// Parses an inbound topic `{prefix}/{MAC}/{status|data|ack}` where prefix is one of prefixes
+// (each may have several levels; when several match, as "a" and "a/b" do for "a/b/…", the
+// longest wins and the topic is parsed against it alone). The MAC level must be one level that
+// NormalizeDeviceId accepts. When allow_separated_mac is false (the default), it must also be
+// canonical already (what NormalizeDeviceId returns: "BB0000000001", not "bb:00:00:00:00:01" or
+// "bb0000000001"), so that broker ACLs written for the canonical topic cannot be sidestepped;
+// when true, any accepted spelling is normalised. Every prefix must be valid, and prefixes must
+// not be empty. Anything else is rejected with a reason.
+InboundTopic ParseInboundTopic(std::string_view topic, const std::vector<std::string>& prefixes,
+                               bool allow_separated_mac = false);
+
+// The same with a single prefix (allow_separated_mac = false).
 InboundTopic ParseInboundTopic(std::string_view topic, std::string_view prefix);
 
 struct OutboundTopic {

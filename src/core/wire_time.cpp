@@ -56,6 +56,16 @@ bool Digits(std::string_view s, std::size_t& pos, int n, int& out) noexcept {
   return true;
 }
 
+// Reads one or two digits at pos (a field a camera may send without zero padding); a third digit
+// makes the field invalid.
+bool ShortDigits(std::string_view s, std::size_t& pos, int& out) noexcept {
+  auto is_digit = [&](std::size_t i) { return i < s.size() && s[i] >= '0' && s[i] <= '9'; };
+  if (!is_digit(pos)) return false;
+  int n = is_digit(pos + 1) ? 2 : 1;
+  if (is_digit(pos + n)) return false;
+  return Digits(s, pos, n, out);
+}
+
 std::int64_t FloorDiv(std::int64_t a, std::int64_t b) noexcept {
   std::int64_t q = a / b;
   return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
@@ -67,17 +77,17 @@ std::optional<std::int64_t> ParseIso8601Micros(std::string_view s) noexcept {
   std::size_t p = 0;
   int year, month, day, hour, minute, second = 0;
   if (!Digits(s, p, 4, year) || p >= s.size() || s[p++] != '-') return std::nullopt;
-  if (!Digits(s, p, 2, month) || p >= s.size() || s[p++] != '-') return std::nullopt;
-  if (!Digits(s, p, 2, day) || p >= s.size() || (s[p] != 'T' && s[p] != 't' && s[p] != ' ')) {
+  if (!ShortDigits(s, p, month) || p >= s.size() || s[p++] != '-') return std::nullopt;
+  if (!ShortDigits(s, p, day) || p >= s.size() || (s[p] != 'T' && s[p] != 't' && s[p] != ' ')) {
     return std::nullopt;
   }
   ++p;
-  if (!Digits(s, p, 2, hour) || p >= s.size() || s[p++] != ':') return std::nullopt;
-  if (!Digits(s, p, 2, minute)) return std::nullopt;
+  if (!ShortDigits(s, p, hour) || p >= s.size() || s[p++] != ':') return std::nullopt;
+  if (!ShortDigits(s, p, minute)) return std::nullopt;
   std::int64_t micros = 0;
   if (p < s.size() && s[p] == ':') {
     ++p;
-    if (!Digits(s, p, 2, second)) return std::nullopt;
+    if (!ShortDigits(s, p, second)) return std::nullopt;
     if (p < s.size() && (s[p] == '.' || s[p] == ',')) {
       ++p;
       int digits = 0;

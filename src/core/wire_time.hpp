@@ -18,7 +18,10 @@ inline constexpr std::int64_t kMaxEpochSeconds = 253402300799;  // 9999-12-31T23
 
 // Parses `YYYY-MM-DD[T| ]HH:MM[:SS[.fraction]][Z|z|±HH[:MM]|±HHMM]` into epoch microseconds
 // (no zone means UTC; fraction digits beyond 6 are truncated). This covers what PostgreSQL prints
-// for timestamptz in JSON ("2026-11-22T14:31:00+00:00"). nullopt when not such a timestamp.
+// for timestamptz in JSON ("2026-11-22T14:31:00+00:00"). Month, day, hour, minute and second may
+// have one or two digits, as cameras send them ("2025-10-6T1:04:27Z"); the year has four, the
+// zone offset two per field. nullopt when not such a timestamp (also for month 13, day 32,
+// hour 24 or a three-digit field).
 std::optional<std::int64_t> ParseIso8601Micros(std::string_view text) noexcept;
 
 // Interprets an epoch count: below 10^11 it is seconds, below 10^14 milliseconds (a device clock

@@ -131,6 +131,13 @@ TEST(InboundMetadata, OptionalLocationImageIdAndCaptureTimeForms) {
       Parse(InboundKind::kData,
             R"({"image_name":"image_4.jpg","total_chunk_count":3,"timestamp":"1795357860"})"));
   EXPECT_EQ(m.captured_at_micros.value_or(0), 1795357860LL * 1000000);
+
+  // A camera's real metadata: the capture time without zero padding.
+  m = Expect<Metadata>(Parse(InboundKind::kData,
+                             R"({"image_name":"image_4.jpg","total_chunk_count":3,)"
+                             R"("capture_timestamp":"2025-10-6T1:04:27Z"})"));
+  EXPECT_EQ(m.capture_timestamp.value_or(""), "2025-10-6T1:04:27Z");
+  EXPECT_EQ(m.captured_at_micros.value_or(0), 1759712667LL * 1000000);  // 2025-10-06T01:04:27Z
 }
 
 TEST(InboundMetadata, CameraErrorAllowsZeroChunks) {
@@ -187,6 +194,45 @@ TEST(InboundTelemetry, FlatNestedAndBatteryOnly) {
   EXPECT_TRUE(t.sensors.Empty());
 }
 
+// ------------------------------------------------------------------------------------ RSSI
+
+TEST(InboundRssi, DecimalRssiIsRoundedInHelloMetadataAndTelemetry) {
+  struct Case {
+    const char* rssi;
+    std::int64_t rounded;
+  };
+  for (const Case& c :
+       {Case{"-61.4", -61}, Case{"-61.5", -62}, Case{"-61.6", -62}, Case{"-61", -61},
+        Case{"-61.0", -61}, Case{"-0.4", 0}, Case{"-60.49", -60}, Case{"-1e1", -10}}) {
+    const std::string rssi = std::string(R"("wifi_rssi":)") + c.rssi;
+    Hello h = Expect<Hello>(
+        Parse(InboundKind::kStatus, R"({"status":"Alive","pendingImg":0,)" + rssi + "}"));
+    EXPECT_EQ(h.wifi_rssi.value_or(99), c.rounded) << c.rssi;
+    Metadata m = Expect<Metadata>(Parse(
+        InboundKind::kData, R"({"image_name":"image_1.jpg","total_chunk_count":3,)" + rssi + "}"));
+    EXPECT_EQ(m.wifi_rssi.value_or(99), c.rounded) << c.rssi;
+    Telemetry t = Expect<Telemetry>(Parse(InboundKind::kData, "{" + rssi + "}"));
+    EXPECT_EQ(t.wifi_rssi.value_or(99), c.rounded) << c.rssi;
+    t = Expect<Telemetry>(Parse(InboundKind::kData, R"({"temperature":20.5,)" + rssi + "}"));
+    EXPECT_EQ(t.wifi_rssi.value_or(99), c.rounded) << c.rssi;
+  }
+}
+
+TEST(InboundRssi, OutOfRangeOrNonNumericRssiIsRejected) {
+  for (InboundKind kind : {InboundKind::kStatus, InboundKind::kData}) {
+    for (const char* body : {R"({"wifi_rssi":-1000.5})", R"({"wifi_rssi":1000.01})"}) {
+      InboundMessage m = Parse(kind, body);
+      const Rejected* r = std::get_if<Rejected>(&m);
+      ASSERT_NE(r, nullptr) << body;
+      EXPECT_EQ(r->reason, "wifi_rssi must be between -1000 and 1000 dBm") << body;
+    }
+    InboundMessage m = Parse(kind, R"({"wifi_rssi":"-61.4"})");
+    const Rejected* r = std::get_if<Rejected>(&m);
+    ASSERT_NE(r, nullptr);
+    EXPECT_EQ(r->reason, "wifi_rssi must be a number, got string");
+  }
+}
+
 // ------------------------------------------------------------------------------------ ACK
 
 TEST(InboundAck, WithAndWithoutCommandId) {
@@ -198,6 +244,87 @@ TEST(InboundAck, WithAndWithoutCommandId) {
                                R"({"device_id":"B8:F8:62:F9:C1:C4","command_ack":"acknowledged",)"
                                R"("command_id":"6F9619FF-8B86-D011-B42D-00C04FC964FF"})"));
   EXPECT_EQ(a.command_id.value_or(""), "6f9619ff-8b86-d011-b42d-00c04fc964ff");
+}
+
+TEST(InboundAck, ObjectFormWithCommandIdAndStatus) {
+  CommandAck a = Expect<CommandAck>(Parse(InboundKind::kAck,
+                                          R"({"device_id":"B8F862F9C1C4","command_ack":)"
+                                          R"({"command_id":"6F9619FF-8B86-D011-B42D-00C04FC964FF",)"
+                                          R"("status":"acknowledged"}})"));
+  EXPECT_EQ(a.device_id, kMac);
+  EXPECT_EQ(a.command_id.value_or(""), "6f9619ff-8b86-d011-b42d-00c04fc964ff");
+}
+
+TEST(InboundAck, ObjectFormAcceptsEveryStatusWordInAnyCase) {
+  for (const char* status :
+       {"acknowledged", "ack", "ok", "success", "done", "completed", "received", "ACKNOWLEDGED",
+        "Ok", "SUCCESS", "Done", "Completed", "RECEIVED", "aCk"}) {
+    std::string payload = std::string(R"({"command_ack":{"status":")") + status + R"("}})";
+    CommandAck a = Expect<CommandAck>(Parse(InboundKind::kAck, payload));
+    EXPECT_FALSE(a.command_id.has_value()) << status;
+  }
+}
+
+TEST(InboundAck, ObjectFormFieldsAreOptional) {
+  // Without command_id the oldest sent command is acknowledged, as with the string form.
+  CommandAck a = Expect<CommandAck>(Parse(InboundKind::kAck, R"({"command_ack":{}})"));
+  EXPECT_FALSE(a.command_id.has_value());
+  a = Expect<CommandAck>(
+      Parse(InboundKind::kAck,
+            R"({"command_ack":{"command_id":"6f9619ff-8b86-d011-b42d-00c04fc964ff"}})"));
+  EXPECT_EQ(a.command_id.value_or(""), "6f9619ff-8b86-d011-b42d-00c04fc964ff");
+  a = Expect<CommandAck>(
+      Parse(InboundKind::kAck, R"({"command_ack":{"status":"ok","command_id":null,"seq":4}})"));
+  EXPECT_FALSE(a.command_id.has_value());
+}
+
+TEST(InboundAck, TopLevelCommandIdWithTheObjectForm) {
+  // Only at the top level.
+  CommandAck a = Expect<CommandAck>(
+      Parse(InboundKind::kAck, R"({"command_ack":{"status":"done"},)"
+                               R"("command_id":"6F9619FF-8B86-D011-B42D-00C04FC964FF"})"));
+  EXPECT_EQ(a.command_id.value_or(""), "6f9619ff-8b86-d011-b42d-00c04fc964ff");
+  // In both places and equal (case does not matter).
+  a = Expect<CommandAck>(Parse(
+      InboundKind::kAck, R"({"command_ack":{"command_id":"6f9619ff-8b86-d011-b42d-00c04fc964ff"},)"
+                         R"("command_id":"6F9619FF-8B86-D011-B42D-00C04FC964FF"})"));
+  EXPECT_EQ(a.command_id.value_or(""), "6f9619ff-8b86-d011-b42d-00c04fc964ff");
+}
+
+TEST(InboundAck, ObjectFormRejections) {
+  struct Case {
+    const char* payload;
+    const char* reason;
+  };
+  for (const Case& c : {
+           Case{R"({"command_ack":{"status":"rejected"}})",
+                "command_ack.status \"rejected\" is not an acknowledgement (expected "
+                "acknowledged, ack, ok, success, done, completed or received)"},
+           Case{R"({"command_ack":{"status":"failed","command_id":"6f9619ff-8b86-d011-b42d-)"
+                R"(00c04fc964ff"}})",
+                "command_ack.status \"failed\" is not an acknowledgement"},
+           Case{R"({"command_ack":{"status":""}})", "command_ack.status \"\" is not an"},
+           Case{R"({"command_ack":{"status":true}})",
+                "command_ack.status must be a string, got boolean"},
+           Case{R"({"command_ack":{"command_id":"42"}})",
+                "command_ack.command_id \"42\" is not a UUID"},
+           Case{R"({"command_ack":{"command_id":7}})",
+                "command_ack.command_id must be a string, got number"},
+           Case{R"({"command_ack":{"command_id":"6f9619ff-8b86-d011-b42d-00c04fc964ff"},)"
+                R"("command_id":"6f9619ff-8b86-d011-b42d-00c04fc96400"})",
+                "command_ack.command_id \"6f9619ff-8b86-d011-b42d-00c04fc964ff\" does not match "
+                "command_id \"6f9619ff-8b86-d011-b42d-00c04fc96400\""},
+           Case{R"({"command_ack":{"status":"ok"},"command_id":"nope"})",
+                "command_id \"nope\" is not a UUID"},
+           Case{R"({"command_ack":[1]})", "command_ack must be a string or an object, got array"},
+           Case{R"({"command_ack":5})", "command_ack must be a string or an object, got number"},
+       }) {
+    InboundMessage m = Parse(InboundKind::kAck, c.payload);
+    const Rejected* r = std::get_if<Rejected>(&m);
+    ASSERT_NE(r, nullptr) << c.payload << " was accepted as " << InboundMessageName(m);
+    EXPECT_NE(r->reason.find(c.reason), std::string::npos)
+        << c.payload << "\n  reason: " << r->reason << "\n  wanted: " << c.reason;
+  }
 }
 
 TEST(InboundAck, TheServersOwnMessagesAreEchoesNotErrors) {
@@ -371,7 +498,8 @@ TEST(InboundRejected, EveryReason) {
       {InboundKind::kData, R"({})", "data message is neither metadata"},
       // acks
       {InboundKind::kAck, R"({"device_id":"B8F862F9C1C4"})", "ack message has no command_ack"},
-      {InboundKind::kAck, R"({"command_ack":true})", "command_ack must be a string, got boolean"},
+      {InboundKind::kAck, R"({"command_ack":true})",
+       "command_ack must be a string or an object, got boolean"},
       {InboundKind::kAck, R"({"command_ack":"rejected"})",
        "command_ack must be \"acknowledged\", got \"rejected\""},
       {InboundKind::kAck, R"({"command_ack":"acknowledged","command_id":"42"})",

@@ -68,6 +68,116 @@ TEST(OutboundCommand, EveryCommandTypeOfTheDesign) {
   }
 }
 
+TEST(OutboundCommand, TheWakeConversationCommands) {
+  struct Case {
+    const char* type;
+    const char* payload;
+    const char* body;
+  };
+  for (const Case& c : {
+           Case{"send_all_pending", "{}",
+                R"({"device_id":"B8F862F9C1C4","send_all_pending":true})"},
+           Case{"send_all_pending", "", R"({"device_id":"B8F862F9C1C4","send_all_pending":true})"},
+           Case{"send_all_pending", R"({"image_name":"image_1.jpg","device_id":"AABBCCDDEEFF"})",
+                R"({"device_id":"B8F862F9C1C4","send_all_pending":true})"},
+           Case{"ack_ok", R"({"image_name":"image_3.jpg"})",
+                R"({"device_id":"B8F862F9C1C4","image_name":"image_3.jpg","ACK_OK":true})"},
+           Case{"ack_ok", R"({"image_name":"image_3.jpg","next_wake_time":"2026-11-22T17:30:00Z"})",
+                R"({"device_id":"B8F862F9C1C4","image_name":"image_3.jpg","ACK_OK":true})"},
+           Case{"sleep",
+                R"({"image_name":"image_3.jpg","next_wake_time":"2026-11-22T17:30:00+00:00"})",
+                R"({"device_id":"B8F862F9C1C4","image_name":"image_3.jpg",)"
+                R"("ACK_OK":{"next_wake_time":"5:30PM"}})"},
+           Case{"sleep", R"({"next_wake_time":"2026-11-22T17:30:00+00:00"})",
+                R"({"device_id":"B8F862F9C1C4","ACK_OK":{"next_wake_time":"5:30PM"}})"},
+           Case{"sleep", R"({"next_wake_time":"2026-11-22T12:30:00-05:00","image_name":null})",
+                R"({"device_id":"B8F862F9C1C4","ACK_OK":{"next_wake_time":"5:30PM"}})"},
+           Case{"sleep", R"({"next_wake_time":"2026-11-23T00:05:00.5+00:00"})",
+                R"({"device_id":"B8F862F9C1C4","ACK_OK":{"next_wake_time":"12:05AM"}})"},
+           Case{"sleep", R"({"next_wake_epoch":1795336200,"image_name":"image_9.jpg"})",
+                R"({"device_id":"B8F862F9C1C4","image_name":"image_9.jpg",)"
+                R"("ACK_OK":{"next_wake_time":"8:30AM"}})"},
+           Case{"sleep", R"({"next_wake_epoch":1795336200.9})",
+                R"({"device_id":"B8F862F9C1C4","ACK_OK":{"next_wake_time":"8:30AM"}})"},
+       }) {
+    EXPECT_EQ(Body(c.type, c.payload), c.body) << c.type << " " << c.payload;
+  }
+}
+
+TEST(OutboundCommand, SleepWithAnImageIsTheAckOkOfACompletedImage) {
+  const std::int64_t five_thirty_pm = 1795305600 + 17 * 3600 + 30 * 60;
+  OutboundBody ack = BuildAckOk(kMac, "image_3.jpg", five_thirty_pm);
+  ASSERT_TRUE(ack.ok) << ack.error;
+  EXPECT_EQ(Body("sleep", R"({"image_name":"image_3.jpg","next_wake_epoch":1795368600})"),
+            ack.body);
+}
+
+TEST(OutboundCommand, WakeConversationErrors) {
+  struct Case {
+    const char* type;
+    const char* payload;
+    const char* error;
+  };
+  for (const Case& c : {
+           Case{"ack_ok", "{}", "ack_ok needs image_name in command_payload"},
+           Case{"ack_ok", R"({"image_name":null})", "ack_ok needs image_name in command_payload"},
+           Case{"ack_ok", R"({"image_name":7})", "image_name must be a string, got number"},
+           Case{"ack_ok", R"({"image_name":"../x"})", "image_name must not start with '.'"},
+           Case{"sleep", "{}", "sleep needs next_wake_time or next_wake_epoch in command_payload"},
+           Case{"sleep", R"({"image_name":"image_3.jpg"})",
+                "sleep needs next_wake_time or next_wake_epoch in command_payload"},
+           Case{"sleep", R"({"next_wake_time":"5:30PM"})",
+                "next_wake_time \"5:30PM\" is not an ISO-8601 timestamp"},
+           Case{"sleep", R"({"next_wake_time":true})",
+                "next_wake_time must be a timestamp string, got boolean"},
+           Case{"sleep", R"({"next_wake_epoch":-1e300})", "next_wake_epoch is out of range"},
+           Case{"sleep", R"({"next_wake_epoch":1795336200,"image_name":"a/b.jpg"})",
+                "forbidden character '/'"},
+           Case{"sleep", R"({"next_wake_epoch":1795336200,"image_name":""})", "image_name"},
+           Case{"sleep", R"({"next_wake_epoch":1795336200,"image_name":5})",
+                "image_name must be a string, got number"},
+           Case{"send_all_pending", "[true]", "command_payload must be a JSON object, got array"},
+       }) {
+    std::string error = Error(c.type, c.payload);
+    EXPECT_NE(error.find(c.error), std::string::npos)
+        << c.type << " " << c.payload << " -> " << error;
+  }
+  for (const char* type : {"send_all_pending", "ack_ok", "sleep"}) {
+    EXPECT_NE(Error(type, R"({"image_name":"i.jpg","next_wake_epoch":0})", "b8:f8:62:f9:c1:c4")
+                  .find("is not normalised"),
+              std::string::npos)
+        << type;
+  }
+}
+
+TEST(OutboundChannel, AckCommandsGoOnAckEverythingElseOnCmd) {
+  for (const char* type : {"resend_chunks", "ack_ok", "sleep"}) {
+    EXPECT_EQ(ChannelFor(type), CommandChannel::kAck) << type;
+  }
+  for (const char* type : {"set_wake_schedule", "capture_image", "send_image", "retry_image",
+                           "send_all_pending", "reboot", "update_firmware", "update_config", "ping",
+                           "self_destruct", "", "SLEEP", "ack_ok ", "ACK_OK"}) {
+    EXPECT_EQ(ChannelFor(type), CommandChannel::kCmd) << type;
+  }
+}
+
+TEST(OutboundChannel, TopicForTheChannel) {
+  OutboundTopic t = TopicFor("ESP32CAM", kMac, ChannelFor("sleep"));
+  ASSERT_TRUE(t.ok) << t.error;
+  EXPECT_EQ(t.topic, "ESP32CAM/B8F862F9C1C4/ack");
+  t = TopicFor("device", kMac, ChannelFor("capture_image"));
+  ASSERT_TRUE(t.ok) << t.error;
+  EXPECT_EQ(t.topic, "device/B8F862F9C1C4/cmd");
+  EXPECT_EQ(TopicFor("farm/north", kMac, CommandChannel::kAck).topic,
+            "farm/north/B8F862F9C1C4/ack");
+  EXPECT_EQ(TopicFor("ESP32CAM", kMac, CommandChannel::kCmd).topic,
+            CommandTopic("ESP32CAM", kMac).topic);
+  OutboundTopic bad = TopicFor("ESP32CAM", "b8:f8:62:f9:c1:c4", CommandChannel::kAck);
+  EXPECT_FALSE(bad.ok);
+  EXPECT_NE(bad.error.find("is not normalised"), std::string::npos) << bad.error;
+  EXPECT_FALSE(TopicFor("a/+", kMac, CommandChannel::kCmd).ok);
+}
+
 TEST(OutboundCommand, ErrorsSayWhatIsMissingOrWrong) {
   struct Case {
     const char* type;

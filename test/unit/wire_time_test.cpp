@@ -41,6 +41,65 @@ TEST(WireTime, RejectsMalformedIso8601) {
   }
 }
 
+TEST(WireTime, FieldsWithoutZeroPaddingParse) {
+  constexpr std::int64_t k20251006T010427 = 1759712667;  // 2025-10-06T01:04:27Z
+  constexpr std::int64_t k20260102T030405 = 1767323045;  // 2026-01-02T03:04:05Z
+  struct Case {
+    const char* text;
+    std::int64_t seconds;
+  };
+  for (const Case& c : {
+           // what a camera sent in its metadata
+           Case{"2025-10-6T1:04:27Z", k20251006T010427},
+           Case{"2025-10-06T01:04:27Z", k20251006T010427},
+           Case{"2025-10-6T01:04:27Z", k20251006T010427},
+           Case{"2025-10-06T1:04:27Z", k20251006T010427},
+           Case{"2025-10-06T01:4:27Z", k20251006T010427},
+           Case{"2026-1-2T3:4:5Z", k20260102T030405},
+           Case{"2026-01-02T03:04:05Z", k20260102T030405},
+           Case{"2026-1-02T03:4:05", k20260102T030405},
+           Case{"2026-1-2 3:4:5+00:00", k20260102T030405},
+           Case{"2026-1-2T4:4:5+01:00", k20260102T030405},
+           Case{"2026-1-2T3:4", k20260102T030405 - 5},
+       }) {
+    auto r = ParseIso8601Micros(c.text);
+    ASSERT_TRUE(r.has_value()) << c.text;
+    EXPECT_EQ(*r, c.seconds * 1000000) << c.text;
+    EXPECT_EQ(ParseCaptureTimeMicros(c.text), c.seconds * 1000000) << c.text;
+  }
+  EXPECT_EQ(ParseIso8601Micros("2026-1-2T3:4:5.25Z"), k20260102T030405 * 1000000 + 250000);
+}
+
+TEST(WireTime, UnpaddedFieldsStillRejectNonsense) {
+  for (const char* bad : {
+           "2025-13-6T1:04:27Z",      // month 13
+           "2025-0-6T1:04:27Z",       // month 0
+           "2025-10-32T1:04:27Z",     // day 32
+           "2025-10-0T1:04:27Z",      // day 0
+           "2025-2-29T1:04:27Z",      // not a leap year
+           "2025-10-6T24:04:27Z",     // hour 24
+           "2025-10-6T1:60:27Z",      // minute 60
+           "2025-10-6T1:04:60Z",      // second 60
+           "2025-010-6T1:04:27Z",     // three-digit month
+           "2025-10-006T1:04:27Z",    // three-digit day
+           "2025-10-6T001:04:27Z",    // three-digit hour
+           "2025-10-6T1:004:27Z",     // three-digit minute
+           "2025-10-6T1:04:027Z",     // three-digit second
+           "2025--6T1:04:27Z",        // empty month
+           "2025-10-T1:04:27Z",       // empty day
+           "2025-10-6T:04:27Z",       // empty hour
+           "2025-10-6T1::27Z",        // empty minute
+           "2025-10-6T1:04:Z",        // empty second
+           "25-10-6T1:04:27Z",        // two-digit year
+           "2025-10-6T1:04:27+1:00",  // the offset keeps two digits
+           "2025-10-6",               // no time
+           "2025-1x-6T1:04:27Z",
+       }) {
+    EXPECT_FALSE(ParseIso8601Micros(bad).has_value()) << bad;
+    EXPECT_FALSE(ParseCaptureTimeMicros(bad).has_value()) << bad;
+  }
+}
+
 TEST(WireTime, CaptureTimeAcceptsEpochSecondsAndMillis) {
   EXPECT_EQ(ParseCaptureTimeMicros("1795357860"), k20261122T1431 * 1000000);
   EXPECT_EQ(ParseCaptureTimeMicros("1795357860123"), k20261122T1431 * 1000000 + 123000);
