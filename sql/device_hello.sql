@@ -49,6 +49,12 @@ ORDER BY i.image_name;
 -- The device's own schedule and zone win over the site's.
 UPDATE devicewake.devices SET wake_schedule_cron = '15 22 * * *', timezone = 'Asia/Kathmandu'
 WHERE device_id = '00000000-0000-4000-8000-0000000010d1';
+-- (the camera went to sleep: silent for longer than session_idle_timeout, so its next HELLO is
+-- a new wake; a HELLO inside a wake that goes on is the same wake, see sql/wake_plan.sql)
+UPDATE devicewake.device_wake_sessions SET started_at = now() - interval '11 minutes'
+WHERE device_id = '00000000-0000-4000-8000-0000000010d1' AND status = 'in_progress';
+UPDATE devicewake.devices SET last_seen_at = now() - interval '10 minutes'
+WHERE device_id = '00000000-0000-4000-8000-0000000010d1';
 
 -- Bad optional fields never fail a HELLO: ignored, telemetry kept as it was, each one noted.
 -- One image of this session is still arriving, so the session it closes timed out.
@@ -77,7 +83,8 @@ WHERE device_id = '00000000-0000-4000-8000-0000000010d1' ORDER BY image_name;
 SELECT status, claimed_at IS NOT NULL AS still_claimed FROM devicewake.device_commands
 WHERE command_id = '00000000-0000-4000-8000-0000000010e1';
 
--- A body that is not an object is kept (as "raw") and noted; the HELLO still counts.
+-- A body that is not an object is kept (as "raw") and noted; the HELLO still counts (here, a
+-- second HELLO of the same wake: the session keeps going and holds the latest body).
 SELECT devicewake.record_device_hello('TEST-esp32-Cam_1', '[1,2]') IS NOT NULL AS hello_with_array;
 SELECT s.telemetry_data, h.event_data -> 'ignored_fields' -> 0 ->> 'field' AS ignored
 FROM devicewake.device_wake_sessions s
@@ -107,7 +114,7 @@ FROM devicewake.devices d
 WHERE d.device_id = s.device_id
   AND d.device_mac IN ('B8F862AABB01', 'VIRTUAL:sim.7', 'SYSTEM:probe', 'TEST-esp32-Cam_1');
 UPDATE devicewake.devices
-SET last_seen_at = now() - CASE device_mac WHEN 'SYSTEM:probe' THEN interval '1 minute'
+SET last_seen_at = now() - CASE device_mac WHEN 'SYSTEM:probe' THEN interval '3 minutes'
                                            ELSE interval '10 minutes' END
 WHERE device_mac IN ('B8F862AABB01', 'VIRTUAL:sim.7', 'SYSTEM:probe', 'TEST-esp32-Cam_1');
 INSERT INTO devicewake.device_images (device_id, session_id, image_name, status, total_chunks)
@@ -120,9 +127,10 @@ SELECT devicewake._end_idle_wake_sessions(interval '5 minutes') AS ended_again;
 SELECT d.device_mac, s.status, s.ended_at - now() AS ended_relative_to_now
 FROM devicewake.device_wake_sessions s JOIN devicewake.devices d USING (device_id)
 WHERE s.started_at = now() - interval '20 minutes' ORDER BY d.device_mac;
--- a HELLO ends the session still open at the device's last message before it, and its history
--- names the previous session whether the HELLO or the silence ended it
-SELECT devicewake.record_device_hello('SYSTEM:probe') IS NOT NULL AS hello_while_awake;
+-- a HELLO after silence longer than session_idle_timeout (2 min) ends the session still open at
+-- the device's last message before it, and its history names the previous session whether the
+-- HELLO or the silence ended it
+SELECT devicewake.record_device_hello('SYSTEM:probe') IS NOT NULL AS hello_after_silence;
 SELECT devicewake.record_device_hello('B8F862AABB01') IS NOT NULL AS hello_after_sleep;
 SELECT d.device_mac, s.status, s.ended_at - now() AS ended_relative_to_now
 FROM devicewake.device_wake_sessions s JOIN devicewake.devices d USING (device_id)

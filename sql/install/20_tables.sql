@@ -48,6 +48,17 @@ CREATE TABLE devicewake.devices (
     manual_wake_override      boolean NOT NULL DEFAULT false,
     manual_wake_requested_by  uuid,
     manual_wake_requested_at  timestamptz,
+    -- the manual wake still ahead (cleared by the HELLO of that wake, not by a relay wake)
+    manual_wake_at            timestamptz,
+    -- the wake the device was last told is a relay (docs/design.md §8.1): its HELLO is only
+    -- told the next wake
+    relay_wake                boolean NOT NULL DEFAULT false,
+    -- the topic prefix the device last used (one of devicewake.topic_prefix); replies go there
+    topic_prefix              text CHECK (length(topic_prefix) <= 128),
+    -- what varies between firmware versions (NULL: the devicewake.* setting of the same name)
+    backlog_mode              text CHECK (backlog_mode IN ('send_all_pending', 'send_image')),
+    captures_per_wake         integer CHECK (captures_per_wake BETWEEN 0 AND 10),
+    capture_enabled           boolean NOT NULL DEFAULT true,
     is_active                 boolean NOT NULL DEFAULT true,
     firmware_version          text CHECK (length(firmware_version) <= 64),
     hardware_version          text CHECK (length(hardware_version) <= 64),
@@ -71,6 +82,17 @@ CREATE TABLE devicewake.device_wake_sessions (
     chunks_missing  integer[] NOT NULL DEFAULT '{}',
     telemetry_data  jsonb NOT NULL DEFAULT '{}',
     error_codes     text[] NOT NULL DEFAULT '{}',
+    -- the wake conversation (src/pg/README.md): HELLOs heard in this wake, and what the server
+    -- has asked for so far (phase NULL until the first step was decided)
+    hello_count       integer NOT NULL DEFAULT 1 CHECK (hello_count >= 1),
+    phase             text CHECK (phase IN ('backlog', 'capture', 'done')),
+    relay             boolean NOT NULL DEFAULT false,
+    backlog_left      integer NOT NULL DEFAULT 0 CHECK (backlog_left >= 0),
+    backlog_names     text[] NOT NULL DEFAULT '{}',
+    asked_images      text[] NOT NULL DEFAULT '{}',
+    captures_asked    integer NOT NULL DEFAULT 0 CHECK (captures_asked >= 0),
+    awaiting_capture  boolean NOT NULL DEFAULT false,
+    current_image     text,
     CHECK (ended_at IS NULL OR ended_at >= started_at),
     CHECK ((status = 'in_progress') = (ended_at IS NULL))
 );
@@ -97,6 +119,7 @@ CREATE TABLE devicewake.device_images (
     timeout_reason   text,
     completed_at     timestamptz,
     last_chunk_at    timestamptz,
+    last_resend_at   timestamptz,
     resend_requests  integer NOT NULL DEFAULT 0 CHECK (resend_requests >= 0),
     metadata         jsonb NOT NULL DEFAULT '{}',
     image_data       bytea,
@@ -126,7 +149,9 @@ CREATE TABLE devicewake.device_commands (
     device_id           uuid NOT NULL REFERENCES devicewake.devices ON DELETE CASCADE,
     command_type        text NOT NULL CHECK (command_type IN (
                             'set_wake_schedule', 'capture_image', 'send_image', 'retry_image',
-                            'resend_chunks', 'update_config', 'reboot', 'update_firmware', 'ping')),
+                            'resend_chunks', 'update_config', 'reboot', 'update_firmware', 'ping',
+                            -- the wake conversation's own messages (docs/protocol.md)
+                            'send_all_pending', 'ack_ok', 'sleep')),
     command_payload     jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(command_payload) = 'object'),
     priority            integer NOT NULL DEFAULT 5 CHECK (priority BETWEEN 1 AND 10),
     status              text NOT NULL DEFAULT 'pending' CHECK (status IN (
@@ -143,7 +168,10 @@ CREATE TABLE devicewake.device_commands (
     -- dispatcher bookkeeping: a claim is taken in the database before publishing (DESIGN §6)
     -- (meaningful only while pending; un-PUBACKed claims return to pending at worker start)
     claimed_at          timestamptz,
-    publish_count       integer NOT NULL DEFAULT 0 CHECK (publish_count >= 0)
+    publish_count       integer NOT NULL DEFAULT 0 CHECK (publish_count >= 0),
+    -- the wake session whose conversation queued it (NULL: an application's command); such a
+    -- command goes out after the device's due application commands and dies with the session
+    session_id          uuid
 );
 -- what the dispatcher claims: unclaimed pending commands in priority order, then due time
 -- (claimed rows leave the index, so a drain never rescans what is already in flight)
@@ -152,6 +180,8 @@ CREATE INDEX device_commands_dispatch_idx
     WHERE status = 'pending' AND claimed_at IS NULL;
 CREATE INDEX device_commands_device_idx
     ON devicewake.device_commands (device_id, status);
+CREATE INDEX device_commands_session_idx
+    ON devicewake.device_commands (session_id) WHERE status = 'pending' AND session_id IS NOT NULL;
 CREATE INDEX device_commands_open_expiry_idx
     ON devicewake.device_commands (expires_at) WHERE status IN ('pending', 'sent');
 

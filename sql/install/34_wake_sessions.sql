@@ -1,6 +1,7 @@
--- Wake sessions (DESIGN §2): one row per wake, from the HELLO to the camera's sleep. The protocol
--- has no sleep message, so a wake ends at the device's next HELLO or, before that, once the
--- device has said nothing for devicewake.session_idle_timeout (the worker checks every second).
+-- Wake sessions (docs/design.md §2, §8.1): one row per wake, from the HELLO to the camera's
+-- sleep. A wake ends when the broker acknowledged the sleep signal the server sent it, or once
+-- the device has said nothing for devicewake.session_idle_timeout (the worker checks every
+-- second), or at the device's next HELLO after that.
 -- A session ends at the device's last message: 'timeout' when an upload of it did not finish
 -- (an image still arriving, which timeout_stale_images takes from there at the next wake time,
 -- or already failed), 'completed' otherwise. Internal functions: run by the worker and by
@@ -12,8 +13,16 @@ CREATE FUNCTION devicewake._session_last_heard(p_started_at timestamptz, p_last_
     LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
 $$ SELECT greatest(p_started_at, coalesce(p_last_seen_at, p_started_at)) $$;
 
--- Ends the open sessions of the devices p_device_ids. Returns how many ended.
-CREATE FUNCTION devicewake._end_wake_sessions(p_device_ids uuid[]) RETURNS integer
+-- devicewake.session_idle_timeout as an interval (2 minutes when the setting is not defined).
+CREATE FUNCTION devicewake._session_idle_timeout() RETURNS interval
+    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS
+$$ SELECT coalesce(nullif(current_setting('devicewake.session_idle_timeout', true), ''), '2min')::interval $$;
+
+-- Ends the open sessions p_session_ids: at the sleep signal (p_told_to_sleep, now()) or at the
+-- device's last message. Commands the session's conversation queued and never sent die with it
+-- (told later, a camera would act on a wake that is over). Returns how many ended.
+CREATE FUNCTION devicewake._close_wake_sessions(p_session_ids uuid[], p_told_to_sleep boolean)
+    RETURNS integer
     LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS
 $$
     WITH ended AS (
@@ -22,12 +31,27 @@ $$
                                        WHERE i.session_id = s.session_id
                                          AND i.status IN ('receiving', 'failed'))
                           THEN 'timeout' ELSE 'completed' END,
-            ended_at = devicewake._session_last_heard(s.started_at, d.last_seen_at)
+            ended_at = CASE WHEN p_told_to_sleep THEN greatest(s.started_at, now())
+                            ELSE devicewake._session_last_heard(s.started_at, d.last_seen_at) END
         FROM devicewake.devices d
-        WHERE d.device_id = s.device_id AND s.device_id = ANY (p_device_ids)
+        WHERE d.device_id = s.device_id AND s.session_id = ANY (p_session_ids)
           AND s.status = 'in_progress'
-        RETURNING 1)
+        RETURNING s.session_id),
+    dropped AS (
+        UPDATE devicewake.device_commands c
+        SET status = 'cancelled', error_message = 'the wake session ended before it was sent'
+        FROM ended
+        WHERE c.session_id = ended.session_id AND c.status = 'pending' AND c.claimed_at IS NULL)
     SELECT count(*)::integer FROM ended
+$$;
+
+-- Ends the open sessions of the devices p_device_ids. Returns how many ended.
+CREATE FUNCTION devicewake._end_wake_sessions(p_device_ids uuid[]) RETURNS integer
+    LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS
+$$
+    SELECT devicewake._close_wake_sessions(array_agg(s.session_id), false)
+    FROM devicewake.device_wake_sessions s
+    WHERE s.device_id = ANY (p_device_ids) AND s.status = 'in_progress'
 $$;
 
 -- Ends the open sessions of the devices silent for longer than p_idle: those cameras are asleep.
@@ -35,7 +59,7 @@ $$;
 CREATE FUNCTION devicewake._end_idle_wake_sessions(p_idle interval) RETURNS integer
     LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS
 $$
-    SELECT devicewake._end_wake_sessions(array_agg(s.device_id))
+    SELECT devicewake._close_wake_sessions(array_agg(s.session_id), false)
     FROM devicewake.device_wake_sessions s JOIN devicewake.devices d USING (device_id)
     WHERE s.status = 'in_progress'
       AND devicewake._session_last_heard(s.started_at, d.last_seen_at) < now() - p_idle

@@ -2,10 +2,13 @@
 -- request_manual_wake (two overloads), acknowledge_command, cancel_command. Each checks the
 -- caller's access to the device first and takes the requester from devicewake.current_user_id().
 
--- Asks the device to wake at p_wake_at: one transaction sets the device's next_wake_at and
--- override (requester = the caller's identity, never a parameter), cancels older pending
--- set_wake_schedule commands of the device as superseded, and queues a set_wake_schedule command
--- with payload {"next_wake_time": ISO-8601 UTC, "manual_wake": true}. Returns its command id.
+-- Asks the device to wake at p_wake_at: one transaction records the manual wake and override
+-- (requester = the caller's identity, never a parameter), sets next_wake_at to the wake the
+-- camera is told (the manual wake; when it is more than 24 h away, a regular or relay wake before
+-- it, devicewake._wake_plan), cancels older set_wake_schedule commands not yet published (one already
+-- published cannot be taken back: this one, sent after it, is what the camera keeps), and queues
+-- a set_wake_schedule command with payload {"next_wake_time": ISO-8601 UTC, "manual_wake": true}
+-- (told as a relay while more than 24 h away). Returns its command id.
 -- Raises 22004 (NULL argument), 22023 (time not in the future or too far ahead), P0002 (unknown
 -- device or one the caller may not access), 55000 (inactive device); nothing is changed then.
 CREATE FUNCTION devicewake.request_manual_wake(p_device_id uuid, p_wake_at timestamptz)
@@ -44,19 +47,24 @@ BEGIN
     END IF;
 
     UPDATE devicewake.devices d
-    SET next_wake_at = p_wake_at,
+    SET manual_wake_at = p_wake_at,
         manual_wake_override = true,
         manual_wake_requested_by = v_user,
         manual_wake_requested_at = pg_catalog.now()
     WHERE d.device_id = p_device_id;
+    -- what the set_wake_schedule below tells the camera (devicewake._command_payload)
+    UPDATE devicewake.devices d
+    SET next_wake_at = CASE WHEN p_wake_at <= pg_catalog.now() + interval '24 hours' THEN p_wake_at
+                            ELSE (SELECT p.wake_at FROM devicewake._wake_plan(p_device_id, pg_catalog.now()) p)
+                       END
+    WHERE d.device_id = p_device_id;
 
-    -- a claimed command is still pending (not PUBACKed): it is superseded too, and its claim
-    -- released, so the dispatcher's "mark sent" (which requires status pending) leaves it alone
+    -- only what was not published yet: a claimed command may already be at the broker
     UPDATE devicewake.device_commands c
-    SET status = 'cancelled', claimed_at = NULL,
+    SET status = 'cancelled',
         error_message = 'superseded by manual wake request ' || v_command_id::text
     WHERE c.device_id = p_device_id AND c.command_type = 'set_wake_schedule'
-      AND c.status = 'pending';
+      AND c.status = 'pending' AND c.claimed_at IS NULL;
     GET DIAGNOSTICS v_superseded = ROW_COUNT;
 
     -- expires at the wake time: delivered later it would ask for a wake that is already past

@@ -1,6 +1,9 @@
--- A device's HELLO (DESIGN §4, §8): what the worker calls when ESP32CAM/{MAC}/status arrives,
--- callable from SQL too. It registers unknown devices, stores telemetry, ends the manual-wake
--- override, schedules the next regular wake, rolls the wake session and wakes the dispatcher.
+-- A device's HELLO (docs/design.md §4, §8.1): what the worker calls when {prefix}/{MAC}/status
+-- arrives, callable from SQL too. It registers unknown devices, stores telemetry, ends the
+-- manual-wake override when this is the wake it asked for, plans the next wake (32_wake_plan.sql),
+-- rolls the wake session and wakes the dispatcher. A HELLO inside a wake that is still going on
+-- (the device spoke within devicewake.session_idle_timeout) is the same wake: it keeps the
+-- session and its conversation.
 
 -- Records a HELLO from p_device_mac (any spelling normalize_mac accepts) with the HELLO body
 -- p_payload (field names of DESIGN §8). Returns the id of the wake session it opens.
@@ -29,7 +32,10 @@ DECLARE
     v_old_status text;
     v_session uuid;
     v_next timestamptz;
+    v_relay boolean;
     v_created integer := 0;
+    v_same_wake boolean := false;
+    v_clear_override boolean;
 BEGIN
     IF p_device_mac IS NULL THEN
         RAISE EXCEPTION 'device identifier must not be null' USING ERRCODE = '22004';
@@ -55,13 +61,12 @@ BEGIN
     END IF;
     IF v_payload ? 'wifi_rssi' THEN
         IF (CASE WHEN pg_catalog.jsonb_typeof(v_payload->'wifi_rssi') = 'number'
-                THEN (v_payload->>'wifi_rssi')::numeric BETWEEN -200 AND 100
-                     AND (v_payload->>'wifi_rssi')::numeric = trunc((v_payload->>'wifi_rssi')::numeric)
-                ELSE false END) THEN
-            v_rssi := (v_payload->>'wifi_rssi')::numeric::integer;
+                THEN (v_payload->>'wifi_rssi')::numeric BETWEEN -200 AND 100 ELSE false END) THEN
+            -- real cameras send decimals (-61.4): stored rounded to a whole dBm
+            v_rssi := round((v_payload->>'wifi_rssi')::numeric)::integer;
         ELSE
             v_ignored := v_ignored || pg_catalog.jsonb_build_object('field', 'wifi_rssi',
-                'reason', 'expected an integer dBm between -200 and 100', 'value', v_payload->'wifi_rssi');
+                'reason', 'expected a number of dBm between -200 and 100', 'value', v_payload->'wifi_rssi');
         END IF;
     END IF;
     IF v_payload ? 'firmware_version' THEN
@@ -124,31 +129,63 @@ BEGIN
            coalesce(v_device.timezone, s.timezone, 'UTC')
     INTO v_cron, v_tz
     FROM (SELECT 1) one LEFT JOIN devicewake.sites s ON s.site_id = v_device.site_id;
-    v_next := devicewake.fn_calculate_next_wake_time(pg_catalog.now(), v_cron, v_tz);
 
-    -- the previous wake, if still open (the device was not silent for session_idle_timeout),
-    -- ends with the device's last message before this HELLO; the history names it either way
-    PERFORM devicewake._end_wake_sessions(ARRAY[v_device.device_id]);
-    SELECT s.session_id, s.status INTO v_old_session, v_old_status
-    FROM devicewake.device_wake_sessions s WHERE s.device_id = v_device.device_id
-    ORDER BY s.started_at DESC LIMIT 1;
+    -- a wake still going on: the same conversation goes on
+    SELECT s.session_id INTO v_session
+    FROM devicewake.device_wake_sessions s
+    WHERE s.device_id = v_device.device_id AND s.status = 'in_progress'
+      AND devicewake._session_last_heard(s.started_at, v_device.last_seen_at)
+          >= pg_catalog.now() - devicewake._session_idle_timeout();
+    v_same_wake := FOUND;
 
-    UPDATE devicewake.devices d
-    SET last_seen_at = pg_catalog.now(),
-        last_wake_at = pg_catalog.now(),
-        battery_voltage = coalesce(v_battery, d.battery_voltage),
-        wifi_rssi = coalesce(v_rssi, d.wifi_rssi),
-        firmware_version = coalesce(v_firmware, d.firmware_version),
-        hardware_version = coalesce(v_hardware, d.hardware_version),
-        manual_wake_override = false,
-        manual_wake_requested_by = NULL,
-        manual_wake_requested_at = NULL,
-        next_wake_at = v_next
-    WHERE d.device_id = v_device.device_id;
+    IF v_same_wake THEN
+        UPDATE devicewake.device_wake_sessions s
+        SET hello_count = s.hello_count + 1, telemetry_data = v_payload
+        WHERE s.session_id = v_session;
+        UPDATE devicewake.devices d
+        SET last_seen_at = pg_catalog.now(),
+            battery_voltage = coalesce(v_battery, d.battery_voltage),
+            wifi_rssi = coalesce(v_rssi, d.wifi_rssi),
+            firmware_version = coalesce(v_firmware, d.firmware_version),
+            hardware_version = coalesce(v_hardware, d.hardware_version)
+        WHERE d.device_id = v_device.device_id;
+        v_next := v_device.next_wake_at;
+    ELSE
+        -- the previous wake, if still open, ends with the device's last message before this
+        -- HELLO; the history names it either way
+        PERFORM devicewake._end_wake_sessions(ARRAY[v_device.device_id]);
+        SELECT s.session_id, s.status INTO v_old_session, v_old_status
+        FROM devicewake.device_wake_sessions s WHERE s.device_id = v_device.device_id
+        ORDER BY s.started_at DESC LIMIT 1;
 
-    INSERT INTO devicewake.device_wake_sessions (device_id, telemetry_data)
-    VALUES (v_device.device_id, v_payload)
-    RETURNING session_id INTO v_session;
+        -- the override ends with the wake it asked for (a camera told a whole minute may wake
+        -- up to a minute early, and its clock drifts: 5 minutes of tolerance), not with a relay
+        -- or a regular wake before it
+        v_clear_override := v_device.manual_wake_at IS NULL
+                            OR v_device.manual_wake_at <= pg_catalog.now() + interval '5 minutes';
+        -- the wake this HELLO belongs to was told as a relay: it is only told the next wake
+        v_relay := v_device.relay_wake AND NOT (v_device.manual_wake_override AND v_clear_override);
+
+        UPDATE devicewake.devices d
+        SET last_seen_at = pg_catalog.now(),
+            last_wake_at = pg_catalog.now(),
+            battery_voltage = coalesce(v_battery, d.battery_voltage),
+            wifi_rssi = coalesce(v_rssi, d.wifi_rssi),
+            firmware_version = coalesce(v_firmware, d.firmware_version),
+            hardware_version = coalesce(v_hardware, d.hardware_version),
+            manual_wake_override = d.manual_wake_override AND NOT v_clear_override,
+            manual_wake_requested_by = CASE WHEN v_clear_override THEN NULL ELSE d.manual_wake_requested_by END,
+            manual_wake_requested_at = CASE WHEN v_clear_override THEN NULL ELSE d.manual_wake_requested_at END,
+            manual_wake_at = CASE WHEN v_clear_override THEN NULL ELSE d.manual_wake_at END,
+            relay_wake = false
+        WHERE d.device_id = v_device.device_id;
+        SELECT p.wake_at INTO v_next FROM devicewake._wake_plan(v_device.device_id, pg_catalog.now()) p;
+        UPDATE devicewake.devices d SET next_wake_at = v_next WHERE d.device_id = v_device.device_id;
+
+        INSERT INTO devicewake.device_wake_sessions (device_id, telemetry_data, relay)
+        VALUES (v_device.device_id, v_payload, v_relay)
+        RETURNING session_id INTO v_session;
+    END IF;
 
     -- images the device says it holds and we have never heard of wait for their upload
     INSERT INTO devicewake.device_images (device_id, session_id, image_name, status)
@@ -159,7 +196,7 @@ BEGIN
     -- the device is awake: wake the dispatcher so its due commands go out now (with the on_wake
     -- policy, they become deliverable with the session just opened). Commands already claimed
     -- are in flight and left alone: releasing them here would publish them twice.
-    PERFORM pg_catalog.pg_notify('devicewake_commands', v_device.device_id::text);
+    PERFORM pg_catalog.pg_notify('devicewake_commands', '');
 
     INSERT INTO devicewake.device_history (device_id, session_id, event_type, event_data)
     VALUES (v_device.device_id, v_session, 'hello',
@@ -168,7 +205,9 @@ BEGIN
                 'ignored_fields', v_ignored,
                 'previous_session', v_old_session,
                 'previous_session_status', v_old_status,
-                'override_cleared', v_device.manual_wake_override,
+                'same_wake', v_same_wake,
+                'relay', coalesce(v_relay, false),
+                'override_cleared', v_device.manual_wake_override AND coalesce(v_clear_override, false),
                 'next_wake_at', v_next,
                 'schedule', v_cron,
                 'timezone', v_tz,

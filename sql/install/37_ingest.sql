@@ -3,58 +3,84 @@
 -- command acknowledgements, rejected messages, and requests for missing chunks. Internal
 -- functions: executable by the worker (superuser) only.
 
--- METADATA: the image row becomes receiving (or is created), the open wake session counts its
--- chunks, and the server answers send_image. Returns the image's status after the update
--- ('complete' for a repeated metadata of a finished image: the worker answers ACK_OK again)
--- or NULL when the device reported an error instead of an image.
+-- METADATA: the image row becomes receiving (or is created) and the open wake session counts its
+-- chunks. Returns what the METADATA is (the worker's conversation decides the answer):
+--   kind 'new'      an image not seen before, or one resumed from an earlier wake (chunks kept)
+--        'repeat'   the same name, count, size and capture time again in this wake: nothing
+--                   changes (cameras repeat their METADATA every few chunks)
+--        'restart'  a changed layout or picture, or a failed assembly: the chunks start over
+--        'complete' the image is already complete (the camera missed the server's answer)
+--        NULL       the device reported an error instead of an image
+--   already_asked   a send_image or retry_image for this name went out during this wake
 CREATE FUNCTION devicewake._ingest_metadata(
     p_mac text, p_image_name text, p_total_chunks integer, p_image_size integer,
-    p_captured_at timestamptz, p_error integer, p_metadata jsonb, p_sensors jsonb)
-    RETURNS text
+    p_captured_at timestamptz, p_error integer, p_metadata jsonb, p_sensors jsonb,
+    OUT kind text, OUT already_asked boolean)
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
 $$
 DECLARE
     v_device uuid := devicewake._register_device(p_mac, p_mac, 'metadata');
     v_session uuid;
+    v_started timestamptz;
     v_image devicewake.device_images%ROWTYPE;
     v_restart boolean := false;
 BEGIN
+    already_asked := false;
     UPDATE devicewake.devices SET last_seen_at = now() WHERE device_id = v_device;
-    SELECT s.session_id INTO v_session FROM devicewake.device_wake_sessions s
+    SELECT s.session_id, s.started_at INTO v_session, v_started FROM devicewake.device_wake_sessions s
     WHERE s.device_id = v_device AND s.status = 'in_progress';
-    IF p_sensors IS NOT NULL AND p_sensors <> '{}' AND v_session IS NOT NULL THEN
-        UPDATE devicewake.device_wake_sessions
-        SET telemetry_data = telemetry_data || jsonb_build_object('sensors', p_sensors)
-        WHERE session_id = v_session;
-    END IF;
     IF p_error <> 0 THEN
         UPDATE devicewake.device_wake_sessions SET error_codes = error_codes || p_error::text
         WHERE session_id = v_session;
         INSERT INTO devicewake.device_history (device_id, session_id, event_type, event_data)
         VALUES (v_device, v_session, 'image_error',
                 jsonb_build_object('image_name', p_image_name, 'error', p_error, 'metadata', p_metadata));
-        RETURN NULL;
+        RETURN;
     END IF;
 
     SELECT * INTO v_image FROM devicewake.device_images
     WHERE device_id = v_device AND image_name = p_image_name FOR UPDATE;
     IF FOUND AND v_image.status = 'complete' THEN
-        RETURN 'complete';
+        kind := 'complete';
+        RETURN;
     END IF;
+    IF FOUND AND v_image.status = 'receiving' AND v_image.session_id IS NOT DISTINCT FROM v_session
+       AND v_image.total_chunks = p_total_chunks
+       AND v_image.image_size IS NOT DISTINCT FROM p_image_size
+       AND (p_captured_at IS NULL OR v_image.captured_at IS NOT DISTINCT FROM p_captured_at) THEN
+        kind := 'repeat';
+        RETURN;
+    END IF;
+    IF p_sensors IS NOT NULL AND p_sensors <> '{}' AND v_session IS NOT NULL THEN
+        UPDATE devicewake.device_wake_sessions
+        SET telemetry_data = telemetry_data || jsonb_build_object('sensors', p_sensors)
+        WHERE session_id = v_session;
+    END IF;
+    already_asked := v_session IS NOT NULL AND EXISTS (
+        SELECT FROM devicewake.device_commands c
+        WHERE c.device_id = v_device AND c.command_type IN ('send_image', 'retry_image')
+          AND c.command_payload ->> 'image_name' = p_image_name
+          AND ((c.status IN ('sent', 'acknowledged') AND c.delivered_at >= v_started)
+               OR (c.status = 'pending' AND c.claimed_at IS NOT NULL)));
     IF FOUND THEN
-        -- a new chunk layout makes the stored chunks meaningless; the same layout resumes, except
-        -- after a failed assembly: every chunk is there and the bytes are bad, so start over
-        v_restart := v_image.total_chunks IS DISTINCT FROM p_total_chunks
-                     OR (v_image.status = 'failed' AND v_image.received_chunks >= v_image.total_chunks);
+        -- a new chunk layout or another picture under the same name makes the stored chunks
+        -- meaningless; the same layout resumes, except after a failed assembly: every chunk is
+        -- there and the bytes are bad, so start over
+        v_restart := v_image.total_chunks IS NOT NULL
+                     AND (v_image.total_chunks IS DISTINCT FROM p_total_chunks
+                          OR v_image.image_size IS DISTINCT FROM p_image_size
+                          OR (p_captured_at IS NOT NULL AND v_image.captured_at IS DISTINCT FROM p_captured_at)
+                          OR (v_image.status = 'failed' AND v_image.received_chunks >= v_image.total_chunks));
         IF v_restart THEN
             DELETE FROM devicewake.image_chunks WHERE image_id = v_image.image_id;
         END IF;
+        -- the metadata is replaced, never merged: what a device sends cannot accumulate
         UPDATE devicewake.device_images
         SET status = 'receiving', session_id = coalesce(v_session, session_id),
             total_chunks = p_total_chunks, image_size = p_image_size,
             captured_at = coalesce(p_captured_at, captured_at),
             received_chunks = CASE WHEN v_restart THEN 0 ELSE received_chunks END,
-            resend_requests = 0, metadata = metadata || p_metadata
+            last_chunk_at = NULL, last_resend_at = NULL, resend_requests = 0, metadata = p_metadata
         WHERE image_id = v_image.image_id;
     ELSE
         INSERT INTO devicewake.device_images (device_id, session_id, image_name, status,
@@ -72,14 +98,11 @@ BEGIN
     WHERE device_id = v_device AND status = 'pending' AND claimed_at IS NULL
       AND command_type IN ('retry_image', 'send_image')
       AND command_payload ->> 'image_name' = p_image_name;
-    INSERT INTO devicewake.device_commands (device_id, command_type, command_payload, priority, expires_at)
-    VALUES (v_device, 'send_image', jsonb_build_object('image_name', p_image_name), 9,
-            now() + interval '15 minutes');
     INSERT INTO devicewake.device_history (device_id, session_id, event_type, event_data)
     VALUES (v_device, v_session, 'image_metadata',
             jsonb_build_object('image_name', p_image_name, 'total_chunks', p_total_chunks,
                                'image_size', p_image_size, 'restarted', v_restart));
-    RETURN 'receiving';
+    kind := CASE WHEN v_restart THEN 'restart' ELSE 'new' END;
 END
 $$;
 
@@ -87,11 +110,10 @@ $$;
 -- (a duplicate is idempotent), keeps received_chunks and the session's chunks_sent current,
 -- and completes every image whose last chunk arrived. Returns one row per chunk that could not
 -- be applied (kind 'rejected', its 1-based position and the reason) and per completed or failed
--- image (kind 'complete' / 'failed', the device, image and the next wake for ACK_OK).
+-- image (kind 'complete' / 'failed', the device and image: the worker's conversation answers).
 CREATE FUNCTION devicewake._ingest_chunks(
     p_macs text[], p_image_names text[], p_indexes integer[], p_data bytea[])
-    RETURNS TABLE(kind text, ordinal bigint, device_mac text, image_name text, detail text,
-                  next_wake_at timestamptz)
+    RETURNS TABLE(kind text, ordinal bigint, device_mac text, image_name text, detail text)
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
 $$
 DECLARE
@@ -103,8 +125,7 @@ BEGIN
            CASE WHEN i.image_id IS NULL OR i.total_chunks IS NULL
                     THEN 'chunk for an image without metadata'
                 ELSE format('chunk_id %s is out of range for total_chunk_count %s', c.idx, i.total_chunks)
-           END,
-           NULL::timestamptz
+           END
     FROM unnest(p_macs, p_image_names, p_indexes) WITH ORDINALITY AS c(mac, name, idx, ord)
     LEFT JOIN devicewake.devices d ON d.device_mac = c.mac
     LEFT JOIN devicewake.device_images i ON i.device_id = d.device_id AND i.image_name = c.name
@@ -148,28 +169,12 @@ BEGIN
 END
 $$;
 
--- The next wake an ACK_OK tells the device: its scheduled next wake, else the next slot of its
--- schedule, else (no schedule: an unassigned device) a day from now. One definition for both
--- ways an ACK_OK is sent (an image completing, a repeated metadata of a complete image).
-CREATE FUNCTION devicewake._ack_next_wake(p_device_id uuid) RETURNS timestamptz
-    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS
-$$
-    SELECT coalesce(d.next_wake_at,
-                    devicewake.fn_calculate_next_wake_time(now(),
-                        coalesce(d.wake_schedule_cron, s.wake_schedule_cron),
-                        coalesce(d.timezone, s.timezone, 'UTC')),
-                    now() + interval '1 day')
-    FROM devicewake.devices d LEFT JOIN devicewake.sites s ON s.site_id = d.site_id
-    WHERE d.device_id = p_device_id
-$$;
-
 -- Assembles every image among p_image_ids whose chunks are all there: the JPEG (checked for its
 -- FF D8 FF start, FF D9 end and announced size) goes to image_data and the image is complete,
 -- its failure cleared, its alerts resolved, pending retries for it cancelled; a broken one
 -- becomes failed with the reason and keeps its chunks.
 CREATE FUNCTION devicewake._complete_images(p_image_ids uuid[])
-    RETURNS TABLE(kind text, ordinal bigint, device_mac text, image_name text, detail text,
-                  next_wake_at timestamptz)
+    RETURNS TABLE(kind text, ordinal bigint, device_mac text, image_name text, detail text)
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
 $$
 BEGIN
@@ -219,6 +224,10 @@ BEGIN
         WHERE done.status = 'complete' AND c.device_id = done.device_id AND c.status = 'pending'
           AND c.claimed_at IS NULL AND c.command_type IN ('retry_image', 'send_image', 'resend_chunks')
           AND c.command_payload ->> 'image_name' = done.image_name),
+    missing_cleared AS (
+        UPDATE devicewake.device_wake_sessions s SET chunks_missing = '{}'
+        FROM done WHERE s.session_id = done.session_id AND done.status = 'complete'
+          AND s.chunks_missing <> '{}'),
     logged AS (
         INSERT INTO devicewake.device_history (device_id, session_id, event_type, event_data)
         SELECT done.device_id, done.session_id,
@@ -226,8 +235,7 @@ BEGIN
                jsonb_build_object('image_name', done.image_name, 'bytes', done.bytes,
                                   'reason', done.problem)
         FROM done)
-    SELECT done.status, NULL::bigint, d.device_mac, done.image_name, done.problem,
-           devicewake._ack_next_wake(done.device_id)
+    SELECT done.status, NULL::bigint, d.device_mac, done.image_name, done.problem
     FROM done
     JOIN devicewake.devices d ON d.device_id = done.device_id;
 END
@@ -287,10 +295,12 @@ BEGIN
 END
 $$;
 
--- Quiet period with gaps: for images of awake devices that stopped receiving chunks (or never
--- received one) more than p_quiet ago, a resend_chunks command names the missing ones (at most p_max_requests times per
--- upload, at most 512 indexes per command) and the session's chunks_missing is updated.
--- Returns the number of requests queued.
+-- Quiet period with gaps: for images of awake devices whose upload has sent at least one chunk
+-- and then nothing for p_quiet (counted from the last chunk or the last request, whichever is
+-- later), a resend_chunks command (published on /ack) names the missing ones, at most
+-- p_max_requests times per upload and 512 indexes per command, and the session's chunks_missing
+-- is updated. Never before the camera has sent anything for the upload: a METADATA that resumes
+-- or restarts an image clears last_chunk_at. Returns the number of requests queued.
 CREATE FUNCTION devicewake._request_missing_chunks(p_quiet interval, p_max_requests integer)
     RETURNS integer
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
@@ -301,30 +311,34 @@ BEGIN
     WITH quiet AS (
         SELECT i.image_id, i.device_id, i.session_id, i.image_name, i.total_chunks
         FROM devicewake.device_images i
-        -- quiet since the last chunk, or since the metadata when no chunk arrived at all
-        WHERE i.status = 'receiving' AND coalesce(i.last_chunk_at, i.updated_at) < now() - p_quiet
+        WHERE i.status = 'receiving' AND i.last_chunk_at IS NOT NULL
+          AND greatest(i.last_chunk_at, i.last_resend_at) < now() - p_quiet
           AND i.received_chunks < i.total_chunks AND i.resend_requests < p_max_requests
           AND EXISTS (SELECT FROM devicewake.device_wake_sessions s
                       WHERE s.device_id = i.device_id AND s.status = 'in_progress')
         FOR UPDATE OF i SKIP LOCKED),
     missing AS (
-        SELECT q.image_id, q.device_id, q.image_name,
+        SELECT q.image_id, q.device_id, q.session_id, q.image_name,
                (SELECT array_agg(n ORDER BY n) FROM generate_series(0, q.total_chunks - 1) n
                 WHERE NOT EXISTS (SELECT FROM devicewake.image_chunks c
                                   WHERE c.image_id = q.image_id AND c.chunk_index = n)) AS chunks
         FROM quiet q),
     bumped AS (
-        UPDATE devicewake.device_images i SET resend_requests = i.resend_requests + 1
+        UPDATE devicewake.device_images i
+        SET resend_requests = i.resend_requests + 1, last_resend_at = now()
         FROM missing m WHERE i.image_id = m.image_id),
     sessions AS (
         UPDATE devicewake.device_wake_sessions s SET chunks_missing = m.chunks
         FROM missing m WHERE s.device_id = m.device_id AND s.status = 'in_progress'),
     queued AS (
-        INSERT INTO devicewake.device_commands (device_id, command_type, command_payload, priority, expires_at)
+        INSERT INTO devicewake.device_commands (device_id, command_type, command_payload, priority,
+                                                expires_at, session_id)
         SELECT m.device_id, 'resend_chunks',
                jsonb_build_object('image_name', m.image_name, 'missing_chunks', to_jsonb(m.chunks[1:512])),
-               9, now() + interval '15 minutes'
-        FROM missing m WHERE m.chunks IS NOT NULL
+               10, now() + devicewake._session_idle_timeout(), s.session_id
+        FROM missing m
+        JOIN devicewake.device_wake_sessions s ON s.device_id = m.device_id AND s.status = 'in_progress'
+        WHERE m.chunks IS NOT NULL
         RETURNING 1)
     SELECT count(*) INTO v_count FROM queued;
     RETURN v_count;

@@ -171,8 +171,7 @@ WakeStep OnMetadata(const WakePolicy& policy, WakeState state, const std::string
   return step;
 }
 
-WakeStep OnImageComplete(const WakePolicy& policy, WakeState state,
-                         const std::string& image_name) {
+WakeStep OnImageComplete(const WakePolicy& policy, WakeState state, const std::string& image_name) {
   WakeStep step{std::move(state), {}};
   WakeState& s = step.state;
   if (s.phase == WakePhase::kDone) {

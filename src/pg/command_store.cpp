@@ -36,16 +36,28 @@ SavedPlan claim_plan(
     "     AND coalesce(q.scheduled_for, q.issued_at) <= now() AND q.expires_at > now()"
     "     AND (NOT $2 OR EXISTS (SELECT FROM devicewake.device_wake_sessions s"
     "                           WHERE s.device_id = q.device_id AND s.status = 'in_progress'))"
+    // the wake conversation's messages go out after the device's due application commands
+    "     AND (q.session_id IS NULL OR NOT EXISTS (SELECT FROM devicewake.device_commands o"
+    "           WHERE o.device_id = q.device_id AND o.session_id IS NULL"
+    "             AND o.status = 'pending' AND o.claimed_at IS NULL"
+    "             AND coalesce(o.scheduled_for, o.issued_at) <= now() AND o.expires_at > now()))"
     "   ORDER BY q.priority DESC, coalesce(q.scheduled_for, q.issued_at)"
     "   LIMIT $1 FOR UPDATE OF q SKIP LOCKED)) "
-    "RETURNING c.command_id, d.device_mac, c.command_type, c.command_payload::text, c.priority,"
-    "          coalesce(c.scheduled_for, c.issued_at), c.publish_count",
+    "RETURNING c.command_id, d.device_mac, c.command_type,"
+    "          devicewake._command_payload(c.device_id, c.command_type, c.command_payload)::text,"
+    "          c.priority, coalesce(c.scheduled_for, c.issued_at), c.publish_count,"
+    "          d.topic_prefix, c.session_id IS NULL",
     {INT4OID, BOOLOID});
 
+// A sleep signal the broker acknowledged ends its wake session.
 SavedPlan sent_plan(
-    "UPDATE devicewake.device_commands"
-    "   SET status = 'sent', delivered_at = clock_timestamp(), claimed_at = NULL"
-    " WHERE command_id = ANY($1) AND status = 'pending'",
+    "WITH sent AS (UPDATE devicewake.device_commands"
+    "   SET status = 'sent', delivered_at = pg_catalog.clock_timestamp(), claimed_at = NULL"
+    " WHERE command_id = ANY($1) AND status = 'pending'"
+    " RETURNING command_id, command_type)"
+    "SELECT devicewake._sleep_signals_sent(ARRAY(SELECT command_id FROM sent"
+    "                                            WHERE command_type = 'sleep')),"
+    "       (SELECT count(*) FROM sent)",
     {UUIDARRAYOID});
 
 SavedPlan failure_plan(
@@ -129,6 +141,8 @@ std::vector<ClaimedCommand> CommandStore::ClaimDue(int limit, bool only_awake) {
     c.priority = DatumGetInt32(SpiValue(row, 5, &is_null));
     c.due_at = DatumGetTimestampTz(SpiValue(row, 6, &is_null));
     c.publish_count = DatumGetInt32(SpiValue(row, 7, &is_null));
+    c.topic_prefix = SpiText(row, 8).value_or("");
+    c.from_application = DatumGetBool(SpiValue(row, 9, &is_null));
     out.push_back(std::move(c));
   }
   // RETURNING does not keep the claim's order: publish by priority, then due time.
@@ -147,7 +161,9 @@ uint64 CommandStore::ReleaseClaims(const std::vector<Uuid>& ids) {
 uint64 CommandStore::MarkSent(const std::vector<Uuid>& ids) {
   if (ids.empty()) return 0;
   Datum args[1] = {UuidArray(ids)};
-  return sent_plan.Execute(args, nullptr, false);
+  sent_plan.Execute(args, nullptr, false, 1);
+  bool is_null = false;
+  return static_cast<uint64>(DatumGetInt64(SpiValue(0, 2, &is_null)));
 }
 
 uint64 CommandStore::RecordPublishFailures(const std::vector<PublishFailure>& failures) {

@@ -22,7 +22,9 @@ struct ClaimedCommand {
   std::string payload_json;
   int priority = 5;
   TimestampTz due_at = 0;
-  int publish_count = 0;  // including this attempt
+  int publish_count = 0;         // including this attempt
+  std::string topic_prefix;      // the prefix the device last used; empty: not known yet
+  bool from_application = true;  // false: queued by the wake conversation of a session
 };
 
 struct PublishFailure {

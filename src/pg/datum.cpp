@@ -65,4 +65,24 @@ Datum Int4ArrayDatum(const std::vector<int32>& values) {
   });
 }
 
+std::vector<std::string> TextArrayToStrings(Datum array) {
+  struct Elements {
+    Datum* values;
+    bool* nulls;
+    int count;
+  };
+  Elements e = PgCall([&]() {
+    Elements out{nullptr, nullptr, 0};
+    deconstruct_array(DatumGetArrayTypeP(array), TEXTOID, -1, false, TYPALIGN_INT, &out.values,
+                      &out.nulls, &out.count);
+    return out;
+  });
+  std::vector<std::string> strings;
+  strings.reserve(static_cast<std::size_t>(e.count));
+  for (int i = 0; i < e.count; ++i) {
+    strings.push_back(e.nulls[i] ? std::string() : VarlenaToString(e.values[i]));
+  }
+  return strings;
+}
+
 }  // namespace devicewake::pg

@@ -25,6 +25,8 @@ Datum ByteaDatum(std::string_view value);
 // nulls is given and nulls[i] is true. May throw SqlError.
 Datum VarlenaArrayDatum(const std::vector<std::string>& values, Oid element_type,
                         const std::vector<bool>* nulls = nullptr);
+// The elements of a text[] Datum (NULL elements become empty strings). May throw SqlError.
+std::vector<std::string> TextArrayToStrings(Datum array);
 // A one-dimensional int4[]. May throw SqlError.
 Datum Int4ArrayDatum(const std::vector<int32>& values);
 

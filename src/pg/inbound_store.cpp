@@ -10,8 +10,10 @@
 #include "core/inbound_message.hpp"
 #include "core/outbound_message.hpp"
 #include "core/topic.hpp"
+#include "core/wake_conversation.hpp"
 #include "pg/datum.hpp"
 #include "pg/epoch.hpp"
+#include "pg/settings.hpp"
 #include "pg/spi.hpp"
 
 namespace devicewake::pg {
@@ -19,36 +21,37 @@ namespace {
 
 SavedPlan hello_plan("SELECT devicewake.record_device_hello($1, $2::jsonb)", {TEXTOID, TEXTOID});
 SavedPlan metadata_plan(
-    "SELECT devicewake._ingest_metadata($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb)",
+    "SELECT kind, already_asked"
+    "  FROM devicewake._ingest_metadata($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb)",
     {TEXTOID, TEXTOID, INT4OID, INT4OID, TIMESTAMPTZOID, INT4OID, TEXTOID, TEXTOID});
 SavedPlan chunks_plan("SELECT * FROM devicewake._ingest_chunks($1, $2, $3, $4)",
                       {TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID, BYTEAARRAYOID});
 SavedPlan telemetry_plan("SELECT devicewake._ingest_telemetry($1, $2::numeric, $3, $4::jsonb)",
                          {TEXTOID, FLOAT8OID, INT4OID, TEXTOID});
 SavedPlan ack_plan("SELECT devicewake._ingest_command_ack($1, $2::uuid)", {TEXTOID, TEXTOID});
-SavedPlan next_wake_plan(
-    "SELECT devicewake._ack_next_wake(d.device_id) FROM devicewake.devices d"
-    " WHERE d.device_mac = $1",
-    {TEXTOID});
+SavedPlan state_plan(
+    "SELECT session_id::text, hello_count, phase, backlog_left, backlog_names, asked_images,"
+    "       captures_asked, awaiting_capture, current_image, backlog_mode, captures_per_wake,"
+    "       capture_enabled, sleep_only"
+    "  FROM devicewake._conversation_state($1, $2)",
+    {TEXTOID, TEXTOID});
+SavedPlan step_plan(
+    "SELECT devicewake._conversation_step($1, $2::uuid, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    {TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTARRAYOID, TEXTARRAYOID, INT4OID, BOOLOID, TEXTOID,
+     TEXTARRAYOID, TEXTARRAYOID});
 SavedPlan reject_plan(
     "INSERT INTO devicewake.rejected_messages (topic, payload, reason, device_mac)"
     " SELECT * FROM unnest($1::text[], $2::bytea[], $3::text[], $4::text[])",
     {TEXTARRAYOID, BYTEAARRAYOID, TEXTARRAYOID, TEXTARRAYOID});
-SavedPlan missing_plan("SELECT devicewake._request_missing_chunks(pg_catalog.make_interval(secs => $1), $2)",
-                       {INT4OID, INT4OID});
+SavedPlan missing_plan(
+    "SELECT devicewake._request_missing_chunks(pg_catalog.make_interval(secs => $1), $2)",
+    {INT4OID, INT4OID});
 
-SavedPlan idle_sessions_plan("SELECT devicewake._end_idle_wake_sessions(pg_catalog.make_interval(secs => $1))",
-                             {INT4OID});
+SavedPlan idle_sessions_plan(
+    "SELECT devicewake._end_idle_wake_sessions(pg_catalog.make_interval(secs => $1))", {INT4OID});
 
 // Messages to keep in rejected_messages, inserted with one statement. A message whose topic
 // named no valid device gets a NULL device_mac.
-// The next_wake_time of an ACK_OK, in Unix seconds, from devicewake._ack_next_wake (never NULL
-// for a stored device; a day from now otherwise, like the function's own last resort).
-int64 AckWakeSeconds(Datum wake, bool is_null) {
-  if (is_null) return static_cast<int64>(time(nullptr)) + SECS_PER_DAY;
-  return ToUnixSeconds(DatumGetTimestampTz(wake));
-}
-
 class Rejections {
  public:
   void Add(const mqtt::Event& message, const std::string& reason, const std::string& mac) {
@@ -71,11 +74,76 @@ class Rejections {
   std::vector<std::string> topics_, payloads_, reasons_, macs_;
 };
 
+core::InboundTopic ParseTopic(const std::string& topic, const std::vector<std::string>& prefixes) {
+  return core::ParseInboundTopic(topic, prefixes, settings::allow_separated_mac_topics);
+}
+
+// A device's wake conversation as stored: its open session (empty id: none) and its policy.
+struct Conversation {
+  std::string session_id;
+  int hello_count = 0;
+  core::WakeState state;
+  core::WakePolicy policy;
+};
+
+// Reads the device's conversation (and records the prefix it used). False for an unknown device.
+bool LoadConversation(const std::string& mac, const std::string& prefix, Conversation* c) {
+  Datum args[2] = {TextDatum(mac), TextDatum(prefix)};
+  if (state_plan.Execute(args, nullptr, false, 1) != 1) return false;
+  bool is_null = false;
+  c->session_id = SpiText(0, 1).value_or("");
+  if (c->session_id.empty()) {
+    c->state = core::WakeState::Unprompted();
+  } else {
+    c->hello_count = DatumGetInt32(SpiValue(0, 2, &is_null));
+    core::WakeState& s = c->state;
+    if (!core::ParseWakePhase(SpiText(0, 3).value_or(""), &s.phase))
+      s.phase = core::WakePhase::kCapture;
+    s.backlog_left = DatumGetInt32(SpiValue(0, 4, &is_null));
+    s.backlog_names = TextArrayToStrings(SpiValue(0, 5, &is_null));
+    s.asked_images = TextArrayToStrings(SpiValue(0, 6, &is_null));
+    s.captures_asked = DatumGetInt32(SpiValue(0, 7, &is_null));
+    s.awaiting_capture = DatumGetBool(SpiValue(0, 8, &is_null));
+    s.current_image = SpiText(0, 9).value_or("");
+  }
+  core::WakePolicy& p = c->policy;
+  p.backlog_mode = SpiText(0, 10).value_or("") == "send_image" ? core::BacklogMode::kSendImage
+                                                               : core::BacklogMode::kSendAllPending;
+  p.captures_per_wake = DatumGetInt32(SpiValue(0, 11, &is_null));
+  p.capture_enabled = DatumGetBool(SpiValue(0, 12, &is_null));
+  p.sleep_only = DatumGetBool(SpiValue(0, 13, &is_null));
+  return true;
+}
+
+// Stores a step: the session's new state and its actions, queued as commands.
+void StoreStep(const std::string& mac, const Conversation& c, const core::WakeStep& step) {
+  std::vector<std::string> actions, images;
+  for (const core::WakeAction& a : step.actions) {
+    actions.push_back(core::WakeActionCommandType(a.type));
+    images.push_back(a.image_name);
+  }
+  const core::WakeState& s = step.state;
+  Datum args[11] = {TextDatum(mac),
+                    TextDatum(c.session_id),
+                    TextDatum(core::WakePhaseName(s.phase)),
+                    Int32GetDatum(s.backlog_left),
+                    VarlenaArrayDatum(s.backlog_names, TEXTOID),
+                    VarlenaArrayDatum(s.asked_images, TEXTOID),
+                    Int32GetDatum(s.captures_asked),
+                    BoolGetDatum(s.awaiting_capture),
+                    TextDatum(s.current_image),
+                    VarlenaArrayDatum(actions, TEXTOID),
+                    VarlenaArrayDatum(images, TEXTOID)};
+  char nulls[12] = "           ";
+  if (c.session_id.empty()) nulls[1] = 'n';
+  step_plan.Execute(args, nulls, false);
+}
+
 // Everything one Apply call accumulates.
 class Batch {
  public:
-  Batch(const std::vector<mqtt::Event>& messages, const std::string& prefix)
-      : messages_(messages), prefix_(prefix) {}
+  Batch(const std::vector<mqtt::Event>& messages, const std::vector<std::string>& prefixes)
+      : messages_(messages), prefixes_(prefixes) {}
 
   InboundOutcome Run() {
     for (std::size_t i = 0; i < messages_.size(); ++i) ApplyOne(i);
@@ -87,8 +155,9 @@ class Batch {
  private:
   void ApplyOne(std::size_t index) {
     const mqtt::Event& e = messages_[index];
-    core::InboundTopic topic = core::ParseInboundTopic(e.topic, prefix_);
+    core::InboundTopic topic = ParseTopic(e.topic, prefixes_);
     if (!topic.ok) return RejectAt(index, topic.error, {});
+    prefix_ = topic.prefix;
     core::InboundMessage message = core::ParseInbound(topic.kind, topic.device_id, e.payload);
     if (auto* chunk = std::get_if<core::Chunk>(&message)) {
       chunk_macs_.push_back(chunk->device_id);
@@ -96,6 +165,7 @@ class Batch {
       chunk_indexes_.push_back(static_cast<int32>(chunk->chunk_id));
       chunk_data_.push_back(std::move(chunk->bytes));
       chunk_messages_.push_back(index);
+      chunk_prefixes_.push_back(topic.prefix);
       return;
     }
     FlushChunks();  // keep arrival order: earlier chunks before this message
@@ -106,6 +176,11 @@ class Batch {
       Datum args[2] = {TextDatum(hello->device_id), TextDatum(hello->body_json)};
       hello_plan.Execute(args, nullptr, false);
       outcome_.commands_queued = true;
+      Converse(hello->device_id, [&](const Conversation& c) {
+        // a HELLO inside a wake that goes on does not restart its conversation
+        if (c.hello_count != 1 || c.session_id.empty()) return core::WakeStep{c.state, {}};
+        return core::OnHello(c.policy, hello->pending_count, hello->pending_list);
+      });
     } else if (auto* m = std::get_if<core::Metadata>(&message)) {
       ApplyMetadata(*m);
     } else if (auto* t = std::get_if<core::Telemetry>(&message)) {
@@ -137,26 +212,28 @@ class Batch {
                      TextDatum(m.sensor_json)};
     char nulls[9] = {' ', ' ', ' ', m.image_size ? ' ' : 'n', m.captured_at_micros ? ' ' : 'n', ' ',
                      ' ', ' ', '\0'};
-    metadata_plan.Execute(args, nulls, false);
-    std::optional<std::string> status = SpiText(0, 1);
-    if (status && *status == "receiving") outcome_.commands_queued = true;
-    if (status && *status == "complete") {
-      // the device missed our ACK_OK and starts over: tell it again
-      // (read-write, so it sees what this batch wrote: the device may be new, or its HELLO
-      // may have moved next_wake_at a few messages ago)
-      Datum mac[1] = {TextDatum(m.device_id)};
-      if (next_wake_plan.Execute(mac, nullptr, false, 1) == 1) {
-        bool is_null = false;
-        Datum wake = SpiValue(0, 1, &is_null);
-        QueueAckOk(m.device_id, m.image_name, AckWakeSeconds(wake, is_null));
-      }
-    }
+    metadata_plan.Execute(args, nulls, false, 1);
+    std::optional<std::string> kind_name = SpiText(0, 1);
+    bool is_null = false;
+    bool already_asked = DatumGetBool(SpiValue(0, 2, &is_null));
+    if (!kind_name || *kind_name == "repeat") return;  // a device error, or nothing new
+    core::MetadataKind kind = *kind_name == "complete"  ? core::MetadataKind::kComplete
+                              : *kind_name == "restart" ? core::MetadataKind::kRestart
+                                                        : core::MetadataKind::kNew;
+    Converse(m.device_id, [&](const Conversation& c) {
+      return core::OnMetadata(c.policy, c.state, m.image_name, kind, already_asked);
+    });
   }
 
-  void QueueAckOk(const std::string& mac, const std::string& image_name, int64 next_wake) {
-    core::OutboundTopic topic = core::AckTopic(prefix_, mac);
-    core::OutboundBody body = core::BuildAckOk(mac, image_name, next_wake);
-    if (topic.ok && body.ok) outcome_.publishes.push_back({topic.topic, body.body});
+  // One step of the device's conversation, in this transaction: load, decide (src/core), store.
+  template <typename Decide>
+  void Converse(const std::string& mac, Decide&& decide) {
+    Conversation c;
+    if (!LoadConversation(mac, prefix_, &c)) return;
+    core::WakeStep step = decide(c);
+    if (step.actions.empty() && step.state == c.state) return;
+    StoreStep(mac, c, step);
+    if (!step.actions.empty()) outcome_.commands_queued = true;
   }
 
   void FlushChunks() {
@@ -166,6 +243,11 @@ class Batch {
                      VarlenaArrayDatum(chunk_data_, BYTEAOID)};
     uint64 rows = chunks_plan.Execute(args, nullptr, false);
     uint64 rejected_here = 0;
+    struct Finished {
+      bool complete;
+      std::string mac, image_name;
+    };
+    std::vector<Finished> finished;
     // Copy the result out before queueing rejections (which only touch C++ vectors).
     for (uint64 row = 0; row < rows; ++row) {
       std::string kind = SpiText(row, 1).value_or("");
@@ -176,19 +258,36 @@ class Batch {
         RejectAt(index, SpiText(row, 5).value_or("chunk could not be applied"),
                  SpiText(row, 3).value_or(""));
         ++rejected_here;
-      } else if (kind == "complete") {
-        bool is_null = false;
-        Datum wake = SpiValue(row, 6, &is_null);
-        QueueAckOk(SpiText(row, 3).value_or(""), SpiText(row, 4).value_or(""),
-                   AckWakeSeconds(wake, is_null));
+      } else if (kind == "complete" || kind == "failed") {
+        finished.push_back(
+            {kind == "complete", SpiText(row, 3).value_or(""), SpiText(row, 4).value_or("")});
       }
     }
+    // (after the result is copied out: each step runs statements of its own)
+    std::string message_prefix = prefix_;
+    for (const Finished& f : finished) {
+      prefix_ = PrefixOfChunkFrom(f.mac);
+      Converse(f.mac, [&](const Conversation& c) {
+        return f.complete ? core::OnImageComplete(c.policy, c.state, f.image_name)
+                          : core::OnImageFailed(c.policy, c.state, f.image_name);
+      });
+    }
+    prefix_ = message_prefix;
     outcome_.applied += chunk_messages_.size() - rejected_here;
     chunk_macs_.clear();
     chunk_names_.clear();
     chunk_indexes_.clear();
     chunk_data_.clear();
     chunk_messages_.clear();
+    chunk_prefixes_.clear();
+  }
+
+  // The prefix the latest chunk of the device in this flush came by.
+  std::string PrefixOfChunkFrom(const std::string& mac) const {
+    for (std::size_t i = chunk_macs_.size(); i-- > 0;) {
+      if (chunk_macs_[i] == mac) return chunk_prefixes_[i];
+    }
+    return prefix_;
   }
 
   void RejectAt(std::size_t index, const std::string& reason, const std::string& mac) {
@@ -197,9 +296,10 @@ class Batch {
   }
 
   const std::vector<mqtt::Event>& messages_;
-  const std::string& prefix_;
+  const std::vector<std::string>& prefixes_;
+  std::string prefix_;  // the prefix of the message being applied
   InboundOutcome outcome_;
-  std::vector<std::string> chunk_macs_, chunk_names_, chunk_data_;
+  std::vector<std::string> chunk_macs_, chunk_names_, chunk_data_, chunk_prefixes_;
   std::vector<int32> chunk_indexes_;
   std::vector<std::size_t> chunk_messages_;
   Rejections rejections_;
@@ -208,13 +308,13 @@ class Batch {
 }  // namespace
 
 InboundOutcome InboundStore::Apply(const std::vector<mqtt::Event>& messages,
-                                   const std::string& prefix) {
-  return Batch(messages, prefix).Run();
+                                   const std::vector<std::string>& prefixes) {
+  return Batch(messages, prefixes).Run();
 }
 
-void InboundStore::Reject(const mqtt::Event& message, const std::string& prefix,
+void InboundStore::Reject(const mqtt::Event& message, const std::vector<std::string>& prefixes,
                           const std::string& reason) {
-  core::InboundTopic topic = core::ParseInboundTopic(message.topic, prefix);
+  core::InboundTopic topic = ParseTopic(message.topic, prefixes);
   Rejections rejection;
   rejection.Add(message, reason, topic.ok ? topic.device_id : std::string());
   rejection.Insert();

@@ -2,6 +2,12 @@
 // worker reconnects); the database and the on/off switch need a restart.
 #include "pg/settings.hpp"
 
+#include <cctype>
+#include <cstdio>
+#include <string>
+
+#include "core/cron_schedule.hpp"
+#include "core/topic.hpp"
 #include "pg/postgres_headers.hpp"
 
 extern "C" {
@@ -27,27 +33,51 @@ bool enabled = true;
 int publish_timeout = 30;
 int chunk_quiet_period = 10;
 int session_idle_timeout = 120;
+int backlog_mode = kSendAllPending;
+int captures_per_wake = 1;
+char* default_wake_schedule = nullptr;
+bool allow_separated_mac_topics = false;
 
 namespace {
 
 const struct config_enum_entry kDispatchPolicies[] = {
     {"when_due", kWhenDue, false}, {"on_wake", kOnWake, false}, {nullptr, 0, false}};
 
-// A topic prefix is one or more topic levels: no wildcard, no empty level, no leading '$'.
+const struct config_enum_entry kBacklogModes[] = {{"send_all_pending", kSendAllPending, false},
+                                                  {"send_image", kSendImage, false},
+                                                  {nullptr, 0, false}};
+
+// Hands a core validator's reason to PostgreSQL as the setting's error detail (a full sentence).
+// Called by GUC check hooks: no C++ object is alive when GUC_check_errdetail runs.
+template <typename Validate>
+bool CheckWith(const char* value, Validate&& validate) {
+  char detail[600] = "";
+  bool ok = false;
+  try {
+    std::string reason = validate(value == nullptr ? "" : value);
+    ok = reason.empty();
+    if (!ok) {
+      reason[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(reason[0])));
+      snprintf(detail, sizeof detail, "%s.", reason.c_str());
+    }
+  } catch (...) {
+    snprintf(detail, sizeof detail, "The value could not be checked.");
+  }
+  if (!ok) GUC_check_errdetail("%s", detail);
+  return ok;
+}
+
+// devicewake.topic_prefix: a comma-separated list the core accepts (the worker uses the core's
+// own parse of it, so the setting can never hold what the worker would refuse).
 bool CheckTopicPrefix(char** newval, void** extra, GucSource source) {
-  const char* value = *newval;
-  if (value == nullptr || value[0] == '\0') {
-    GUC_check_errdetail("The topic prefix must not be empty.");
-    return false;
-  }
-  if (value[0] == '$' || value[0] == '/' || value[strlen(value) - 1] == '/' ||
-      strstr(value, "//") != nullptr || strpbrk(value, "+#") != nullptr) {
-    GUC_check_errdetail(
-        "The topic prefix must be topic levels without wildcards (+, #), empty levels or a "
-        "leading $.");
-    return false;
-  }
-  return true;
+  return CheckWith(*newval, [](const char* v) { return core::ParseTopicPrefixList(v).error; });
+}
+
+bool CheckDefaultWakeSchedule(char** newval, void** extra, GucSource source) {
+  return CheckWith(*newval, [](const char* v) {
+    core::CronParseResult r = core::ValidateCron(v);
+    return r.ok ? std::string() : r.message;
+  });
 }
 
 }  // namespace
@@ -83,9 +113,28 @@ void DefineSettings() {
   DefineCustomIntVariable("devicewake.mqtt_keepalive", "MQTT keepalive interval.", nullptr,
                           &mqtt_keepalive, 60, 5, 3600, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr,
                           nullptr);
-  DefineCustomStringVariable("devicewake.topic_prefix", "First topic level of every device topic.",
-                             nullptr, &topic_prefix, "ESP32CAM", PGC_SIGHUP, 0, CheckTopicPrefix,
-                             nullptr, nullptr);
+  DefineCustomStringVariable(
+      "devicewake.topic_prefix",
+      "Topic prefixes of device topics, comma-separated; replies use the one the device used.",
+      nullptr, &topic_prefix, "ESP32CAM", PGC_SIGHUP, 0, CheckTopicPrefix, nullptr, nullptr);
+  DefineCustomBoolVariable(
+      "devicewake.allow_separated_mac_topics",
+      "Accepts device topics whose MAC level is not canonical (B8:F8:… or lower case).", nullptr,
+      &allow_separated_mac_topics, false, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+  DefineCustomEnumVariable("devicewake.backlog_mode",
+                           "How a camera is asked for the images it holds: send_all_pending "
+                           "(firmware 3.5.0 and later) or send_image one name at a time.",
+                           nullptr, &backlog_mode, kSendAllPending, kBacklogModes, PGC_SIGHUP, 0,
+                           nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("devicewake.captures_per_wake",
+                          "capture_image requests per wake (devices.captures_per_wake overrides).",
+                          nullptr, &captures_per_wake, 1, 0, 10, PGC_SIGHUP, 0, nullptr, nullptr,
+                          nullptr);
+  DefineCustomStringVariable("devicewake.default_wake_schedule",
+                             "Cron schedule (UTC) of devices without a schedule of their own or "
+                             "their site's.",
+                             nullptr, &default_wake_schedule, "0 */3 * * *", PGC_SIGHUP, 0,
+                             CheckDefaultWakeSchedule, nullptr, nullptr);
   DefineCustomEnumVariable("devicewake.dispatch_policy",
                            "when_due publishes commands when due; on_wake only while the device "
                            "is awake.",

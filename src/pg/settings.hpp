@@ -4,6 +4,7 @@
 namespace devicewake::pg::settings {
 
 enum DispatchPolicy { kWhenDue = 0, kOnWake = 1 };
+enum BacklogMode { kSendAllPending = 0, kSendImage = 1 };
 
 extern char* database;
 extern char* mqtt_host;
@@ -22,6 +23,10 @@ extern bool enabled;
 extern int publish_timeout;
 extern int chunk_quiet_period;
 extern int session_idle_timeout;
+extern int backlog_mode;
+extern int captures_per_wake;
+extern char* default_wake_schedule;
+extern bool allow_separated_mac_topics;
 
 // Defines every setting and reserves the "devicewake" prefix. Called once from _PG_init.
 void DefineSettings();

@@ -8,12 +8,16 @@ namespace devicewake::pg {
 SavedPlan::SavedPlan(const char* sql, std::initializer_list<Oid> argtypes)
     : sql_(sql), nargs_(static_cast<int>(argtypes.size())) {
   int i = 0;
-  for (Oid type : argtypes) argtypes_[i++] = type;
+  for (Oid type : argtypes) {
+    if (i < kMaxArgs) argtypes_[i] = type;
+    ++i;
+  }
 }
 
 uint64 SavedPlan::Execute(const Datum* values, const char* nulls, bool read_only, long limit) {
   return PgCall([&]() -> uint64 {
     if (plan_ == nullptr) {
+      if (nargs_ > kMaxArgs) elog(ERROR, "pg_devicewake: too many arguments for: %s", sql_);
       SPIPlanPtr plan = SPI_prepare(sql_, nargs_, argtypes_);
       if (plan == nullptr) {
         elog(ERROR, "pg_devicewake: SPI_prepare failed (%s) for: %s",

@@ -19,8 +19,9 @@ class SavedPlan {
   uint64 Execute(const Datum* values, const char* nulls, bool read_only, long limit = 0);
 
  private:
+  static constexpr int kMaxArgs = 16;
   const char* sql_;
-  Oid argtypes_[8];
+  Oid argtypes_[kMaxArgs];
   int nargs_;
   SPIPlanPtr plan_ = nullptr;
 };

@@ -135,7 +135,8 @@ class Worker {
 
   std::unique_ptr<mqtt::Client> client_;
   mqtt::ClientConfig config_;
-  std::string prefix_;
+  std::string prefix_setting_;         // devicewake.topic_prefix as connected with
+  std::vector<std::string> prefixes_;  // its parse (never empty: the check hook refuses that)
   ListenConnection listener_;
   core::Backoff reconnect_backoff_{core::BackoffPolicy{1000, 60000, 2.0, 0.5}, UniformRandom};
   core::Backoff listen_backoff_{core::BackoffPolicy{500, 30000, 2.0, 0.5}, UniformRandom};
@@ -180,6 +181,8 @@ void Worker::InTransaction(const char* activity, F&& body) {
     SPI_finish();
     PopActiveSnapshot();
     CommitTransactionCommand();
+    // flush table statistics (as worker_spi does): else autovacuum never sees the churn
+    pgstat_report_stat(false);
     pgstat_report_activity(STATE_IDLE, nullptr);
   });
 }
@@ -207,7 +210,9 @@ std::string Worker::ListenConninfo() {
 void Worker::Connect() {
   std::string error;
   config_ = ConfigFromSettings(&error);
-  prefix_ = Setting(settings::topic_prefix);
+  prefix_setting_ = Setting(settings::topic_prefix);
+  prefixes_ = core::ParseTopicPrefixList(prefix_setting_).prefixes;
+  if (prefixes_.empty()) prefixes_.push_back("ESP32CAM");
   if (!error.empty()) NoteError(error);
   client_ = std::make_unique<mqtt::Client>(config_);
   std::string broker = config_.host + ":" + std::to_string(config_.port);
@@ -228,7 +233,7 @@ void Worker::ReloadSettings() {
   });
   std::string error;
   mqtt::ClientConfig fresh = ConfigFromSettings(&error);
-  if (fresh != config_ || Setting(settings::topic_prefix) != prefix_) {
+  if (fresh != config_ || Setting(settings::topic_prefix) != prefix_setting_) {
     NoteError("settings changed, reconnecting to the broker");
     if (client_) client_->Disconnect();
     DropClient();
@@ -293,8 +298,11 @@ void Worker::HandleEvents() {
       case mqtt::Event::Kind::kConnected:
         reconnect_backoff_.Reset();
         SetWorkerConnection(MyProcPid, true, config_.host + ":" + std::to_string(config_.port));
-        for (const char* kind : {"status", "data", "ack"}) {
-          if (!client_->Subscribe(prefix_ + "/+/" + kind, 1)) NoteError("MQTT " + client_->error());
+        for (const std::string& prefix : prefixes_) {
+          for (const char* kind : {"status", "data", "ack"}) {
+            if (!client_->Subscribe(prefix + "/+/" + kind, 1))
+              NoteError("MQTT " + client_->error());
+          }
         }
         work_pending_ = true;
         break;
@@ -343,8 +351,14 @@ void Worker::Dispatch() {
     int64_t deadline = NowMs() + static_cast<int64_t>(settings::publish_timeout) * 1000;
     int64_t now_seconds = static_cast<int64_t>(time(nullptr));
     for (ClaimedCommand& c : claimed) {
-      // Topics are built only from identifiers that normalise to themselves.
-      core::OutboundTopic topic = core::CommandTopic(prefix_, c.device_mac);
+      // Topics are built only from identifiers that normalise to themselves, on the prefix the
+      // device used (when it is still configured).
+      const std::string& prefix =
+          std::find(prefixes_.begin(), prefixes_.end(), c.topic_prefix) != prefixes_.end()
+              ? c.topic_prefix
+              : prefixes_.front();
+      core::OutboundTopic topic =
+          core::TopicFor(prefix, c.device_mac, core::ChannelFor(c.command_type));
       if (!topic.ok) {
         permanent_failures_.push_back({c.command_id, topic.error});
         continue;
@@ -366,7 +380,11 @@ void Worker::Dispatch() {
       in_flight_[mid] = InFlight{c.command_id, deadline};
       earliest_deadline_ms_ = std::min(earliest_deadline_ms_, deadline);
     }
-    if (static_cast<int>(claimed.size()) < limit) {
+    // A device's conversation messages wait for its due application commands (the claim skips
+    // them meanwhile): after claiming application commands, look once more.
+    bool again = std::any_of(claimed.begin(), claimed.end(),
+                             [](const ClaimedCommand& c) { return c.from_application; });
+    if (static_cast<int>(claimed.size()) < limit && !again) {
       // Rounded up to the millisecond: waking early would only find the command not yet due.
       next_timer_ms_ = next_timer ? (*next_timer + 999) / 1000 : -1;
       return;
@@ -409,8 +427,8 @@ void Worker::FlushDeliveries() {
 
 // Applies what devices sent, batch_size messages per transaction. If a batch raises an error,
 // it is applied again one message per transaction, so the one that cannot be applied is
-// recorded in rejected_messages with the error and the rest flow on. Answers (ACK_OK) are
-// published only after their transaction committed.
+// recorded in rejected_messages with the error and the rest flow on. The answers (the wake
+// conversation's next messages) are commands queued in the same transaction: dispatched next.
 void Worker::Ingest() {
   while (!inbound_.empty()) {
     std::size_t n =
@@ -421,7 +439,7 @@ void Worker::Ingest() {
     std::vector<InboundOutcome> outcomes(1);
     try {
       InTransaction("applying device messages",
-                    [&]() { outcomes[0] = inbound_store_.Apply(batch, prefix_); });
+                    [&]() { outcomes[0] = inbound_store_.Apply(batch, prefixes_); });
     } catch (const SqlError& batch_error) {
       outcomes.clear();
       for (const mqtt::Event& message : batch) {
@@ -429,13 +447,13 @@ void Worker::Ingest() {
         for (int attempt = 1;; ++attempt) {
           try {
             InTransaction("applying one device message",
-                          [&]() { one = inbound_store_.Apply({message}, prefix_); });
+                          [&]() { one = inbound_store_.Apply({message}, prefixes_); });
             break;
           } catch (const SqlError& e) {
             // a deadlock, a lock timeout or a cancel is the moment's fault, not the message's
             if (IsTransient(e.sqlstate()) && attempt < kTransientAttempts) continue;
             InTransaction("recording a rejected message",
-                          [&]() { inbound_store_.Reject(message, prefix_, e.message()); });
+                          [&]() { inbound_store_.Reject(message, prefixes_, e.message()); });
             one = InboundOutcome{};
             one.rejected = 1;
             break;
@@ -449,10 +467,6 @@ void Worker::Ingest() {
       pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.rejected, o.rejected);
       pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.acknowledged, o.acknowledged);
       if (o.commands_queued) work_pending_ = true;
-      for (const InboundPublish& p : o.publishes) {
-        if (client_ && client_->Publish(p.topic, p.body, 1) < 0)
-          NoteError("MQTT " + client_->error());
-      }
     }
   }
 }
