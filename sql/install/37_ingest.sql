@@ -110,10 +110,12 @@ $$;
 -- (a duplicate is idempotent), keeps received_chunks and the session's chunks_sent current,
 -- and completes every image whose last chunk arrived. Returns one row per chunk that could not
 -- be applied (kind 'rejected', its 1-based position and the reason) and per completed or failed
--- image (kind 'complete' / 'failed', the device and image: the worker's conversation answers).
+-- image (kind 'complete' / 'failed', the device and image, and how many other images of its wake
+-- are still arriving: the worker's conversation answers).
 CREATE FUNCTION devicewake._ingest_chunks(
     p_macs text[], p_image_names text[], p_indexes integer[], p_data bytea[])
-    RETURNS TABLE(kind text, ordinal bigint, device_mac text, image_name text, detail text)
+    RETURNS TABLE(kind text, ordinal bigint, device_mac text, image_name text, detail text,
+                  others_receiving integer)
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
 $$
 DECLARE
@@ -125,7 +127,8 @@ BEGIN
            CASE WHEN i.image_id IS NULL OR i.total_chunks IS NULL
                     THEN 'chunk for an image without metadata'
                 ELSE format('chunk_id %s is out of range for total_chunk_count %s', c.idx, i.total_chunks)
-           END
+           END,
+           NULL::integer
     FROM unnest(p_macs, p_image_names, p_indexes) WITH ORDINALITY AS c(mac, name, idx, ord)
     LEFT JOIN devicewake.devices d ON d.device_mac = c.mac
     LEFT JOIN devicewake.device_images i ON i.device_id = d.device_id AND i.image_name = c.name
@@ -174,7 +177,8 @@ $$;
 -- its failure cleared, its alerts resolved, pending retries for it cancelled; a broken one
 -- becomes failed with the reason and keeps its chunks.
 CREATE FUNCTION devicewake._complete_images(p_image_ids uuid[])
-    RETURNS TABLE(kind text, ordinal bigint, device_mac text, image_name text, detail text)
+    RETURNS TABLE(kind text, ordinal bigint, device_mac text, image_name text, detail text,
+                  others_receiving integer)
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
 $$
 BEGIN
@@ -235,7 +239,12 @@ BEGIN
                jsonb_build_object('image_name', done.image_name, 'bytes', done.bytes,
                                   'reason', done.problem)
         FROM done)
-    SELECT done.status, NULL::bigint, d.device_mac, done.image_name, done.problem
+    SELECT done.status, NULL::bigint, d.device_mac, done.image_name, done.problem,
+           -- the device's other images of this wake still arriving (those finished by this
+           -- statement are not: its snapshot still shows them receiving)
+           (SELECT count(*)::integer FROM devicewake.device_images o
+            WHERE o.device_id = done.device_id AND o.session_id = done.session_id
+              AND o.status = 'receiving' AND o.image_id <> ALL (ARRAY(SELECT image_id FROM done)))
     FROM done
     JOIN devicewake.devices d ON d.device_id = done.device_id;
 END

@@ -55,13 +55,18 @@ void Advance(const WakePolicy& policy, WakeState& state, std::vector<WakeAction>
   }
 }
 
-// The answer to a completed image: ACK_OK:true and what follows, or, when nothing follows, the
-// sleep signal naming the image.
+bool IsSleep(const std::vector<WakeAction>& actions) {
+  return actions.size() == 1 && actions.front().type == WakeActionType::kSleep;
+}
+
+// The answer to a completed image: ACK_OK:true and what follows, or, when nothing follows and no
+// other image of the wake is still arriving, the sleep signal naming the image.
 std::vector<WakeAction> AnswerCompletion(const WakePolicy& policy, WakeState& state,
-                                         const std::string& name) {
+                                         const std::string& name, int others_receiving) {
   std::vector<WakeAction> next;
   Advance(policy, state, next);
-  if (next.size() == 1 && next.front().type == WakeActionType::kSleep) {
+  if (IsSleep(next)) {
+    if (others_receiving > 0) return {{WakeActionType::kAckOk, name}};
     return {{WakeActionType::kSleep, name}};
   }
   std::vector<WakeAction> actions{{WakeActionType::kAckOk, name}};
@@ -171,11 +176,13 @@ WakeStep OnMetadata(const WakePolicy& policy, WakeState state, const std::string
   return step;
 }
 
-WakeStep OnImageComplete(const WakePolicy& policy, WakeState state, const std::string& image_name) {
+WakeStep OnImageComplete(const WakePolicy& policy, WakeState state, const std::string& image_name,
+                         int others_receiving) {
   WakeStep step{std::move(state), {}};
   WakeState& s = step.state;
   if (s.phase == WakePhase::kDone) {
-    step.actions.push_back({WakeActionType::kSleep, image_name});
+    step.actions.push_back(
+        {others_receiving > 0 ? WakeActionType::kAckOk : WakeActionType::kSleep, image_name});
     return step;
   }
   if (!Finish(s, image_name)) {
@@ -183,15 +190,21 @@ WakeStep OnImageComplete(const WakePolicy& policy, WakeState state, const std::s
     step.actions.push_back({WakeActionType::kAckOk, image_name});
     return step;
   }
-  step.actions = AnswerCompletion(policy, s, image_name);
+  step.actions = AnswerCompletion(policy, s, image_name, others_receiving);
   return step;
 }
 
-WakeStep OnImageFailed(const WakePolicy& policy, WakeState state, const std::string& image_name) {
+WakeStep OnImageFailed(const WakePolicy& policy, WakeState state, const std::string& image_name,
+                       int others_receiving) {
   WakeStep step{std::move(state), {}};
   WakeState& s = step.state;
-  if (s.phase == WakePhase::kDone || !Finish(s, image_name)) return step;
+  if (s.phase == WakePhase::kDone) {
+    if (others_receiving == 0) step.actions.push_back({WakeActionType::kSleep, {}});
+    return step;
+  }
+  if (!Finish(s, image_name)) return step;
   Advance(policy, s, step.actions);
+  if (IsSleep(step.actions) && others_receiving > 0) step.actions.clear();
   return step;
 }
 

@@ -95,12 +95,17 @@ WakeStep OnHello(const WakePolicy& policy, std::int64_t pending_count,
 WakeStep OnMetadata(const WakePolicy& policy, WakeState state, const std::string& image_name,
                     MetadataKind kind, bool already_asked);
 
-// The image's last chunk arrived and it assembled into a good JPEG.
-WakeStep OnImageComplete(const WakePolicy& policy, WakeState state, const std::string& image_name);
+// The image's last chunk arrived and it assembled into a good JPEG. others_receiving: the
+// device's other images of this wake still arriving; while there are any, the camera still has
+// pending images in this wake, so the answer is ACK_OK:true and never the sleep signal (the last
+// of them gets it).
+WakeStep OnImageComplete(const WakePolicy& policy, WakeState state, const std::string& image_name,
+                         int others_receiving = 0);
 
 // The image's chunks are all there but do not assemble into a good JPEG: it is not acknowledged
 // (the camera keeps it for a later wake) and the conversation moves on.
-WakeStep OnImageFailed(const WakePolicy& policy, WakeState state, const std::string& image_name);
+WakeStep OnImageFailed(const WakePolicy& policy, WakeState state, const std::string& image_name,
+                       int others_receiving = 0);
 
 // "backlog", "capture" or "done"; and back. ParseWakePhase gives false for anything else.
 const char* WakePhaseName(WakePhase phase) noexcept;

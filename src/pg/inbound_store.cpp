@@ -246,6 +246,7 @@ class Batch {
     struct Finished {
       bool complete;
       std::string mac, image_name;
+      int others_receiving;
     };
     std::vector<Finished> finished;
     // Copy the result out before queueing rejections (which only touch C++ vectors).
@@ -259,8 +260,10 @@ class Batch {
                  SpiText(row, 3).value_or(""));
         ++rejected_here;
       } else if (kind == "complete" || kind == "failed") {
-        finished.push_back(
-            {kind == "complete", SpiText(row, 3).value_or(""), SpiText(row, 4).value_or("")});
+        bool is_null = false;
+        int others = DatumGetInt32(SpiValue(row, 6, &is_null));
+        finished.push_back({kind == "complete", SpiText(row, 3).value_or(""),
+                            SpiText(row, 4).value_or(""), is_null ? 0 : others});
       }
     }
     // (after the result is copied out: each step runs statements of its own)
@@ -268,8 +271,9 @@ class Batch {
     for (const Finished& f : finished) {
       prefix_ = PrefixOfChunkFrom(f.mac);
       Converse(f.mac, [&](const Conversation& c) {
-        return f.complete ? core::OnImageComplete(c.policy, c.state, f.image_name)
-                          : core::OnImageFailed(c.policy, c.state, f.image_name);
+        return f.complete
+                   ? core::OnImageComplete(c.policy, c.state, f.image_name, f.others_receiving)
+                   : core::OnImageFailed(c.policy, c.state, f.image_name, f.others_receiving);
       });
     }
     prefix_ = message_prefix;

@@ -1,7 +1,8 @@
 # The device side of the conversation against a real mosquitto, spoken with mosquitto_pub as the
-# firmware speaks it: HELLO -> METADATA -> send_image -> chunks (duplicated, out of order) ->
-# assembled JPEG, ACK_OK with the next wake; command acknowledgements; missing-chunk requests
-# after a quiet period; and malformed messages kept in rejected_messages while traffic flows.
+# firmware speaks it: HELLO with a pending image -> send_all_pending -> METADATA and chunks
+# (duplicated, out of order) -> assembled JPEG, ACK_OK:true and capture_image -> METADATA ->
+# send_image -> chunks with a gap -> missing chunks asked on /ack -> the sleep signal; command
+# acknowledgements; and malformed messages kept in rejected_messages while traffic flows.
 source "$(dirname "$0")/lib.sh"
 
 MAC=AABBCCDDEEFF
@@ -27,26 +28,34 @@ SUB=$!
 trap 'kill $SUB 2>/dev/null' EXIT
 wait_subscribed "$T/cmd" "$OUT"
 
-# --- HELLO: an unknown device is registered, a wake session opens
+# --- HELLO: a wake session opens (the camera sits at a site: an unassigned one is only told to
+# sleep, see wake_protocol.t)
+q "INSERT INTO devicewake.sites (name, timezone, wake_schedule_cron) VALUES ('Conversation site', 'UTC', '0 */3 * * *')" >/dev/null
+q "INSERT INTO devicewake.devices (device_mac, site_id) SELECT '$MAC', site_id FROM devicewake.sites WHERE name = 'Conversation site'" >/dev/null
 pub "$T/status" '{"device_id":"AA:BB:CC:DD:EE:FF","status":"Alive","pendingImg":1,"pending_list":["image_1.jpg"],"firmware_version":"1.4.2","battery_voltage":3.91,"wifi_rssi":-61}'
 wait_for 10 "SELECT count(*) = 1 FROM devicewake.device_wake_sessions s JOIN devicewake.devices d USING (device_id) WHERE d.device_mac = '$MAC' AND s.status = 'in_progress'"
-ok $? "HELLO registers the device and opens a wake session"
+ok $? "HELLO opens a wake session"
 is "$(q "SELECT firmware_version || ' ' || battery_voltage || ' ' || wifi_rssi FROM devicewake.devices WHERE device_mac = '$MAC'")" "1.4.2 3.910 -61" \
   "HELLO telemetry is stored"
 is "$(q "SELECT status FROM devicewake.device_images WHERE image_name = 'image_1.jpg'")" pending "pending_list becomes pending image rows"
 
-# --- METADATA: receiving, and the server answers send_image
+wait_line 10 "$T/cmd {\"device_id\":\"$MAC\",\"send_all_pending\":true}"
+ok $? "a HELLO with a pending image is answered with send_all_pending"
+
+# --- METADATA of the backlog image: receiving; the camera streams it on its own
 make_jpeg image_1 2600 1024
 pub "$T/data" "{\"device_id\":\"$MAC\",\"image_name\":\"image_1.jpg\",\"image_size\":2600,\"capture_timestamp\":\"2026-11-22T14:31:05Z\",\"max_chunks_size\":1024,\"total_chunks_count\":3,\"error\":0,\"sensor_data\":{\"temperature\":21.5,\"humidity\":40,\"pressure\":1013.2,\"gas_resistance\":120000}}"
-wait_line 10 "$T/cmd {\"device_id\":\"$MAC\",\"send_image\":\"image_1.jpg\"}"; ok $? "metadata is answered with send_image"
+wait_for 10 "SELECT status = 'receiving' FROM devicewake.device_images WHERE image_name = 'image_1.jpg'"
 is "$(q "SELECT status || ' ' || total_chunks || ' ' || (metadata #>> '{sensor_data,temperature}') FROM devicewake.device_images WHERE image_name = 'image_1.jpg'")" \
   "receiving 3 21.5" "the image is receiving with its totals and readings"
 
-# --- chunks out of order and duplicated: one byte-exact JPEG, complete, ACK_OK with the next wake
+# --- chunks out of order and duplicated: one byte-exact JPEG, complete; the wake goes on with
+# this wake's own picture
 chunk image_1 2; chunk image_1 0; chunk image_1 2; chunk image_1 1
-wait_line 10 "$T/ack {\"device_id\":\"$MAC\",\"image_name\":\"image_1.jpg\",\"ACK_OK\":{\"next_wake_time\":\""
-ok $? "the last chunk is answered with ACK_OK and next_wake_time"
-grep -F 'ACK_OK' "$OUT" | grep -qE '"next_wake_time":"(1[0-2]|[1-9]):[0-5][0-9](AM|PM)"'; ok $? "next_wake_time is H:MMAM/PM"
+wait_line 10 "$T/ack {\"device_id\":\"$MAC\",\"image_name\":\"image_1.jpg\",\"ACK_OK\":true}"
+ok $? "the backlog image is answered with ACK_OK:true, not a sleep signal"
+wait_line 10 "$T/cmd {\"device_id\":\"$MAC\",\"capture_image\":true}"; ok $? "then the wake's own capture is asked for"
+is "$(grep -v probe_ "$OUT" | grep -c -F send_image)" 0 "no send_image for a streamed backlog image"
 is "$(q "SELECT status || ' ' || md5(image_data) FROM devicewake.device_images WHERE image_name = 'image_1.jpg'")" \
   "complete $(md5sum <"$DW_RUN/image_1.jpg" | cut -d' ' -f1)" "the assembled image is complete and byte-exact"
 is "$(q "SELECT chunks_sent FROM devicewake.device_wake_sessions s JOIN devicewake.devices d USING (device_id) WHERE d.device_mac = '$MAC' AND s.status = 'in_progress'")" 3 \
@@ -63,11 +72,15 @@ ok $? "the device's acknowledgement makes it acknowledged"
 q "ALTER SYSTEM SET devicewake.chunk_quiet_period = 1" >/dev/null; q "SELECT pg_reload_conf()" >/dev/null
 make_jpeg image_3 3000 1024
 pub "$T/data" "{\"device_id\":\"$MAC\",\"image_name\":\"image_3.jpg\",\"image_size\":3000,\"timestamp\":1795357865,\"max_chunk_size\":1024,\"total_chunk_count\":3,\"error\":0}"
+wait_line 10 "$T/cmd {\"device_id\":\"$MAC\",\"send_image\":\"image_3.jpg\"}"; ok $? "the capture's metadata is answered with send_image"
 chunk image_3 0; chunk image_3 2
-wait_line 15 "$T/cmd {\"device_id\":\"$MAC\",\"image_name\":\"image_3.jpg\",\"missing_chunks\":[1]}"
-ok $? "after a quiet period the missing chunk is requested"
+wait_line 15 "$T/ack {\"device_id\":\"$MAC\",\"image_name\":\"image_3.jpg\",\"missing_chunks\":[1]}"
+ok $? "after a quiet period the missing chunk is requested on /ack"
 chunk image_3 1
 wait_for 10 "SELECT status = 'complete' FROM devicewake.device_images WHERE image_name = 'image_3.jpg'"; ok $? "the resent chunk completes the image"
+wait_line 10 "$T/ack {\"device_id\":\"$MAC\",\"image_name\":\"image_3.jpg\",\"ACK_OK\":{\"next_wake_time\":\""
+ok $? "the wake's last image is answered with the sleep signal"
+grep -F '"ACK_OK":{' "$OUT" | grep -qE '"next_wake_time":"(1[0-2]|[1-9]):[0-5][0-9](AM|PM)"'; ok $? "next_wake_time is H:MMAM/PM"
 q "ALTER SYSTEM RESET devicewake.chunk_quiet_period" >/dev/null; q "SELECT pg_reload_conf()" >/dev/null
 
 # --- malformed messages are kept with their reason; traffic flows on
@@ -95,7 +108,7 @@ is "$(q "SELECT count(*) FROM devicewake.device_images WHERE image_name IN ('hug
 is "$(q "SELECT status || ' ' || md5(image_data) FROM devicewake.device_images WHERE image_name = 'image_1.jpg'")" \
   "complete $(md5sum <"$DW_RUN/image_1.jpg" | cut -d' ' -f1)" "a late duplicate chunk of a complete image changes nothing"
 wait_for 10 "SELECT count(*) = 1 FROM devicewake.device_wake_sessions s JOIN devicewake.devices d USING (device_id) WHERE d.device_mac = '$MAC' AND s.status = 'in_progress' AND s.started_at > now() - interval '10 seconds'"
-ok $? "a valid HELLO after the garbage is applied: the worker kept running"
+ok $? "a valid HELLO after the garbage (the camera slept since its sleep signal) opens a wake: the worker kept running"
 is "$(q "SELECT rejected > 0 AND ingested > 0 AND acknowledged > 0 FROM devicewake.worker_status()")" t \
   "worker_status counts ingested, rejected and acknowledged messages"
 done_testing

@@ -50,7 +50,7 @@ q "INSERT INTO devicewake.devices (device_mac, site_id)
 
 # --- a fresh wake, driven by the server
 M=AB0000000001
-meta="{\"device_id\":\"$M\",\"image_name\":\"image_7.jpg\",\"image_size\":10,\"max_chunks_size\":5,\"total_chunk_count\":2,\"timestamp\":\"2025-10-6T1:04:27Z\",\"error\":0}"
+meta="{\"device_id\":\"$M\",\"image_name\":\"image_7.jpg\",\"image_size\":9,\"max_chunks_size\":5,\"total_chunk_count\":2,\"timestamp\":\"2025-10-6T1:04:27Z\",\"error\":0}"
 chunk() { pub "ESP32CAM/$M/data" "{\"device_id\":\"$M\",\"image_name\":\"image_7.jpg\",\"chunk_id\":$1,\"max_chunk_size\":5,\"payload\":\"$(b64 "$2")\"}"; }
 pub "ESP32CAM/$M/status" "{\"device_id\":\"$M\",\"status\":\"Alive\",\"pendingImg\":0,\"wifi_rssi\":-61.4}"
 wait_text 10 "$OUT" "ESP32CAM/$M/cmd {\"device_id\":\"$M\",\"capture_image\":true}"

@@ -3,10 +3,11 @@
 // distinct commands across broker restarts.
 // Usage:
 //   fault_client device MAC IMAGES CHUNKS CHUNK_BYTES TIMEOUT_S [PREFIX]
-//       says HELLO, announces IMAGES images (metadata), waits for each send_image, publishes every
-//       chunk at QoS 1, then serves resend_chunks / send_image until every image is complete in the
-//       database (or TIMEOUT_S); reconnects to the broker if it goes away. Prints "key value"
-//       lines.
+//       says HELLO with IMAGES pending images and, like the firmware, waits to be told: on
+//       send_all_pending it publishes every image (METADATA, then every chunk at QoS 1), then
+//       serves missing_chunks (on /ack) and send_image (the whole image again) until every image
+//       is complete in the database (or TIMEOUT_S); reconnects to the broker if it goes away.
+//       Prints "key value" lines.
 //   fault_client flood COUNT SEED MAC
 //       publishes COUNT malformed messages at QoS 1 (every one must be rejected), waits for every
 //       PUBACK, prints the count per category.
@@ -192,7 +193,7 @@ int Device(const std::string& mac, int images, int chunks, int chunk_bytes, int 
   const std::string data = "ESP32CAM/" + mac + "/data";
 
   Connection conn;
-  conn.Open("", true, {"ESP32CAM/" + mac + "/cmd"});
+  conn.Open("", true, {"ESP32CAM/" + mac + "/cmd", "ESP32CAM/" + mac + "/ack"});
   PGconn* db = ConnectOrExit();
   auto t0 = Clock::now();
   auto deadline = t0 + std::chrono::seconds(timeout_s);
@@ -205,25 +206,25 @@ int Device(const std::string& mac, int images, int chunks, int chunk_bytes, int 
            ",\"timestamp\":1795357865,\"max_chunk_size\":" + std::to_string(chunk_bytes) +
            ",\"total_chunk_count\":" + std::to_string(chunks) + ",\"error\":0}";
   };
-  std::set<int> announced_ok;  // images whose send_image arrived
-  std::set<int> answer_due;  // images re-announced for a retry: their next send_image is the answer
+  bool told = false;  // send_all_pending arrived
   long published = 0, resend_requests = 0, chunks_requested = 0, whole_resends = 0;
   std::set<std::pair<int, int>> requested_distinct;
+  auto send_image = [&](int i) {
+    conn.Publish(data, metadata_body(i));
+    ++published;
+    for (int k = 0; k < chunks; ++k, ++published) conn.Publish(data, chunk_body(i, k));
+  };
   auto handle = [&](const std::pair<std::string, std::string>& m) {
     const std::string& body = m.second;
+    if (body.find("\"send_all_pending\":true") != std::string::npos) {
+      told = true;
+      return;
+    }
     std::string send = StringField(body, "send_image");
     if (!send.empty() && index.count(send)) {
-      int i = index[send];
-      if (announced_ok.insert(i).second) return;
-      if (answer_due.erase(i)) {  // the answer to the re-sent metadata: now the chunks
-        for (int k = 0; k < chunks; ++k, ++published) conn.Publish(data, chunk_body(i, k));
-        return;
-      }
       // A retry (retry_image goes out as send_image): the firmware sends the whole image again.
       ++whole_resends;
-      answer_due.insert(i);
-      conn.Publish(data, metadata_body(i));
-      ++published;
+      send_image(index[send]);
       return;
     }
     std::vector<int> missing = IntArrayField(body, "missing_chunks");
@@ -242,21 +243,19 @@ int Device(const std::string& mac, int images, int chunks, int chunk_bytes, int 
     }
   };
 
-  // HELLO (opens the wake session), metadata, then wait for every send_image (the firmware sends
-  // chunks only when asked).
+  // HELLO (opens the wake session), then nothing until the server asks for the backlog.
+  std::string pending_list;
+  for (int i = 0; i < images && i < 10; ++i) pending_list += (i ? ",\"" : "\"") + name(i) + "\"";
   conn.Publish("ESP32CAM/" + mac + "/status",
-               "{\"device_id\":\"" + mac +
-                   "\",\"status\":\"Alive\",\"pendingImg\":" + std::to_string(images) + "}");
-  for (int i = 0; i < images; ++i) conn.Publish(data, metadata_body(i));
-  while (static_cast<int>(announced_ok.size()) < images && Clock::now() < deadline) {
+               "{\"device_id\":\"" + mac + "\",\"status\":\"Alive\",\"pendingImg\":" +
+                   std::to_string(images) + ",\"pending_list\":[" + pending_list + "]}");
+  while (!told && Clock::now() < deadline) {
     for (auto& m : conn.Take()) handle(m);
     Sleep(5);
   }
-  std::printf("announced %zu\n", announced_ok.size());
+  std::printf("told_send_all_pending %d\n", told ? 1 : 0);
   std::fflush(stdout);
-  for (int i = 0; i < images; ++i) {
-    for (int k = 0; k < chunks; ++k, ++published) conn.Publish(data, chunk_body(i, k));
-  }
+  for (int i = 0; i < images; ++i) send_image(i);
   conn.WaitAcked(timeout_s);
   long acked_first = conn.acked.load();
   std::printf("chunks_published_first_pass %d\n", images * chunks);
@@ -286,7 +285,7 @@ int Device(const std::string& mac, int images, int chunks, int chunk_bytes, int 
   std::printf("chunks_requested %ld\n", chunks_requested);
   std::printf("chunks_requested_distinct %zu\n", requested_distinct.size());
   std::printf("whole_image_resends %ld\n", whole_resends);
-  std::printf("messages_published %ld\n", published + images + 1);
+  std::printf("messages_published %ld\n", published + 1);
   std::printf("complete %s\n", complete.c_str());
   std::printf("elapsed_ms %.0f\n",
               std::chrono::duration<double, std::milli>(Clock::now() - t0).count());

@@ -227,6 +227,26 @@ TEST(WakeConversation, UnpromptedUploadGetsSendImageThenTheSleepSignal) {
       Actions{Ack("w.jpg")});
 }
 
+TEST(WakeConversation, NoSleepSignalWhileAnotherImageOfTheWakeIsArriving) {
+  WakePolicy policy;
+  WakeStep s = OnHello(policy, 0, {});
+  s = OnMetadata(policy, s.state, "a.jpg", MetadataKind::kNew, false);
+  s = OnMetadata(policy, s.state, "b.jpg", MetadataKind::kNew, false);
+  EXPECT_EQ(s.actions, Actions{SendImage("b.jpg")});  // an upload the camera started: asked once
+  s = OnImageComplete(policy, s.state, "a.jpg", 1);
+  EXPECT_EQ(s.actions, Actions{Ack("a.jpg")});
+  s = OnImageComplete(policy, s.state, "b.jpg", 0);
+  EXPECT_EQ(s.actions, Actions{Sleep("b.jpg")});
+  // a failure while another is still arriving says nothing; the last one's answer ends the wake
+  WakeStep f = OnHello(policy, 0, {});
+  f = OnMetadata(policy, f.state, "x.jpg", MetadataKind::kNew, false);
+  f = OnImageFailed(policy, f.state, "x.jpg", 2);
+  EXPECT_TRUE(f.actions.empty());
+  EXPECT_EQ(f.state.phase, WakePhase::kDone);
+  EXPECT_EQ(OnImageFailed(policy, f.state, "y.jpg", 0).actions, Actions{kSleepBare});
+  EXPECT_EQ(OnImageComplete(policy, f.state, "y.jpg", 1).actions, Actions{Ack("y.jpg")});
+}
+
 TEST(WakeConversation, NamesRoundTrip) {
   for (WakePhase p : {WakePhase::kBacklog, WakePhase::kCapture, WakePhase::kDone}) {
     WakePhase back = WakePhase::kDone;
