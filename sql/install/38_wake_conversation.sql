@@ -88,8 +88,9 @@ BEGIN
     INSERT INTO devicewake.device_commands (device_id, command_type, command_payload, priority,
                                             issued_at, expires_at, session_id)
     SELECT v_device, a.action, a.payload, 10,
-           -- one microsecond apart: the claim orders by due time, so they go out in this order
-           now() + (a.ord - 1) * interval '1 microsecond', v_expires, p_session
+           -- the claim orders by due time: clock time, one microsecond apart, so the answers go
+           -- out in the order they were decided, also across steps of one transaction
+           clock_timestamp() + (a.ord - 1) * interval '1 microsecond', v_expires, p_session
     FROM unnest(p_actions, v_payloads) WITH ORDINALITY AS a(action, payload, ord);
     RETURN cardinality(p_actions);
 END

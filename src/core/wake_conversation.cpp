@@ -77,6 +77,11 @@ std::vector<WakeAction> AnswerCompletion(const WakePolicy& policy, WakeState& st
 // Books a finished (complete or failed) image against the backlog or the capture it answered.
 // Returns false when the image is not what the conversation was waiting for.
 bool Finish(WakeState& state, const std::string& name) {
+  if (state.unprompted) {  // whatever the device sent is what it was doing
+    state.awaiting_capture = false;
+    state.current_image.clear();
+    return true;
+  }
   if (state.phase == WakePhase::kBacklog) {
     if (state.backlog_left > 0) --state.backlog_left;
     if (state.current_image == name) state.current_image.clear();
@@ -94,13 +99,15 @@ WakeState WakeState::Unprompted() {
   s.phase = WakePhase::kCapture;
   s.captures_asked = 1 << 20;  // never asks for a capture
   s.awaiting_capture = true;   // the first METADATA is the upload the device started
+  s.unprompted = true;
   return s;
 }
 
 bool WakeState::operator==(const WakeState& o) const {
   return phase == o.phase && backlog_left == o.backlog_left && backlog_names == o.backlog_names &&
          asked_images == o.asked_images && captures_asked == o.captures_asked &&
-         awaiting_capture == o.awaiting_capture && current_image == o.current_image;
+         awaiting_capture == o.awaiting_capture && current_image == o.current_image &&
+         unprompted == o.unprompted;
 }
 
 const char* WakeActionCommandType(WakeActionType type) noexcept {
@@ -155,9 +162,8 @@ WakeStep OnMetadata(const WakePolicy& policy, WakeState state, const std::string
   if (kind == MetadataKind::kRepeat) return step;
   if (kind == MetadataKind::kComplete) {
     // the camera missed the answer to this image: give it again
-    step.actions.push_back(
-        {s.phase == WakePhase::kDone ? WakeActionType::kSleep : WakeActionType::kAckOk,
-         image_name});
+    bool over = s.phase == WakePhase::kDone || s.unprompted;
+    step.actions.push_back({over ? WakeActionType::kSleep : WakeActionType::kAckOk, image_name});
     return step;
   }
   if (s.phase == WakePhase::kDone) return step;  // told to sleep: nothing more is asked

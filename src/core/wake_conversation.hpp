@@ -44,10 +44,11 @@ struct WakeState {
   int captures_asked = 0;                  // capture_image requests sent this wake
   bool awaiting_capture = false;           // a capture_image is out, its METADATA not seen yet
   std::string current_image;               // the image whose completion the next step waits on
+  bool unprompted = false;                 // no wake session: see Unprompted() (never stored)
 
   // The state for a device that uploads without a HELLO (no open wake session: an old client
-  // or a test tool): its METADATA is answered with send_image and its image with the sleep
-  // signal, and nothing more is asked.
+  // or a test tool): its METADATA is answered with send_image and each of its images with the
+  // sleep signal, and nothing more is asked. Such a state is built afresh for every message.
   static WakeState Unprompted();
   bool operator==(const WakeState& other) const;
 };

@@ -32,6 +32,7 @@ int batch_size = 500;
 bool enabled = true;
 int publish_timeout = 30;
 int chunk_quiet_period = 10;
+int max_resend_requests = 3;
 int session_idle_timeout = 120;
 int backlog_mode = kSendAllPending;
 int captures_per_wake = 1;
@@ -153,6 +154,11 @@ void DefineSettings() {
                           "chunks.",
                           nullptr, &chunk_quiet_period, 10, 1, 3600, PGC_SIGHUP, GUC_UNIT_S,
                           nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("devicewake.max_resend_requests",
+                          "Missing-chunk requests per upload before the upload is left to the "
+                          "sweep.",
+                          nullptr, &max_resend_requests, 3, 0, 100, PGC_SIGHUP, 0, nullptr, nullptr,
+                          nullptr);
   DefineCustomIntVariable("devicewake.session_idle_timeout",
                           "Silence after which a camera is taken to be asleep and its wake "
                           "session ends.",

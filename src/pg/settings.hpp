@@ -22,6 +22,7 @@ extern int batch_size;
 extern bool enabled;
 extern int publish_timeout;
 extern int chunk_quiet_period;
+extern int max_resend_requests;
 extern int session_idle_timeout;
 extern int backlog_mode;
 extern int captures_per_wake;

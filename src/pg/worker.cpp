@@ -45,7 +45,6 @@ constexpr const char* kChannel = "devicewake_commands";
 constexpr long kSafetyScanMs = 60 * 1000;    // a slow safety net, not the way work is found
 constexpr long kTickMs = 1000;               // libmosquitto keepalive housekeeping
 constexpr std::size_t kMaxInFlight = 20000;  // QoS 1 publishes awaiting PUBACK (mids are 16 bit)
-constexpr int kMaxResendRequests = 3;        // missing_chunks requests per upload
 constexpr int kTransientAttempts = 3;        // tries of one device message before it is rejected
 
 // Errors that say nothing about the statement: the same work may succeed when tried again.
@@ -511,7 +510,8 @@ void Worker::DoDatabaseWork() {
     InTransaction("ending idle wake sessions and requesting missing chunks", [&]() {
       inbound_store_.EndIdleWakeSessions(settings::session_idle_timeout);
       requested =
-          inbound_store_.RequestMissingChunks(settings::chunk_quiet_period, kMaxResendRequests);
+          inbound_store_.RequestMissingChunks(settings::chunk_quiet_period,
+                                              settings::max_resend_requests);
     });
     if (requested > 0) work_pending_ = true;
   }

@@ -14,7 +14,7 @@ echo "$out" | grep -q 'invalid configuration parameter name' ; ok $? "the device
 # every setting of DESIGN §7 and the README's table: default, unit, and when a change applies
 is "$(q "SELECT string_agg(name || '=' || boot_val || coalesce(unit, '') || ' ' || context, ', ' ORDER BY name)
          FROM pg_settings WHERE name LIKE 'devicewake.%'")" \
-  "devicewake.batch_size=500 sighup, devicewake.chunk_quiet_period=10s sighup, devicewake.database=postgres postmaster, devicewake.dispatch_policy=when_due sighup, devicewake.enabled=on postmaster, devicewake.mqtt_client_id=pg_devicewake sighup, devicewake.mqtt_host=127.0.0.1 sighup, devicewake.mqtt_keepalive=60s sighup, devicewake.mqtt_password_file= sighup, devicewake.mqtt_port=1883 sighup, devicewake.mqtt_tls_ca_file= sighup, devicewake.mqtt_tls_cert_file= sighup, devicewake.mqtt_tls_key_file= sighup, devicewake.mqtt_username= sighup, devicewake.publish_timeout=30s sighup, devicewake.session_idle_timeout=120s sighup, devicewake.topic_prefix=ESP32CAM sighup" \
+  "devicewake.allow_separated_mac_topics=off sighup, devicewake.backlog_mode=send_all_pending sighup, devicewake.batch_size=500 sighup, devicewake.captures_per_wake=1 sighup, devicewake.chunk_quiet_period=10s sighup, devicewake.database=postgres postmaster, devicewake.default_wake_schedule=0 */3 * * * sighup, devicewake.dispatch_policy=when_due sighup, devicewake.enabled=on postmaster, devicewake.max_resend_requests=3 sighup, devicewake.mqtt_client_id=pg_devicewake sighup, devicewake.mqtt_host=127.0.0.1 sighup, devicewake.mqtt_keepalive=60s sighup, devicewake.mqtt_password_file= sighup, devicewake.mqtt_port=1883 sighup, devicewake.mqtt_tls_ca_file= sighup, devicewake.mqtt_tls_cert_file= sighup, devicewake.mqtt_tls_key_file= sighup, devicewake.mqtt_username= sighup, devicewake.publish_timeout=30s sighup, devicewake.session_idle_timeout=120s sighup, devicewake.topic_prefix=ESP32CAM sighup" \
   "settings: names, defaults, units and reload/restart context"
 # error_of SQL: "SQLSTATE: message" of the statement's error (verbose, first line)
 error_of() { psql -X -q -A -t -v VERBOSITY=verbose -c "$1" 2>&1 | sed -n 's/^ERROR:  //p' | head -n 1; }
@@ -24,9 +24,19 @@ is "$(error_of "ALTER SYSTEM SET devicewake.session_idle_timeout = 1")" \
 is "$(error_of "ALTER SYSTEM SET devicewake.dispatch_policy = 'sometimes'")" \
   '22023: invalid value for parameter "devicewake.dispatch_policy": "sometimes"' \
   "an unknown dispatch policy is refused with 22023"
+is "$(error_of "ALTER SYSTEM SET devicewake.backlog_mode = 'all'")" \
+  '22023: invalid value for parameter "devicewake.backlog_mode": "all"' \
+  "an unknown backlog mode is refused with 22023"
+is "$(error_of "ALTER SYSTEM SET devicewake.captures_per_wake = 11")" \
+  '22023: 11 is outside the valid range for parameter "devicewake.captures_per_wake" (0 .. 10)' \
+  "captures per wake out of range is refused with 22023"
+out=$(psql -X -q -A -t -v VERBOSITY=verbose -c "ALTER SYSTEM SET devicewake.default_wake_schedule = '0 0 30 2 *'" 2>&1)
+echo "$out" | grep -q '^ERROR:  22023: invalid value for parameter "devicewake.default_wake_schedule": "0 0 30 2 \*"' &&
+  echo "$out" | grep -q '^DETAIL:  Invalid cron expression: day-of-month "30" never occurs in month "2".$'
+ok $? "a default wake schedule that never fires is refused with 22023 and says why"
 out=$(psql -X -q -A -t -v VERBOSITY=verbose -c "ALTER SYSTEM SET devicewake.topic_prefix = 'ESP32CAM/#'" 2>&1)
 echo "$out" | grep -q '^ERROR:  22023: invalid value for parameter "devicewake.topic_prefix": "ESP32CAM/#"' &&
-  echo "$out" | grep -q '^DETAIL:  The topic prefix must be topic levels without wildcards (+, #), empty levels or a leading \$.'
+  echo "$out" | grep -q '^DETAIL:  Topic prefix "ESP32CAM/#" is invalid: topic prefix must not contain the wildcards .+. or .#.\.$'
 ok $? "a topic prefix with a wildcard is refused with 22023 and says why"
 is "$(error_of "SET devicewake.batch_size = 10")" \
   '55P02: parameter "devicewake.batch_size" cannot be changed now' \

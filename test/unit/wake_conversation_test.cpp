@@ -220,11 +220,14 @@ TEST(WakeConversation, UnpromptedUploadGetsSendImageThenTheSleepSignal) {
   EXPECT_EQ(s.actions, Actions{SendImage("u.jpg")});
   s = OnImageComplete(policy, s.state, "u.jpg");
   EXPECT_EQ(s.actions, Actions{Sleep("u.jpg")});
+  // (the state is not stored without a session: every message starts from Unprompted())
   EXPECT_EQ(OnImageComplete(policy, WakeState::Unprompted(), "v.jpg").actions,
+            Actions{Sleep("v.jpg")});
+  EXPECT_EQ(OnImageComplete(policy, WakeState::Unprompted(), "v.jpg", 2).actions,
             Actions{Ack("v.jpg")});
   EXPECT_EQ(
       OnMetadata(policy, WakeState::Unprompted(), "w.jpg", MetadataKind::kComplete, false).actions,
-      Actions{Ack("w.jpg")});
+      Actions{Sleep("w.jpg")});
 }
 
 TEST(WakeConversation, NoSleepSignalWhileAnotherImageOfTheWakeIsArriving) {
