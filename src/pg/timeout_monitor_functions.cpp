@@ -36,9 +36,11 @@ DW_SQL_FUNCTION(devicewake_schedule_timeout_monitor) {
     installed = PgCronInstalled();
     if (installed) {
       Oid types[3] = {TEXTOID, TEXTOID, TEXTOID};
+      // The job runs as a superuser in a new session on the database's search_path, which the
+      // database's owner may set: every name in it is qualified (docs/security.md).
       Datum args[3] = {
           CStringGetTextDatum(job), schedule,
-          CStringGetTextDatum("SELECT count(*) FROM devicewake.timeout_stale_images()")};
+          CStringGetTextDatum("SELECT pg_catalog.count(*) FROM devicewake.timeout_stale_images()")};
       // The schedule passes the same validator as stored wake schedules (22023 naming the field,
       // also for one that can never fire); pg_cron's own "N seconds" form is left to pg_cron.
       int rc = SPI_execute_with_args(

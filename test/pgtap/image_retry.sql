@@ -114,7 +114,7 @@ SELECT is((SELECT retry_count FROM devicewake.device_images WHERE image_id = '00
 SELECT ok(devicewake.schedule_timeout_monitor() > 0, 'the monitor is scheduled');
 SELECT is((SELECT schedule || ' | ' || command || ' | ' || database FROM cron.job
            WHERE jobname = 'devicewake_timeout_monitor'),
-          '*/5 * * * * | SELECT count(*) FROM devicewake.timeout_stale_images() | ' || current_database(),
+          '*/5 * * * * | SELECT pg_catalog.count(*) FROM devicewake.timeout_stale_images() | ' || current_database(),
           'as one pg_cron job running the sweep in this database');
 SELECT is(devicewake.schedule_timeout_monitor('*/10 * * * *'),
           (SELECT jobid FROM cron.job WHERE jobname = 'devicewake_timeout_monitor'),
