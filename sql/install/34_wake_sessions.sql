@@ -7,10 +7,12 @@
 -- record_device_hello.
 
 -- The moment a session's device last spoke during it: its last message, or the session's start.
+-- An SQL-standard body: bound when the extension is created (no caller's search_path reaches it),
+-- and without a SET clause the planner still inlines it.
 CREATE FUNCTION devicewake._session_last_heard(p_started_at timestamptz, p_last_seen_at timestamptz)
     RETURNS timestamptz
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
-$$ SELECT greatest(p_started_at, coalesce(p_last_seen_at, p_started_at)) $$;
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN greatest(p_started_at, coalesce(p_last_seen_at, p_started_at));
 
 -- Ends the open sessions of the devices p_device_ids. Returns how many ended.
 CREATE FUNCTION devicewake._end_wake_sessions(p_device_ids uuid[]) RETURNS integer
