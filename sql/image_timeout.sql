@@ -175,11 +175,12 @@ SELECT c.status, count(*),
        bool_and(c.scheduled_for = devicewake.fn_calculate_next_wake_time(now(), '0 * * * *', 'UTC') - interval '5 minutes') AS from_site_schedule
 FROM devicewake.device_commands c JOIN devicewake.devices USING (device_id)
 WHERE device_mac = 'TEST-NO-NEXT-WAKE' GROUP BY c.status ORDER BY c.status;
--- no next wake and no schedule anywhere: due now, expires in 24 h
+-- no next wake and no schedule anywhere: the device sleeps on devicewake.default_wake_schedule
+-- (0 */3 * * *, UTC), so the retry is for that schedule's next slot
 SELECT devicewake.queue_image_retry(image_id) IS NOT NULL AS queued
 FROM devicewake.device_images WHERE image_name = 'test-no-schedule.jpg';
-SELECT c.scheduled_for IS NULL AS due_now,
-       c.expires_at BETWEEN now() + interval '23 hours 59 minutes' AND now() + interval '24 hours' AS expires_in_24h,
+SELECT c.scheduled_for = devicewake.fn_calculate_next_wake_time(now(), '0 */3 * * *', 'UTC') - interval '5 minutes' AS before_default_slot,
+       c.expires_at = devicewake.fn_calculate_next_wake_time(now(), '0 */3 * * *', 'UTC') + interval '1 hour' AS hour_after_it,
        c.command_payload -> 'missing_chunks' AS missing_chunks
 FROM devicewake.device_commands c JOIN devicewake.devices USING (device_id)
 WHERE device_mac = 'TEST-NO-SCHEDULE';
@@ -190,6 +191,12 @@ SELECT device_id, t.type, t.status, now() - interval '1 second', t.claimed, now(
 FROM devicewake.devices,
      (VALUES ('ping', 'pending', NULL::timestamptz), ('reboot', 'sent', NULL), ('capture_image', 'pending', now()),
              ('update_config', 'acknowledged', NULL)) AS t(type, status, claimed)
+WHERE device_mac = 'TEST-FUTURE-WAKE';
+-- a wake conversation's message, once sent, is done (cameras do not acknowledge them): the sweep
+-- leaves it sent; one never sent expires like any other
+INSERT INTO devicewake.device_commands (device_id, command_type, status, expires_at, issued_at, session_id)
+SELECT device_id, t.type, t.status, now() - interval '1 second', now() - interval '2 days', gen_random_uuid()
+FROM devicewake.devices, (VALUES ('ack_ok', 'sent'), ('sleep', 'pending')) AS t(type, status)
 WHERE device_mac = 'TEST-FUTURE-WAKE';
 SELECT command_type, state FROM devicewake.command_queue c WHERE device_mac = 'TEST-FUTURE-WAKE' ORDER BY command_type;
 SELECT count(*) AS timed_out FROM devicewake.timeout_stale_images();

@@ -8,10 +8,12 @@
 -- record_device_hello.
 
 -- The moment a session's device last spoke during it: its last message, or the session's start.
+-- An SQL-standard body: bound when the extension is created (no caller's search_path reaches it),
+-- and without a SET clause the planner still inlines it.
 CREATE FUNCTION devicewake._session_last_heard(p_started_at timestamptz, p_last_seen_at timestamptz)
     RETURNS timestamptz
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
-$$ SELECT greatest(p_started_at, coalesce(p_last_seen_at, p_started_at)) $$;
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN greatest(p_started_at, coalesce(p_last_seen_at, p_started_at));
 
 -- devicewake.session_idle_timeout as an interval (2 minutes when the setting is not defined).
 CREATE FUNCTION devicewake._session_idle_timeout() RETURNS interval

@@ -70,7 +70,8 @@ SELECT c.command_id,
        c.command_payload
 FROM devicewake.device_commands c
 JOIN devicewake.devices d ON d.device_id = c.device_id
-WHERE c.status IN ('pending', 'sent')
+-- (a wake conversation's message is done once sent: cameras do not acknowledge them)
+WHERE c.status = 'pending' OR (c.status = 'sent' AND c.session_id IS NULL)
 ORDER BY c.priority DESC, coalesce(c.scheduled_for, c.issued_at), c.issued_at;
 
 GRANT SELECT ON devicewake.device_image_summary, devicewake.stale_images, devicewake.command_queue

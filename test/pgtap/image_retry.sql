@@ -26,9 +26,9 @@ SELECT function_returns('devicewake', 'schedule_timeout_monitor', ARRAY['text'],
 SELECT function_returns('devicewake', 'unschedule_timeout_monitor', ARRAY[]::text[], 'boolean');
 SELECT is(pg_get_function_arguments('devicewake.schedule_timeout_monitor(text)'::regprocedure),
           'p_schedule text DEFAULT ''*/5 * * * *''::text', 'the monitor runs every 5 minutes by default');
-SELECT function_lang_is('devicewake', 'timeout_stale_images', ARRAY[]::text[], 'c', 'the sweep is native');
-SELECT function_lang_is('devicewake', 'queue_image_retry', ARRAY['uuid'], 'c', 'queue_image_retry is native');
-SELECT function_lang_is('devicewake', 'retry_failed_images', ARRAY['uuid'], 'c', 'retry_failed_images is native');
+SELECT function_lang_is('devicewake', 'timeout_stale_images', ARRAY[]::text[], 'plpgsql', 'the sweep is SQL (PL/pgSQL)');
+SELECT function_lang_is('devicewake', 'queue_image_retry', ARRAY['uuid'], 'plpgsql', 'queue_image_retry is PL/pgSQL');
+SELECT function_lang_is('devicewake', 'retry_failed_images', ARRAY['uuid'], 'plpgsql', 'retry_failed_images is PL/pgSQL');
 SELECT is_definer('devicewake', f, a) FROM (VALUES
     ('timeout_stale_images', ARRAY[]::name[]), ('queue_image_retry', ARRAY['uuid']::name[]),
     ('retry_failed_images', ARRAY['uuid']::name[]), ('schedule_timeout_monitor', ARRAY['text']::name[]),
@@ -114,7 +114,7 @@ SELECT is((SELECT retry_count FROM devicewake.device_images WHERE image_id = '00
 SELECT ok(devicewake.schedule_timeout_monitor() > 0, 'the monitor is scheduled');
 SELECT is((SELECT schedule || ' | ' || command || ' | ' || database FROM cron.job
            WHERE jobname = 'devicewake_timeout_monitor'),
-          '*/5 * * * * | SELECT count(*) FROM devicewake.timeout_stale_images() | ' || current_database(),
+          '*/5 * * * * | SELECT pg_catalog.count(*) FROM devicewake.timeout_stale_images() | ' || current_database(),
           'as one pg_cron job running the sweep in this database');
 SELECT is(devicewake.schedule_timeout_monitor('*/10 * * * *'),
           (SELECT jobid FROM cron.job WHERE jobname = 'devicewake_timeout_monitor'),
