@@ -103,14 +103,16 @@ stops the script, exit 2):
   fault CAM sleep-after K      fall asleep after sending K chunks of an image (once)
   fault CAM drop I[,…]         leave these chunks out of each image's first send
   fault CAM mute               ignore everything after the HELLO, even the sleep signal
+  fault CAM delay S            take S seconds before acting on each message (a slow camera;
+                               a sleep signal cuts the wait short)
   fault CAM duplicate F | fault CAM shuffle | fault CAM none
   wake CAM                     connect, HELLO, then behave as above until it sleeps; runs on its
                                own (the next directive is read at once)
   wait-sleep CAM SECONDS       wait until CAM's wake has ended
-  wait-cmd CAM TYPE SECONDS    wait until CAM has taken a message of TYPE that no earlier
-                               wait-cmd consumed: capture_image send_image send_all_pending
-                               set_wake_schedule ping reboot update_config update_firmware
-                               missing_chunks ACK_OK sleep_signal
+  wait-cmd CAM TYPE SECONDS    wait until CAM has taken, in its current or last wake, a message
+                               of TYPE no earlier wait-cmd consumed: capture_image send_image
+                               send_all_pending set_wake_schedule ping reboot update_config
+                               update_firmware missing_chunks ACK_OK sleep_signal
   wait-ack CAM NAME SECONDS    wait until NAME was delivered (ACK_OK or the sleep signal)
   sleep CAM                    end CAM's wake now, as a brownout would
   send-raw CAM SUBTOPIC JSON…  publish a body as given on {prefix}/CAM/SUBTOPIC (through CAM's
@@ -153,6 +155,7 @@ struct Faults {
   bool mute = false;     // HELLO, then ignores everything
   double duplicate = 0;  // share of chunks sent twice
   bool shuffle = false;  // chunks out of order
+  double delay = 0;      // seconds it takes before acting on each message (a slow camera)
 };
 
 struct Options {
@@ -531,6 +534,7 @@ class Camera {
       std::lock_guard<std::mutex> lock(mutex_);
       if (in_wake_) return false;
       in_wake_ = true;  // at once, so that a wait-sleep right after does not see the last sleep
+      taken_.clear();   // wait-cmd looks at this wake only
     }
     if (agent_.joinable()) agent_.join();
     agent_ = std::thread([this] { RunWake(); });
@@ -555,7 +559,8 @@ class Camera {
     return cv_.wait_for(lock, Span(seconds), [&] { return !in_wake_; });
   }
 
-  // Waits for a message of TYPE the camera has taken and no earlier wait consumed.
+  // Waits for a message of TYPE the camera has taken in its current (or last) wake and no earlier
+  // wait consumed.
   bool WaitCommand(const std::string& type, double seconds) {
     std::unique_lock<std::mutex> lock(mutex_);
     return cv_.wait_for(lock, Span(seconds), [&] {
@@ -637,10 +642,12 @@ class Camera {
         break;
     }
     Take(m.type);
-    if (faults().mute) {
+    Faults f = faults();
+    if (f.mute) {
       Out("IGNORED " + mac_ + " " + m.Describe() + " mute");
       return std::nullopt;
     }
+    if (f.delay > 0 && m.kind != Message::kSleepSignal) Dawdle(f.delay);
     switch (m.kind) {
       case Message::kCapture:
         return OnCapture();
@@ -835,6 +842,12 @@ class Camera {
     Out("SLEEP " + mac_ + " " + end.Text());
     EndWake();
     return end;
+  }
+
+  // Waits, as a slow camera does before it acts; a sleep signal arriving meanwhile cuts it short.
+  void Dawdle(double seconds) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    cv_.wait_for(lock, Span(seconds), [&] { return interrupt_.load(); });
   }
 
   void EndWake() {
@@ -1267,7 +1280,7 @@ class Script {
     return *slot;
   }
 
-  // fault CAM sleep-after K | drop I,J | mute | duplicate F | shuffle | none
+  // fault CAM sleep-after K | drop I,J | mute | duplicate F | shuffle | delay S | none
   bool Fault(Camera& c, std::istringstream& in) {
     std::string what, arg;
     in >> what >> arg;
@@ -1284,6 +1297,8 @@ class Script {
       f.duplicate = std::stod(arg);
     } else if (what == "shuffle") {
       f.shuffle = true;
+    } else if (what == "delay" && !arg.empty()) {
+      f.delay = std::stod(arg);
     } else if (what == "none") {
       f = Faults{};
     } else {
