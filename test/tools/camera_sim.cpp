@@ -487,8 +487,9 @@ class Camera {
     }
     mosquitto_loop_start(mosq_);
     std::unique_lock<std::mutex> lock(mutex_);
-    cv_.wait_for(lock, std::chrono::seconds(10), [&] { return subscribed_; });
+    bool subscribed = cv_.wait_for(lock, std::chrono::seconds(10), [&] { return subscribed_; });
     lock.unlock();
+    if (!subscribed) Out("ERROR " + mac_ + " no SUBACK within 10 s (commands may be missed)");
     Out("WAKE " + mac_);
     return true;
   }
