@@ -93,11 +93,11 @@ line "queued update_config for $(cam $EXPIRING_TARGET) (offline for 2 days), exp
 
 say "the fleet wakes (live: camera lines from the simulator, ${C}server lines${N} from the database)"
 build/tools/camera_sim --cameras "$N_CAMERAS" --mac-prefix DE --image-size 24576 --chunk-size 1024 \
-  --sleep-cameras "$SLEEPER" --sleep-after 9 --wake-delay 8 --fallback-wake 60 --awake 1.5 \
+  --sleep-cameras "$SLEEPER" --sleep-after 9 --wake-delay 8 --fallback-wake 60 --listen-timeout 10 \
   --duration "$MAX_SECONDS" fleet >"$DW_RUN/fleet.log" 2>&1 &
 SIM_PID=$!
 
-# Prints the simulator's new lines in words.
+# Prints the simulator's new lines in words (camera_sim --help lists its event lines).
 seen=0
 show_fleet() {
   local total
@@ -106,11 +106,19 @@ show_fleet() {
   sed -n "$((seen + 1)),${total}p" "$DW_RUN/fleet.log" | while read -r kind mac rest; do
     case $kind in
       HELLO) line "$(cam "$mac") wakes, says HELLO (${rest})" ;;
-      UPLOADED) line "$(cam "$mac") uploaded ${rest% *} in ${rest#* chunks=} chunks" ;;
-      ACK_OK) set -- $rest; line "$(cam "$mac") ${G}ACK_OK${N} for $1, next wake $2 UTC; sleeps" ;;
-      SLEEP_MID_UPLOAD) set -- $rest; line "$(cam "$mac") ${Y}falls asleep mid-upload${N}: $1 after $2 chunks" ;;
-      CMD) line "$(cam "$mac") receives command ${B}${rest}${N}" ;;
-      TIMEOUT|ERROR|NO_GO) line "$(cam "$mac") ${R}${kind} ${rest}${N}" ;;
+      CMD) line "$(cam "$mac") is told ${B}${rest}${N}" ;;
+      CAPTURE) set -- $rest; line "$(cam "$mac") takes a picture: $1 ($2 bytes)" ;;
+      UPLOADED) set -- $rest; line "$(cam "$mac") sent $1 in $2 chunks" ;;
+      MISSING) set -- $rest; line "$(cam "$mac") is asked for $2 missing chunks of $1" ;;
+      ACK_OK) line "$(cam "$mac") ${G}ACK_OK${N} for ${rest}: delivered, deleted from the camera" ;;
+      SLEEP) set -- $rest
+        case $1 in
+          signal) line "$(cam "$mac") is told to sleep until $2 UTC; sleeps" ;;
+          mid-upload) line "$(cam "$mac") ${Y}falls asleep mid-upload${N}: $2 after $3 chunks" ;;
+          *) line "$(cam "$mac") ${Y}sleeps ($*)${N}" ;;
+        esac ;;
+      IGNORED) line "$(cam "$mac") ${Y}ignores ${rest}${N}" ;;
+      TIMEOUT|ERROR) line "$(cam "$mac") ${R}${kind} ${rest}${N}" ;;
     esac
   done
   seen=$total
