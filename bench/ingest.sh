@@ -31,6 +31,14 @@ echo "-- baseline (b): libpq, one INSERT per chunk, one client"
 insert=$("$sim" --cameras "$cameras" --image-size "$image" --chunk-size "$chunk" --mac-prefix BI baseline-insert)
 echo "$insert"
 echo "-- pg_devicewake: $cameras cameras x $image bytes in $chunk-byte chunks (target >= 5,000 chunks/s)"
+# the cameras sit at a site (an unassigned camera is only told to sleep); MACs as camera_sim
+# numbers them: the prefix, then the 1-based index in hex
+psql -X -q -v ON_ERROR_STOP=1 >/dev/null <<SQL
+INSERT INTO devicewake.sites (name, timezone, wake_schedule_cron) VALUES ('Bench site', 'UTC', '0 */3 * * *');
+INSERT INTO devicewake.devices (device_mac, site_id)
+SELECT 'BE' || lpad(upper(to_hex(i)), 10, '0'), (SELECT site_id FROM devicewake.sites WHERE name = 'Bench site' LIMIT 1)
+FROM generate_series(1, $cameras) i ON CONFLICT (device_mac) DO NOTHING;
+SQL
 "$sim" --cameras "$cameras" --image-size "$image" --chunk-size "$chunk" --mac-prefix BE \
   --ack-timeout 300 bench >"$out" 2>&1
 rc=$?

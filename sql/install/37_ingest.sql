@@ -24,6 +24,7 @@ DECLARE
     v_started timestamptz;
     v_image devicewake.device_images%ROWTYPE;
     v_restart boolean := false;
+    v_known boolean;
 BEGIN
     already_asked := false;
     UPDATE devicewake.devices SET last_seen_at = now() WHERE device_id = v_device;
@@ -40,11 +41,12 @@ BEGIN
 
     SELECT * INTO v_image FROM devicewake.device_images
     WHERE device_id = v_device AND image_name = p_image_name FOR UPDATE;
-    IF FOUND AND v_image.status = 'complete' THEN
+    v_known := FOUND;
+    IF v_known AND v_image.status = 'complete' THEN
         kind := 'complete';
         RETURN;
     END IF;
-    IF FOUND AND v_image.status = 'receiving' AND v_image.session_id IS NOT DISTINCT FROM v_session
+    IF v_known AND v_image.status = 'receiving' AND v_image.session_id IS NOT DISTINCT FROM v_session
        AND v_image.total_chunks = p_total_chunks
        AND v_image.image_size IS NOT DISTINCT FROM p_image_size
        AND (p_captured_at IS NULL OR v_image.captured_at IS NOT DISTINCT FROM p_captured_at) THEN
@@ -62,7 +64,7 @@ BEGIN
           AND c.command_payload ->> 'image_name' = p_image_name
           AND ((c.status IN ('sent', 'acknowledged') AND c.delivered_at >= v_started)
                OR (c.status = 'pending' AND c.claimed_at IS NOT NULL)));
-    IF FOUND THEN
+    IF v_known THEN
         -- a new chunk layout or another picture under the same name makes the stored chunks
         -- meaningless; the same layout resumes, except after a failed assembly: every chunk is
         -- there and the bytes are bad, so start over
@@ -174,7 +176,8 @@ $$;
 
 -- Assembles every image among p_image_ids whose chunks are all there: the JPEG (checked for its
 -- FF D8 FF start, FF D9 end and announced size) goes to image_data and the image is complete,
--- its failure cleared, its alerts resolved, pending retries for it cancelled; a broken one
+-- its failure cleared, its alerts resolved, the send_image / retry_image that asked for it
+-- acknowledged, pending ones cancelled; a broken one
 -- becomes failed with the reason and keeps its chunks.
 CREATE FUNCTION devicewake._complete_images(p_image_ids uuid[])
     RETURNS TABLE(kind text, ordinal bigint, device_mac text, image_name text, detail text,
@@ -221,6 +224,15 @@ BEGIN
         UPDATE devicewake.device_alerts a SET resolved_at = now()
         FROM done WHERE a.image_id = done.image_id AND done.status = 'complete'
           AND a.resolved_at IS NULL),
+    -- the image is the answer to the send_image / retry_image that asked for it (cameras send
+    -- no command_ack for those)
+    answered AS (
+        UPDATE devicewake.device_commands c
+        SET status = 'acknowledged', acknowledged_at = now()
+        FROM done
+        WHERE done.status = 'complete' AND c.device_id = done.device_id AND c.status = 'sent'
+          AND c.command_type IN ('retry_image', 'send_image')
+          AND c.command_payload ->> 'image_name' = done.image_name),
     superseded AS (
         UPDATE devicewake.device_commands c
         SET status = 'cancelled', error_message = 'superseded: the image is complete'
@@ -272,7 +284,7 @@ END
 $$;
 
 -- A device's command acknowledgement: the named command, or without one the oldest sent one,
--- becomes acknowledged. A command still awaiting its PUBACK counts as delivered. Returns NULL
+-- becomes acknowledged (application commands only: the conversation's messages are not). A command still awaiting its PUBACK counts as delivered. Returns NULL
 -- when applied, otherwise why not (the worker records the message as rejected).
 CREATE FUNCTION devicewake._ingest_command_ack(p_mac text, p_command_id uuid) RETURNS text
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
@@ -286,6 +298,8 @@ BEGIN
     WHERE c.device_id = v_device
       AND (c.status = 'sent' OR (c.status = 'pending' AND c.claimed_at IS NOT NULL))
       AND (p_command_id IS NULL OR c.command_id = p_command_id)
+      -- cameras acknowledge application commands, never the wake conversation's messages
+      AND c.session_id IS NULL
     ORDER BY c.delivered_at NULLS LAST, c.issued_at
     LIMIT 1 FOR UPDATE;
     IF v_command IS NULL THEN

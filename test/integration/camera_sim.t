@@ -6,39 +6,14 @@
 # its cameras act only on what the server tells them; every wait is on a condition with a
 # bounded timeout.
 source "$(dirname "$0")/lib.sh"
-
-SIM=$(dirname "$0")/../../build/tools/camera_sim
 WORK=$DW_RUN/camera_sim_t
-mkdir -p "$WORK"
+source "$(dirname "$0")/sim.sh"
 # cameras unique to this run, so the test also passes against a cluster that ran it before
 RUN_ID=$(printf '%04X' $((RANDOM % 65536)))
 MA=CA11${RUN_ID}00A1; MB=CA11${RUN_ID}00B2; MC=CA11${RUN_ID}00C3
 
-sim_start() {  # sim_start NAME [OPTIONS...]: a script-mode simulator reading $WORK/NAME.in
-  local name=$1; shift
-  rm -f "$WORK/$name.in"; mkfifo "$WORK/$name.in"
-  "$SIM" "$@" script <"$WORK/$name.in" >"$WORK/$name.out" 2>&1 &
-  eval "SIM_PID_$name=$!"
-  exec {fd}>"$WORK/$name.in"
-  eval "SIM_FD_$name=$fd"
-}
-sim_say() { local fd; eval "fd=\$SIM_FD_$1"; echo "$2" >&"$fd"; }
-sim_stop() {  # sim_stop NAME: quit and wait for the simulator's exit status
-  local fd pid; eval "fd=\$SIM_FD_$1; pid=\$SIM_PID_$1"
-  echo quit >&"$fd"; exec {fd}>&-
-  wait "$pid"
-}
-sim_wait() {  # sim_wait NAME SECONDS REGEX: waits for a matching output line
-  local deadline=$((SECONDS + $2))
-  while [ $SECONDS -le $deadline ]; do
-    grep -q -E "$3" "$WORK/$1.out" 2>/dev/null && return 0
-    sleep 0.02
-  done
-  echo "# no line matching '$3' in $WORK/$1.out:"; sed 's/^/#   /' "$WORK/$1.out" | tail -n 15
-  return 1
-}
-
 wait_for 20 "SELECT connected FROM devicewake.worker_status()"; ok $? "the worker is connected"
+sim_assign $MA $MB $MC $(for i in 1 2 3 4 5; do printf 'CA12%s%04X ' "$RUN_ID" "$i"; done)
 
 # --- a full wake
 sim_start a --chunk-size 1000
@@ -49,7 +24,7 @@ sim_say a "wake $MA"
 sim_wait a 10 "^HELLO $MA pending 0\$"; ok $? "HELLO is published"
 wait_for 10 "SELECT count(*) = 1 FROM devicewake.device_wake_sessions s JOIN devicewake.devices d USING (device_id)
              WHERE d.device_mac = '$MA' AND s.status = 'in_progress'"
-ok $? "the HELLO opens a wake session for the auto-registered camera"
+ok $? "the HELLO opens a wake session for the camera"
 sim_wait a 20 "^SLEEP $MA signal [0-9]{1,2}:[0-9]{2}[AP]M\$" &&
   [ "$(grep -E "^(ACK_OK|SLEEP) $MA " "$WORK/a.out" | grep -B1 "^SLEEP $MA signal" | head -n 1)" = "ACK_OK $MA simwake.jpg" ]
 ok $? "METADATA, send_image, 10 chunks and ACK_OK with the next wake time in H:MMAM form"

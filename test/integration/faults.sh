@@ -64,6 +64,15 @@ drain_with_fault() {
   kill "$FAULT_SUB" 2>/dev/null; wait "$FAULT_SUB" 2>/dev/null
 }
 
+# camera_at_site MAC: registers the fault tool's camera at a site with a schedule, so that the
+# server asks it for its images (an unknown or unassigned camera is only told to sleep).
+camera_at_site() {
+  q "INSERT INTO devicewake.sites (name, wake_schedule_cron)
+     SELECT 'Faults site', '0 */3 * * *' WHERE NOT EXISTS (SELECT FROM devicewake.sites WHERE name = 'Faults site')" >/dev/null
+  q "INSERT INTO devicewake.devices (device_mac, site_id) SELECT '$1', site_id FROM devicewake.sites
+     WHERE name = 'Faults site' ON CONFLICT (device_mac) DO NOTHING" >/dev/null
+}
+
 # ingest_with_fault LABEL MAC IMAGES CHUNKS MAX_LOST FAULT...: a simulated camera holding IMAGES
 # images of CHUNKS chunks is told send_all_pending and uploads them; FAULT runs once a fifth of
 # the chunks is stored. Every chunk was PUBACKed to the camera by the broker. The chunks still
@@ -77,11 +86,7 @@ ingest_with_fault() {
   # no missing-chunk requests until the loss is counted: a chunk still queued at the broker for
   # the restarted worker is late, not lost
   q "ALTER SYSTEM SET devicewake.chunk_quiet_period = 3600" >/dev/null; q "SELECT pg_reload_conf()" >/dev/null
-  # the camera sits at a site (an unassigned one is only told to sleep)
-  q "INSERT INTO devicewake.sites (name, wake_schedule_cron)
-     SELECT 'Faults site', '0 */3 * * *' WHERE NOT EXISTS (SELECT FROM devicewake.sites WHERE name = 'Faults site')" >/dev/null
-  q "INSERT INTO devicewake.devices (device_mac, site_id) SELECT '$mac', site_id FROM devicewake.sites
-     WHERE name = 'Faults site' ON CONFLICT (device_mac) DO NOTHING" >/dev/null
+  camera_at_site "$mac"
   old=$(worker_pid)
   "$FAULT_TOOL" device "$mac" "$images" "$chunks" 256 120 "$prefix" >"$out" 2>&1 &
   pid=$!

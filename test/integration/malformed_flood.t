@@ -16,6 +16,7 @@ dev=$(q "INSERT INTO devicewake.devices (device_mac) VALUES ('TEST-FLOOD-REAL') 
 before=$(q "SELECT count(*) FROM devicewake.rejected_messages")
 flood_device_before=$(q "SELECT md5((to_jsonb(d) - 'last_seen_at' - 'updated_at')::text) FROM devicewake.devices d WHERE device_mac = 'F100D0000F10'")
 prefix="flood_real_$RANDOM"
+camera_at_site F100D0000F11
 
 start=$EPOCHREALTIME
 "$FAULT_TOOL" flood $N 20261122 F100D0000F10 >"$DW_RUN/flood.out" 2>&1 &

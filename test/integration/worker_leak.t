@@ -25,6 +25,7 @@ start_rss=$(rss "$pid"); start_anon=$(anon "$pid")
 # the warm-up has the shape of the measured round, so every high-water mark (read bursts, batches,
 # caches, malloc arenas) is reached before the first figure
 drain warm 50000; ok $? "warm-up: 50,000 commands drained"
+camera_at_site F100D000EA01; camera_at_site F100D000EA02
 "$FAULT_TOOL" device F100D000EA01 1000 49 64 180 "warm_$RANDOM" >/dev/null 2>&1; ok $? "warm-up: 1,000 images of 49 chunks ingested"
 warm_rss=$(rss "$pid"); warm_anon=$(anon "$pid")
 t0=$EPOCHREALTIME

@@ -7,7 +7,9 @@
 //       send_all_pending it publishes every image (METADATA, then every chunk at QoS 1), then
 //       serves missing_chunks (on /ack) and send_image (the whole image again) until every image
 //       is complete in the database (or TIMEOUT_S); reconnects to the broker if it goes away.
-//       Prints "key value" lines.
+//       Like the firmware it keeps every image without an ACK_OK: after 20 s without a word from
+//       the server it wakes again (a new HELLO listing them) and sends them when told. Prints
+//       "key value" lines.
 //   fault_client flood COUNT SEED MAC
 //       publishes COUNT malformed messages at QoS 1 (every one must be rejected), waits for every
 //       PUBACK, prints the count per category.
@@ -206,7 +208,11 @@ int Device(const std::string& mac, int images, int chunks, int chunk_bytes, int 
            ",\"timestamp\":1795357865,\"max_chunk_size\":" + std::to_string(chunk_bytes) +
            ",\"total_chunk_count\":" + std::to_string(chunks) + ",\"error\":0}";
   };
-  bool told = false;  // send_all_pending arrived
+  bool told = false;        // send_all_pending arrived
+  bool first_pass = false;  // every image was sent once
+  std::set<int> acked;      // images the server answered with ACK_OK (true or the sleep signal)
+  long wakes = 1;
+  auto last_heard = Clock::now();
   long published = 0, resend_requests = 0, chunks_requested = 0, whole_resends = 0;
   std::set<std::pair<int, int>> requested_distinct;
   auto send_image = [&](int i) {
@@ -216,8 +222,19 @@ int Device(const std::string& mac, int images, int chunks, int chunk_bytes, int 
   };
   auto handle = [&](const std::pair<std::string, std::string>& m) {
     const std::string& body = m.second;
+    last_heard = Clock::now();
+    if (body.find("\"ACK_OK\"") != std::string::npos) {
+      std::string acked_name = StringField(body, "image_name");
+      if (index.count(acked_name)) acked.insert(index[acked_name]);
+      return;
+    }
     if (body.find("\"send_all_pending\":true") != std::string::npos) {
       told = true;
+      if (first_pass) {  // a later wake: what the server has not acknowledged yet
+        for (int i = 0; i < images; ++i) {
+          if (!acked.count(i)) send_image(i);
+        }
+      }
       return;
     }
     std::string send = StringField(body, "send_image");
@@ -256,6 +273,7 @@ int Device(const std::string& mac, int images, int chunks, int chunk_bytes, int 
   std::printf("told_send_all_pending %d\n", told ? 1 : 0);
   std::fflush(stdout);
   for (int i = 0; i < images; ++i) send_image(i);
+  first_pass = true;
   conn.WaitAcked(timeout_s);
   long acked_first = conn.acked.load();
   std::printf("chunks_published_first_pass %d\n", images * chunks);
@@ -270,6 +288,22 @@ int Device(const std::string& mac, int images, int chunks, int chunk_bytes, int 
       mac + "' AND i.image_name LIKE '" + prefix + "\\_%' AND i.status = 'complete'";
   while (Clock::now() < deadline) {
     for (auto& m : conn.Take()) handle(m);
+    if (static_cast<int>(acked.size()) < images && Clock::now() - last_heard > std::chrono::seconds(20)) {
+      // asleep since the server fell silent; the next wake lists what was never acknowledged
+      std::string names;
+      int unacked = 0;
+      for (int i = 0; i < images; ++i) {
+        if (acked.count(i)) continue;
+        if (unacked < 10) names += (unacked ? ",\"" : "\"") + name(i) + "\"";
+        ++unacked;
+      }
+      conn.Publish("ESP32CAM/" + mac + "/status",
+                   "{\"device_id\":\"" + mac + "\",\"status\":\"Alive\",\"pendingImg\":" +
+                       std::to_string(unacked) + ",\"pending_list\":[" + names + "]}");
+      ++published;
+      ++wakes;
+      last_heard = Clock::now();
+    }
     complete = Scalar(db, sql);
     if (complete.empty()) {  // the server is restarting
       PQreset(db);
@@ -285,6 +319,7 @@ int Device(const std::string& mac, int images, int chunks, int chunk_bytes, int 
   std::printf("chunks_requested %ld\n", chunks_requested);
   std::printf("chunks_requested_distinct %zu\n", requested_distinct.size());
   std::printf("whole_image_resends %ld\n", whole_resends);
+  std::printf("wakes %ld\n", wakes);
   std::printf("messages_published %ld\n", published + 1);
   std::printf("complete %s\n", complete.c_str());
   std::printf("elapsed_ms %.0f\n",
