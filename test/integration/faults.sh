@@ -78,14 +78,16 @@ camera_at_site() {
 # the chunks is stored. Every chunk was PUBACKed to the camera by the broker. The chunks still
 # missing once the broker's backlog has arrived are what the fault lost: at most MAX_LOST. Then
 # the missing-chunk protocol must complete every image that kept a chunk; one that kept none is
-# never asked for (the server cannot tell it from an upload not yet begun) and the sweep's retry
-# at the camera's next wake brings it.
+# never asked for (the server cannot tell it from an upload not yet begun): the camera, which got
+# no ACK_OK for it, sends it again at its next wake (or the sweep's retry asks for it).
 ingest_with_fault() {
   local label=$1 mac=$2 images=$3 chunks=$4 max_lost=$5; shift 5
   local out="$DW_RUN/faults_$label.device" prefix="${label}_$RANDOM" old back pid lost stored_at_fault rc
   # no missing-chunk requests until the loss is counted: a chunk still queued at the broker for
   # the restarted worker is late, not lost
-  q "ALTER SYSTEM SET devicewake.chunk_quiet_period = 3600" >/dev/null; q "SELECT pg_reload_conf()" >/dev/null
+  q "ALTER SYSTEM SET devicewake.chunk_quiet_period = 3600" >/dev/null
+  # the camera's next wake (20 s after the server fell silent) is a wake of its own
+  q "ALTER SYSTEM SET devicewake.session_idle_timeout = 10" >/dev/null; q "SELECT pg_reload_conf()" >/dev/null
   camera_at_site "$mac"
   old=$(worker_pid)
   "$FAULT_TOOL" device "$mac" "$images" "$chunks" 256 120 "$prefix" >"$out" 2>&1 &
@@ -133,10 +135,11 @@ ingest_with_fault() {
   wait "$pid"; rc=$?
   ok $rc "$label: every image completes (resend_chunks, or the sweep's retry)"
   sed 's/^/#   camera: /' "$out" >&2
-  diag "$label: asked again by resend_chunks: $(awk '$1 == "chunks_requested_distinct" { print $2 }' "$out") chunks; re-sent whole after the sweep: $zero images"
+  diag "$label: asked again by resend_chunks: $(awk '$1 == "chunks_requested_distinct" { print $2 }' "$out") chunks; re-sent whole after the sweep: $zero images; wakes of the camera: $(awk '$1 == "wakes" { print $2 }' "$out")"
   is "$(q "SELECT count(*) FROM devicewake.device_images i JOIN devicewake.devices d USING (device_id)
            WHERE d.device_mac = '$mac' AND i.image_name LIKE '${prefix}\_%' AND i.status = 'complete' AND i.received_chunks = $chunks")" \
      "$images" "$label: every image is complete with all its chunks"
-  q "ALTER SYSTEM RESET devicewake.chunk_quiet_period" >/dev/null; q "SELECT pg_reload_conf()" >/dev/null
+  q "ALTER SYSTEM RESET devicewake.chunk_quiet_period" >/dev/null
+  q "ALTER SYSTEM RESET devicewake.session_idle_timeout" >/dev/null; q "SELECT pg_reload_conf()" >/dev/null
 }
 
