@@ -248,10 +248,16 @@ q "SELECT coalesce(json_agg(e), '[]') FROM (
      FROM devicewake.device_history h JOIN devicewake.devices d USING (device_id)
      WHERE h.event_type IN ('image_timeout', 'manual_wake_requested')
      UNION ALL
+     -- what the server told the camera: the wake conversation (capture requests, backlog drains,
+     -- sleep signals) and application commands; send_image and ACK_OK:true are left out (one per
+     -- upload, the upload bar shows them)
      SELECT d.device_name, CASE WHEN c.command_type IN ('retry_image', 'set_wake_schedule') THEN c.command_type || ' sent'
+                                WHEN c.command_type = 'capture_image' THEN 'capture asked'
+                                WHEN c.command_type = 'send_all_pending' THEN 'backlog asked'
+                                WHEN c.command_type = 'sleep' THEN 'sleep signal'
                                 ELSE 'command sent' END, c.delivered_at, NULL, c.command_type
      FROM devicewake.device_commands c JOIN devicewake.devices d USING (device_id)
-     WHERE c.delivered_at IS NOT NULL AND c.command_type <> 'send_image'
+     WHERE c.delivered_at IS NOT NULL AND c.command_type NOT IN ('send_image', 'ack_ok')
      UNION ALL
      SELECT d.device_name, 'command expired', c.expires_at, NULL, c.command_type || ' expired'
      FROM devicewake.device_commands c JOIN devicewake.devices d USING (device_id) WHERE c.status = 'expired'

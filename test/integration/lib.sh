@@ -10,8 +10,8 @@ ok() {  # ok CONDITION_EXIT_STATUS DESCRIPTION
   if [ "$1" -eq 0 ]; then echo "ok $DW_TAP_N - $2"; else echo "not ok $DW_TAP_N - $2"; DW_TAP_FAILED=$((DW_TAP_FAILED + 1)); fi
 }
 
-is() {  # is GOT EXPECTED DESCRIPTION
-  if [ "$1" == "$2" ]; then ok 0 "$3"; else ok 1 "$3"; echo "#   got:      '$1'"; echo "#   expected: '$2'"; fi
+is() {  # is GOT EXPECTED DESCRIPTION (a mismatch is shown on stderr too, so prove shows it)
+  if [ "$1" == "$2" ]; then ok 0 "$3"; else ok 1 "$3"; diag "  got:      '$1'"; diag "  expected: '$2'"; fi
 }
 
 q() { psql -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"; }

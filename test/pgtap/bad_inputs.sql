@@ -4,7 +4,7 @@
 -- and a fingerprint of every devicewake table (and pg_cron's jobs) shows nothing changed.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(92);
+SELECT plan(95);
 
 -- ---------------------------------------------------------------- a device, a command, an image
 INSERT INTO devicewake.devices (device_id, device_mac) VALUES ('0e000000-0000-4000-8000-0000000000d1', 'TEST-BAD-1');
@@ -170,6 +170,13 @@ SELECT throws_ok($$INSERT INTO devicewake.sites (name, timezone) VALUES ('s', NU
     'null value in column "timezone" of relation "sites" violates not-null constraint', 'sites: NULL time zone');
 SELECT throws_ok($$INSERT INTO devicewake.device_commands (device_id, command_type) VALUES ('0e000000-0000-4000-8000-0000000000d1', 'self_destruct')$$,
     '23514', 'new row for relation "device_commands" violates check constraint "device_commands_command_type_check"', 'commands: unknown type');
+-- what varies between firmware versions, per device
+SELECT throws_ok($$UPDATE devicewake.devices SET backlog_mode = 'all' WHERE device_id = '0e000000-0000-4000-8000-0000000000d1'$$,
+    '23514', 'new row for relation "devices" violates check constraint "devices_backlog_mode_check"', 'devices: unknown backlog mode');
+SELECT throws_ok($$UPDATE devicewake.devices SET captures_per_wake = 11 WHERE device_id = '0e000000-0000-4000-8000-0000000000d1'$$,
+    '23514', 'new row for relation "devices" violates check constraint "devices_captures_per_wake_check"', 'devices: captures per wake 11');
+SELECT throws_ok($$UPDATE devicewake.devices SET capture_enabled = NULL WHERE device_id = '0e000000-0000-4000-8000-0000000000d1'$$,
+    '23502', 'null value in column "capture_enabled" of relation "devices" violates not-null constraint', 'devices: capture on or off, never NULL');
 SELECT throws_ok($$INSERT INTO devicewake.device_commands (device_id, command_type, priority) VALUES ('0e000000-0000-4000-8000-0000000000d1', 'ping', 11)$$,
     '23514', 'new row for relation "device_commands" violates check constraint "device_commands_priority_check"', 'commands: priority 11');
 SELECT throws_ok($$INSERT INTO devicewake.device_commands (device_id, command_type, priority) VALUES ('0e000000-0000-4000-8000-0000000000d1', 'ping', 0)$$,
