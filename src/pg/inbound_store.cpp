@@ -4,6 +4,7 @@
 
 #include <ctime>
 #include <optional>
+#include <unordered_set>
 #include <variant>
 
 #include "core/device_id.hpp"
@@ -142,12 +143,25 @@ void StoreStep(const std::string& mac, const Conversation& c, const core::WakeSt
 // Everything one Apply call accumulates.
 class Batch {
  public:
-  Batch(const std::vector<mqtt::Event>& messages, const std::vector<std::string>& prefixes)
-      : messages_(messages), prefixes_(prefixes) {}
+  Batch(const std::vector<mqtt::Event>& messages, const std::vector<std::string>& prefixes,
+        MetadataLayouts& layouts)
+      : messages_(messages), prefixes_(prefixes), layouts_(layouts) {}
 
   InboundOutcome Run() {
     for (std::size_t i = 0; i < messages_.size(); ++i) ApplyOne(i);
     FlushChunks();
+    // Repeated METADATA (same layout as the last one applied) changes nothing: applied after the
+    // chunks, so a camera's repeat every 10 chunks does not cut the batch of chunks short. One
+    // whose image finished in this batch arrived before its last chunk: a repeat, left out.
+    for (Deferred& d : deferred_) {
+      if (finished_.count(d.metadata.device_id + '/' + d.metadata.image_name)) {
+        ++outcome_.applied;
+        continue;
+      }
+      prefix_ = d.prefix;
+      ApplyMetadata(d.metadata);
+      ++outcome_.applied;
+    }
     rejections_.Insert();
     return std::move(outcome_);
   }
@@ -159,6 +173,10 @@ class Batch {
     if (!topic.ok) return RejectAt(index, topic.error, {});
     prefix_ = topic.prefix;
     core::InboundMessage message = core::ParseInbound(topic.kind, topic.device_id, e.payload);
+    if (auto* m = std::get_if<core::Metadata>(&message); m != nullptr && IsRepeat(*m)) {
+      deferred_.push_back({std::move(*m), topic.prefix});
+      return;
+    }
     if (auto* chunk = std::get_if<core::Chunk>(&message)) {
       chunk_macs_.push_back(chunk->device_id);
       chunk_names_.push_back(chunk->image_name);
@@ -176,6 +194,7 @@ class Batch {
       Datum args[2] = {TextDatum(hello->device_id), TextDatum(hello->body_json)};
       hello_plan.Execute(args, nullptr, false);
       outcome_.commands_queued = true;
+      layouts_.erase(hello->device_id);  // a new wake: its METADATA are news again
       Converse(hello->device_id, [&](const Conversation& c) {
         // a HELLO inside a wake that goes on does not restart its conversation
         if (c.hello_count != 1 || c.session_id.empty()) return core::WakeStep{c.state, {}};
@@ -200,7 +219,23 @@ class Batch {
     ++outcome_.applied;
   }
 
+  // A METADATA with the layout of the last one applied for the image (no error).
+  bool IsRepeat(const core::Metadata& m) const {
+    if (m.error != 0) return false;
+    auto device = layouts_.find(m.device_id);
+    if (device == layouts_.end()) return false;
+    auto image = device->second.find(m.image_name);
+    return image != device->second.end() && image->second == Layout(m);
+  }
+  static MetadataLayout Layout(const core::Metadata& m) {
+    return {m.total_chunks, m.image_size, m.captured_at_micros};
+  }
+
   void ApplyMetadata(const core::Metadata& m) {
+    if (m.error == 0) {
+      if (layouts_.size() > kMaxLayouts) layouts_.clear();
+      layouts_[m.device_id][m.image_name] = Layout(m);
+    }
     TimestampTz captured = FromUnixMicros(m.captured_at_micros.value_or(0));
     Datum args[8] = {TextDatum(m.device_id),
                      TextDatum(m.image_name),
@@ -269,6 +304,9 @@ class Batch {
     // (after the result is copied out: each step runs statements of its own)
     std::string message_prefix = prefix_;
     for (const Finished& f : finished) {
+      auto device = layouts_.find(f.mac);
+      if (device != layouts_.end()) device->second.erase(f.image_name);
+      finished_.insert(f.mac + '/' + f.image_name);
       prefix_ = PrefixOfChunkFrom(f.mac);
       Converse(f.mac, [&](const Conversation& c) {
         return f.complete
@@ -299,8 +337,17 @@ class Batch {
     ++outcome_.rejected;
   }
 
+  struct Deferred {
+    core::Metadata metadata;
+    std::string prefix;
+  };
+  static constexpr std::size_t kMaxLayouts = 100000;  // devices remembered
+
   const std::vector<mqtt::Event>& messages_;
   const std::vector<std::string>& prefixes_;
+  MetadataLayouts& layouts_;
+  std::vector<Deferred> deferred_;
+  std::unordered_set<std::string> finished_;  // "MAC/image" finished in this batch
   std::string prefix_;  // the prefix of the message being applied
   InboundOutcome outcome_;
   std::vector<std::string> chunk_macs_, chunk_names_, chunk_data_, chunk_prefixes_;
@@ -313,7 +360,7 @@ class Batch {
 
 InboundOutcome InboundStore::Apply(const std::vector<mqtt::Event>& messages,
                                    const std::vector<std::string>& prefixes) {
-  return Batch(messages, prefixes).Run();
+  return Batch(messages, prefixes, layouts_).Run();
 }
 
 void InboundStore::Reject(const mqtt::Event& message, const std::vector<std::string>& prefixes,

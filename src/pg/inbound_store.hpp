@@ -6,7 +6,10 @@
 // one by one).
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "mqtt/client.hpp"
@@ -21,6 +24,23 @@ struct InboundOutcome {
   bool commands_queued = false;  // a HELLO or the conversation made commands due: dispatch now
 };
 
+// A METADATA's layout, to tell a camera's repeats (every 10 chunks) from news without asking
+// the database.
+struct MetadataLayout {
+  std::int64_t total_chunks = 0;
+  std::optional<std::int64_t> image_size;
+  std::optional<std::int64_t> captured_at_micros;
+  bool operator==(const MetadataLayout& o) const {
+    return total_chunks == o.total_chunks && image_size == o.image_size &&
+           captured_at_micros == o.captured_at_micros;
+  }
+};
+
+// MAC -> image name -> the layout of the last METADATA applied (forgotten at the device's HELLO
+// and when the image finishes; bounded).
+using MetadataLayouts =
+    std::unordered_map<std::string, std::unordered_map<std::string, MetadataLayout>>;
+
 class InboundStore {
  public:
   // prefixes: devicewake.topic_prefix, parsed. Each message's answers (the wake conversation's
@@ -34,6 +54,9 @@ class InboundStore {
   uint64 RequestMissingChunks(int quiet_seconds, int max_requests);
   // Ends the wake sessions of devices silent for idle_seconds.
   void EndIdleWakeSessions(int idle_seconds);
+
+ private:
+  MetadataLayouts layouts_;
 };
 
 }  // namespace devicewake::pg

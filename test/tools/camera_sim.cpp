@@ -594,6 +594,13 @@ class Camera {
     }
     return out;
   }
+  std::optional<Clock::time_point> FirstMetadata() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::optional<Clock::time_point> first;
+    for (auto& [name, at] : first_metadata_)
+      if (!first || at < *first) first = at;
+    return first;
+  }
   std::optional<Clock::time_point> LastDelivery() {
     std::lock_guard<std::mutex> lock(mutex_);
     std::optional<Clock::time_point> last;
@@ -1378,8 +1385,10 @@ int RunBench(Options opt) {
   int told_to_sleep = 0, with_image = 0;
   long chunks = 0;
   // the figures end at the last ACK_OK, not at a straggler's listen timeout
-  std::optional<Clock::time_point> last;
+  std::optional<Clock::time_point> last, first_metadata;
   for (size_t i = 0; i < cams.size(); ++i) {
+    if (auto at = cams[i]->FirstMetadata())
+      first_metadata = first_metadata ? std::min(*first_metadata, *at) : *at;
     std::map<std::string, double> got = cams[i]->Deliveries();
     for (auto& [name, seconds] : got) e2e.push_back(seconds);
     with_image += !got.empty();
@@ -1388,8 +1397,13 @@ int RunBench(Options opt) {
     if (auto at = cams[i]->LastDelivery()) last = last ? std::max(*last, *at) : *at;
   }
   double wall = Seconds(last.value_or(Clock::now()) - t0);
+  // the uploads alone: from the first METADATA (after the HELLO and the capture request) to the
+  // last ACK_OK, the span the pre-conversation bench measured
+  double upload = Seconds(last.value_or(Clock::now()) - first_metadata.value_or(t0));
   std::printf("bench cameras=%d image_bytes=%d chunk_bytes=%d chunks=%ld acked=%zu wall_s=%.2f\n",
               opt.cameras, opt.image_size, opt.chunk_size, chunks, e2e.size(), wall);
+  std::printf("bench upload_s=%.2f upload_chunks_per_s=%.0f\n", upload,
+              upload > 0 ? chunks / upload : 0);
   std::printf("bench chunks_per_s=%.0f e2e_p50_ms=%.0f e2e_p99_ms=%.0f e2e_max_ms=%.0f\n",
               wall > 0 ? chunks / wall : 0, 1000 * Percentile(e2e, 0.5),
               1000 * Percentile(e2e, 0.99), 1000 * Percentile(e2e, 1.0));
