@@ -4,7 +4,7 @@
 
 #include <ctime>
 #include <optional>
-#include <unordered_set>
+#include <unordered_map>
 #include <variant>
 
 #include "core/device_id.hpp"
@@ -152,9 +152,10 @@ class Batch {
     FlushChunks();
     // Repeated METADATA (same layout as the last one applied) changes nothing: applied after the
     // chunks, so a camera's repeat every 10 chunks does not cut the batch of chunks short. One
-    // whose image finished in this batch arrived before its last chunk: a repeat, left out.
+    // that came before the last chunk of an image that finished in this batch is a no-op.
     for (Deferred& d : deferred_) {
-      if (finished_.count(d.metadata.device_id + '/' + d.metadata.image_name)) {
+      auto done = finished_.find(d.metadata.device_id + '/' + d.metadata.image_name);
+      if (done != finished_.end() && d.index < done->second) {
         ++outcome_.applied;
         continue;
       }
@@ -174,7 +175,7 @@ class Batch {
     prefix_ = topic.prefix;
     core::InboundMessage message = core::ParseInbound(topic.kind, topic.device_id, e.payload);
     if (auto* m = std::get_if<core::Metadata>(&message); m != nullptr && IsRepeat(*m)) {
-      deferred_.push_back({std::move(*m), topic.prefix});
+      deferred_.push_back({std::move(*m), topic.prefix, index});
       return;
     }
     if (auto* chunk = std::get_if<core::Chunk>(&message)) {
@@ -306,7 +307,7 @@ class Batch {
     for (const Finished& f : finished) {
       auto device = layouts_.find(f.mac);
       if (device != layouts_.end()) device->second.erase(f.image_name);
-      finished_.insert(f.mac + '/' + f.image_name);
+      finished_[f.mac + '/' + f.image_name] = LastChunkOf(f.mac, f.image_name);
       prefix_ = PrefixOfChunkFrom(f.mac);
       Converse(f.mac, [&](const Conversation& c) {
         return f.complete
@@ -322,6 +323,15 @@ class Batch {
     chunk_data_.clear();
     chunk_messages_.clear();
     chunk_prefixes_.clear();
+  }
+
+  // The message index of the image's last chunk in this flush.
+  std::size_t LastChunkOf(const std::string& mac, const std::string& image_name) const {
+    std::size_t last = 0;
+    for (std::size_t i = 0; i < chunk_macs_.size(); ++i) {
+      if (chunk_macs_[i] == mac && chunk_names_[i] == image_name) last = chunk_messages_[i];
+    }
+    return last;
   }
 
   // The prefix the latest chunk of the device in this flush came by.
@@ -340,6 +350,7 @@ class Batch {
   struct Deferred {
     core::Metadata metadata;
     std::string prefix;
+    std::size_t index;  // its place in the batch
   };
   static constexpr std::size_t kMaxLayouts = 100000;  // devices remembered
 
@@ -347,7 +358,9 @@ class Batch {
   const std::vector<std::string>& prefixes_;
   MetadataLayouts& layouts_;
   std::vector<Deferred> deferred_;
-  std::unordered_set<std::string> finished_;  // "MAC/image" finished in this batch
+  // "MAC/image" finished in this batch -> the index of its last chunk then (a repeat that came
+  // before it changed nothing; one after it asks for the answer again)
+  std::unordered_map<std::string, std::size_t> finished_;
   std::string prefix_;  // the prefix of the message being applied
   InboundOutcome outcome_;
   std::vector<std::string> chunk_macs_, chunk_names_, chunk_data_, chunk_prefixes_;

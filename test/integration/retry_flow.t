@@ -31,7 +31,9 @@ q "UPDATE devicewake.device_images i SET max_retries = 1 FROM devicewake.devices
 metadata
 wait_line 10 '"send_image":"image_2.jpg"'; ok $? "metadata is answered with send_image"
 chunk 0; chunk 1
-wait_for 10 "SELECT received_chunks = 2 FROM devicewake.device_images WHERE image_name = 'image_2.jpg'"; ok $? "two of four chunks arrive"
+wait_for 10 "SELECT received_chunks = 2 FROM devicewake.device_images WHERE image_name = 'image_2.jpg'"; ok $? "two of four chunks arrive" ||
+  { diag "image: $(q "SELECT status, received_chunks, total_chunks FROM devicewake.device_images WHERE image_name = 'image_2.jpg'")";
+    diag "rejected: $(q "SELECT string_agg(reason, '; ') FROM devicewake.rejected_messages WHERE topic LIKE '$T/%'")"; sed 's/^/#   heard: /' "$OUT" >&2; }
 
 # it slept through its next wake window: the sweep takes over
 q "UPDATE devicewake.devices SET next_wake_at = now() - interval '1 minute' WHERE device_mac = '$MAC'" >/dev/null
