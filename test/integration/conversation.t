@@ -8,6 +8,8 @@ source "$(dirname "$0")/lib.sh"
 MAC=AABBCCDDEEFF
 T=ESP32CAM/$MAC
 OUT=$DW_RUN/conversation.sub
+# this camera's rows only: other tests' cameras may hold images of the same names
+DEV="(SELECT device_id FROM devicewake.devices WHERE device_mac = '$MAC')"
 pubfile() { mosquitto_pub -h 127.0.0.1 -p "$DW_MQTT_PORT" -q 1 -t "$1" -f "$2"; }
 wait_line() { wait_text "$1" "$OUT" "$2"; }  # wait_line SECONDS TEXT: TEXT arrived on the device's topics
 # a synthetic JPEG of $2 bytes, split into chunks of $3 bytes: $1.jpg and $1.part.NNN
@@ -37,7 +39,7 @@ wait_for 10 "SELECT count(*) = 1 FROM devicewake.device_wake_sessions s JOIN dev
 ok $? "HELLO opens a wake session"
 is "$(q "SELECT firmware_version || ' ' || battery_voltage || ' ' || wifi_rssi FROM devicewake.devices WHERE device_mac = '$MAC'")" "1.4.2 3.910 -61" \
   "HELLO telemetry is stored"
-is "$(q "SELECT status FROM devicewake.device_images WHERE image_name = 'image_1.jpg'")" pending "pending_list becomes pending image rows"
+is "$(q "SELECT status FROM devicewake.device_images WHERE device_id = $DEV AND image_name = 'image_1.jpg'")" pending "pending_list becomes pending image rows"
 
 wait_line 10 "$T/cmd {\"device_id\":\"$MAC\",\"send_all_pending\":true}"
 ok $? "a HELLO with a pending image is answered with send_all_pending"
@@ -45,8 +47,8 @@ ok $? "a HELLO with a pending image is answered with send_all_pending"
 # --- METADATA of the backlog image: receiving; the camera streams it on its own
 make_jpeg image_1 2600 1024
 pub "$T/data" "{\"device_id\":\"$MAC\",\"image_name\":\"image_1.jpg\",\"image_size\":2600,\"capture_timestamp\":\"2026-11-22T14:31:05Z\",\"max_chunks_size\":1024,\"total_chunks_count\":3,\"error\":0,\"sensor_data\":{\"temperature\":21.5,\"humidity\":40,\"pressure\":1013.2,\"gas_resistance\":120000}}"
-wait_for 10 "SELECT status = 'receiving' FROM devicewake.device_images WHERE image_name = 'image_1.jpg'"
-is "$(q "SELECT status || ' ' || total_chunks || ' ' || (metadata #>> '{sensor_data,temperature}') FROM devicewake.device_images WHERE image_name = 'image_1.jpg'")" \
+wait_for 10 "SELECT status = 'receiving' FROM devicewake.device_images WHERE device_id = $DEV AND image_name = 'image_1.jpg'"
+is "$(q "SELECT status || ' ' || total_chunks || ' ' || (metadata #>> '{sensor_data,temperature}') FROM devicewake.device_images WHERE device_id = $DEV AND image_name = 'image_1.jpg'")" \
   "receiving 3 21.5" "the image is receiving with its totals and readings"
 
 # --- chunks out of order and duplicated: one byte-exact JPEG, complete; the wake goes on with
@@ -56,7 +58,7 @@ wait_line 10 "$T/ack {\"device_id\":\"$MAC\",\"image_name\":\"image_1.jpg\",\"AC
 ok $? "the backlog image is answered with ACK_OK:true, not a sleep signal"
 wait_line 10 "$T/cmd {\"device_id\":\"$MAC\",\"capture_image\":true}"; ok $? "then the wake's own capture is asked for"
 is "$(grep -v probe_ "$OUT" | grep -c -F send_image)" 0 "no send_image for a streamed backlog image"
-is "$(q "SELECT status || ' ' || md5(image_data) FROM devicewake.device_images WHERE image_name = 'image_1.jpg'")" \
+is "$(q "SELECT status || ' ' || md5(image_data) FROM devicewake.device_images WHERE device_id = $DEV AND image_name = 'image_1.jpg'")" \
   "complete $(md5sum <"$DW_RUN/image_1.jpg" | cut -d' ' -f1)" "the assembled image is complete and byte-exact"
 is "$(q "SELECT chunks_sent FROM devicewake.device_wake_sessions s JOIN devicewake.devices d USING (device_id) WHERE d.device_mac = '$MAC' AND s.status = 'in_progress'")" 3 \
   "duplicates count once in the session's chunks_sent"
@@ -77,7 +79,7 @@ chunk image_3 0; chunk image_3 2
 wait_line 15 "$T/ack {\"device_id\":\"$MAC\",\"image_name\":\"image_3.jpg\",\"missing_chunks\":[1]}"
 ok $? "after a quiet period the missing chunk is requested on /ack"
 chunk image_3 1
-wait_for 10 "SELECT status = 'complete' FROM devicewake.device_images WHERE image_name = 'image_3.jpg'"; ok $? "the resent chunk completes the image"
+wait_for 10 "SELECT status = 'complete' FROM devicewake.device_images WHERE device_id = $DEV AND image_name = 'image_3.jpg'"; ok $? "the resent chunk completes the image"
 wait_line 10 "$T/ack {\"device_id\":\"$MAC\",\"image_name\":\"image_3.jpg\",\"ACK_OK\":{\"next_wake_time\":\""
 ok $? "the wake's last image is answered with the sleep signal"
 grep -F '"ACK_OK":{' "$OUT" | grep -qE '"next_wake_time":"(1[0-2]|[1-9]):[0-5][0-9](AM|PM)"'; ok $? "next_wake_time is H:MMAM/PM"
@@ -105,7 +107,7 @@ for reason in json 'total' chunk_id base64 metadata 'device id' 'does not match'
 done
 is "$(q "SELECT count(*) FROM devicewake.device_images WHERE image_name IN ('huge.jpg', 'never_announced.jpg')")" 0 \
   "rejected messages change nothing"
-is "$(q "SELECT status || ' ' || md5(image_data) FROM devicewake.device_images WHERE image_name = 'image_1.jpg'")" \
+is "$(q "SELECT status || ' ' || md5(image_data) FROM devicewake.device_images WHERE device_id = $DEV AND image_name = 'image_1.jpg'")" \
   "complete $(md5sum <"$DW_RUN/image_1.jpg" | cut -d' ' -f1)" "a late duplicate chunk of a complete image changes nothing"
 wait_for 10 "SELECT count(*) = 1 FROM devicewake.device_wake_sessions s JOIN devicewake.devices d USING (device_id) WHERE d.device_mac = '$MAC' AND s.status = 'in_progress' AND s.started_at > now() - interval '10 seconds'"
 ok $? "a valid HELLO after the garbage (the camera slept since its sleep signal) opens a wake: the worker kept running"
