@@ -226,11 +226,14 @@ BEGIN
           AND a.resolved_at IS NULL),
     -- the image is the answer to the send_image / retry_image that asked for it (cameras send
     -- no command_ack for those)
+    -- (one whose PUBACK the worker has not recorded yet counts as delivered, as for command_ack)
     answered AS (
         UPDATE devicewake.device_commands c
-        SET status = 'acknowledged', acknowledged_at = now()
+        SET status = 'acknowledged', acknowledged_at = now(),
+            delivered_at = coalesce(c.delivered_at, now()), claimed_at = NULL
         FROM done
-        WHERE done.status = 'complete' AND c.device_id = done.device_id AND c.status = 'sent'
+        WHERE done.status = 'complete' AND c.device_id = done.device_id
+          AND (c.status = 'sent' OR (c.status = 'pending' AND c.claimed_at IS NOT NULL))
           AND c.command_type IN ('retry_image', 'send_image')
           AND c.command_payload ->> 'image_name' = done.image_name),
     superseded AS (
