@@ -96,6 +96,23 @@ WHERE device_id = '00000000-0000-4000-8000-0000000020d1' AND issued_at > now() -
   AND status IN ('pending', 'cancelled')
 ORDER BY status DESC;
 
+-- Only what was not published yet is superseded: a claimed set_wake_schedule may already be at
+-- the broker, so it is left to its PUBACK; the newest request, sent after it, is what the camera
+-- keeps.
+UPDATE devicewake.device_commands SET claimed_at = now()
+WHERE device_id = '00000000-0000-4000-8000-0000000020d1' AND command_type = 'set_wake_schedule'
+  AND status = 'pending';
+SET ROLE dw_regress_alice;
+SELECT devicewake.request_manual_wake('00000000-0000-4000-8000-0000000020d1', now() + interval '4 hours')
+    IS NOT NULL AS third;
+RESET ROLE;
+SELECT status, claimed_at IS NOT NULL AS claimed,
+       (command_payload ->> 'next_wake_time')::timestamptz - issued_at > interval '210 minutes' AS is_newest
+FROM devicewake.device_commands
+WHERE device_id = '00000000-0000-4000-8000-0000000020d1' AND issued_at > now() - interval '1 hour'
+  AND status = 'pending'
+ORDER BY claimed DESC;
+
 -- Errors: each one changes nothing.
 CREATE TEMP TABLE before AS
     SELECT (SELECT count(*) FROM devicewake.device_commands) AS commands,
