@@ -132,4 +132,8 @@ wait_for 10 "SELECT count(*) = 1 FROM devicewake.rejected_messages WHERE topic =
 ok $? "a HELLO on a colon-separated MAC topic is rejected as not canonical"
 is "$(q "SELECT count(*) FROM devicewake.devices WHERE device_mac = 'AB0000000009'")" 0 "and registers nothing"
 
+# --- the worker flushes its table statistics (else autovacuum never sees its churn)
+wait_for 10 "SELECT n_tup_upd > 0 AND n_tup_ins > 0 FROM pg_stat_user_tables WHERE relid = 'devicewake.device_commands'::regclass"
+ok $? "pg_stat_user_tables counts the worker's inserts and updates of device_commands"
+
 done_testing
