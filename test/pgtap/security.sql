@@ -4,7 +4,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 \ir ../fixtures/next_wake_stand_in.sql
-SELECT plan(79);
+SELECT plan(83);
 
 -- Two companies. A: operator op_a, viewer view_a. B: operator op_b, and uj who signs in through
 -- PostgREST (role dw_t_jwt, granted devicewake_jwt). One unassigned device, admins only.
@@ -298,6 +298,22 @@ SELECT cmp_ok((SELECT count(*) FROM devicewake.devices WHERE device_mac LIKE 'TE
     'the table owner (superuser, the worker) is not filtered by RLS');
 SELECT ok(NOT (SELECT relforcerowsecurity FROM pg_class WHERE oid = 'devicewake.devices'::regclass),
     'RLS is not forced on the owner');
+
+-- worker_status(): admins only (last_error can name the password file, counters span companies);
+-- viewers get worker_health(), without the error's text or counters
+SET LOCAL ROLE dw_t_view_a;
+SELECT throws_ok($$SELECT * FROM devicewake.worker_status()$$, '42501',
+    'permission denied for function worker_status', 'a viewer cannot read worker_status()');
+SELECT lives_ok($$SELECT * FROM devicewake.worker_health()$$, 'a viewer reads worker_health()');
+RESET ROLE;
+SET LOCAL ROLE dw_t_admin;
+SELECT lives_ok($$SELECT * FROM devicewake.worker_status()$$, 'an admin reads worker_status()');
+RESET ROLE;
+SELECT set_eq($$SELECT parameter_name::text FROM information_schema.parameters p
+                JOIN information_schema.routines r USING (specific_schema, specific_name)
+                WHERE r.routine_schema = 'devicewake' AND r.routine_name = 'worker_health'$$,
+    ARRAY['connected', 'since', 'has_error', 'last_error_at'],
+    'worker_health() has no error text and no counters');
 
 SELECT * FROM finish();
 ROLLBACK;
