@@ -94,8 +94,10 @@ void DefineSettings() {
   DefineCustomIntVariable("devicewake.mqtt_port", "MQTT broker port.", nullptr, &mqtt_port, 1883, 1,
                           65535, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
   DefineCustomStringVariable(
-      "devicewake.mqtt_client_id", "Stable MQTT client id (the broker keeps its session).", nullptr,
-      &mqtt_client_id, "pg_devicewake", PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+      "devicewake.mqtt_client_id",
+      "Stable MQTT client id (the broker keeps its session); empty: pg_devicewake_ and the "
+      "cluster's system identifier.",
+      nullptr, &mqtt_client_id, "", PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
   DefineCustomStringVariable("devicewake.mqtt_username", "MQTT user name (empty: anonymous).",
                              nullptr, &mqtt_username, "", PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
   DefineCustomStringVariable(

@@ -25,6 +25,7 @@
 #include "pg/worker_state.hpp"
 
 extern "C" {
+#include "access/xlog.h"
 #include "commands/extension.h"
 #include "common/pg_prng.h"
 #include "pgstat.h"
@@ -80,6 +81,12 @@ mqtt::ClientConfig ConfigFromSettings(std::string* error) {
   c.host = Setting(settings::mqtt_host);
   c.port = settings::mqtt_port;
   c.client_id = Setting(settings::mqtt_client_id);
+  // A default unique to the cluster: a fixed one would let any client that knows it take the
+  // worker's persistent session over (the broker drops the older connection).
+  if (c.client_id.empty()) {
+    c.client_id = "pg_devicewake_" + std::to_string(static_cast<unsigned long long>(
+                                          PgCall([]() { return GetSystemIdentifier(); })));
+  }
   c.username = Setting(settings::mqtt_username);
   c.password = ReadPasswordFile(Setting(settings::mqtt_password_file), error);
   c.tls_ca_file = Setting(settings::mqtt_tls_ca_file);

@@ -14,7 +14,7 @@ echo "$out" | grep -q 'invalid configuration parameter name' ; ok $? "the device
 # every setting of DESIGN §7 and the README's table: default, unit, and when a change applies
 is "$(q "SELECT string_agg(name || '=' || boot_val || coalesce(unit, '') || ' ' || context, ', ' ORDER BY name)
          FROM pg_settings WHERE name LIKE 'devicewake.%'")" \
-  "devicewake.allow_separated_mac_topics=off sighup, devicewake.backlog_mode=send_all_pending sighup, devicewake.batch_size=500 sighup, devicewake.captures_per_wake=1 sighup, devicewake.chunk_quiet_period=10s sighup, devicewake.database=postgres postmaster, devicewake.default_wake_schedule=0 */3 * * * sighup, devicewake.dispatch_policy=when_due sighup, devicewake.enabled=on postmaster, devicewake.max_resend_requests=3 sighup, devicewake.mqtt_client_id=pg_devicewake sighup, devicewake.mqtt_host=127.0.0.1 sighup, devicewake.mqtt_keepalive=60s sighup, devicewake.mqtt_password_file= sighup, devicewake.mqtt_port=1883 sighup, devicewake.mqtt_tls_ca_file= sighup, devicewake.mqtt_tls_cert_file= sighup, devicewake.mqtt_tls_key_file= sighup, devicewake.mqtt_username= sighup, devicewake.publish_timeout=30s sighup, devicewake.session_idle_timeout=120s sighup, devicewake.topic_prefix=ESP32CAM sighup" \
+  "devicewake.allow_separated_mac_topics=off sighup, devicewake.backlog_mode=send_all_pending sighup, devicewake.batch_size=500 sighup, devicewake.captures_per_wake=1 sighup, devicewake.chunk_quiet_period=10s sighup, devicewake.database=postgres postmaster, devicewake.default_wake_schedule=0 */3 * * * sighup, devicewake.dispatch_policy=when_due sighup, devicewake.enabled=on postmaster, devicewake.max_resend_requests=3 sighup, devicewake.mqtt_client_id= sighup, devicewake.mqtt_host=127.0.0.1 sighup, devicewake.mqtt_keepalive=60s sighup, devicewake.mqtt_password_file= sighup, devicewake.mqtt_port=1883 sighup, devicewake.mqtt_tls_ca_file= sighup, devicewake.mqtt_tls_cert_file= sighup, devicewake.mqtt_tls_key_file= sighup, devicewake.mqtt_username= sighup, devicewake.publish_timeout=30s sighup, devicewake.session_idle_timeout=120s sighup, devicewake.topic_prefix=ESP32CAM sighup" \
   "settings: names, defaults, units and reload/restart context"
 # error_of SQL: "SQLSTATE: message" of the statement's error (verbose, first line)
 error_of() { psql -X -q -A -t -v VERBOSITY=verbose -c "$1" 2>&1 | sed -n 's/^ERROR:  //p' | head -n 1; }
@@ -55,6 +55,17 @@ for _ in $(seq 1 100); do
 done
 wait $sub
 is "$(cat "$DW_RUN/preload.sub")" '{"status":"Alive"}' "the broker on loopback delivers a message"
+
+# the default client id is unique to the cluster (a fixed one lets any client take the worker's
+# persistent session over): pg_devicewake_ and the system identifier
+since=$(q "SELECT since FROM devicewake.worker_status()")
+q "ALTER SYSTEM SET devicewake.mqtt_client_id = ''" >/dev/null; q "SELECT pg_reload_conf()" >/dev/null
+wait_for 20 "SELECT connected AND since > '$since' FROM devicewake.worker_status()"
+wait_text 10 "$DW_RUN/mosquitto.log" "as pg_devicewake_$(q "SELECT system_identifier FROM pg_control_system()")"
+ok $? "with mqtt_client_id empty the worker connects as pg_devicewake_<system identifier>"
+since=$(q "SELECT since FROM devicewake.worker_status()")
+q "ALTER SYSTEM RESET devicewake.mqtt_client_id" >/dev/null; q "SELECT pg_reload_conf()" >/dev/null
+wait_for 20 "SELECT connected AND since > '$since' FROM devicewake.worker_status()"; ok $? "and reconnects with the configured one"
 
 # without the preload, CREATE EXTENSION refuses clearly (SQLSTATE 55000) and creates nothing
 plain=$DW_RUN/plain
