@@ -210,17 +210,6 @@ OutboundBody BuildCommandBody(std::string_view command_type, std::string_view co
       [&] { return Build(command_type, command_payload_json, device_id, now_epoch_seconds); });
 }
 
-OutboundBody BuildAckOk(std::string_view device_id, std::string_view image_name,
-                        std::int64_t next_wake_epoch_seconds) {
-  return Guarded([&] {
-    std::string id = CheckedDeviceId(device_id);
-    std::string error = ValidateImageName(image_name);
-    if (!error.empty()) Fail(error);
-    return SleepBody(std::move(id), std::string(image_name),
-                     FormatWakeTime(next_wake_epoch_seconds));
-  });
-}
-
 CommandChannel ChannelFor(std::string_view command_type) noexcept {
   if (command_type == "resend_chunks" || command_type == "ack_ok" || command_type == "sleep") {
     return CommandChannel::kAck;

@@ -1,8 +1,8 @@
 // Server → device bodies of DESIGN §8: one builder turns a device_commands row (command_type,
 // command_payload as jsonb text) into the JSON body it publishes, ChannelFor says whether that
-// goes on {prefix}/{MAC}/cmd or {prefix}/{MAC}/ack, and BuildAckOk builds the sleep signal of a
-// completed image. Every body carries "device_id": MAC, taken only from a normalised id. Pure
-// C++; never throws; any thread may call these.
+// goes on {prefix}/{MAC}/cmd or {prefix}/{MAC}/ack (the wake conversation's ack_ok and sleep
+// among them). Every body carries "device_id": MAC, taken only from a normalised id. Pure C++;
+// never throws; any thread may call these.
 #pragma once
 #include "core/cpp_only.hpp"
 
@@ -49,11 +49,6 @@ struct OutboundBody {
 // on TopicFor(prefix, device_id, ChannelFor(command_type)).
 OutboundBody BuildCommandBody(std::string_view command_type, std::string_view command_payload_json,
                               std::string_view device_id, std::int64_t now_epoch_seconds);
-
-// ACK_OK for a completed image that ends the wake, the same body as the sleep command with an
-// image name: {"device_id":MAC,"image_name":…,"ACK_OK":{"next_wake_time":"5:30PM"}}.
-OutboundBody BuildAckOk(std::string_view device_id, std::string_view image_name,
-                        std::int64_t next_wake_epoch_seconds);
 
 // Where a command's body is published: /ack for resend_chunks, ack_ok and sleep (DESIGN §8.1),
 // /cmd for every other command_type (unknown ones included).

@@ -85,7 +85,7 @@ mqtt::ClientConfig ConfigFromSettings(std::string* error) {
   // worker's persistent session over (the broker drops the older connection).
   if (c.client_id.empty()) {
     c.client_id = "pg_devicewake_" + std::to_string(static_cast<unsigned long long>(
-                                          PgCall([]() { return GetSystemIdentifier(); })));
+                                         PgCall([]() { return GetSystemIdentifier(); })));
   }
   c.username = Setting(settings::mqtt_username);
   c.password = ReadPasswordFile(Setting(settings::mqtt_password_file), error);
@@ -516,9 +516,8 @@ void Worker::DoDatabaseWork() {
     uint64 requested = 0;
     InTransaction("ending idle wake sessions and requesting missing chunks", [&]() {
       inbound_store_.EndIdleWakeSessions(settings::session_idle_timeout);
-      requested =
-          inbound_store_.RequestMissingChunks(settings::chunk_quiet_period,
-                                              settings::max_resend_requests);
+      requested = inbound_store_.RequestMissingChunks(settings::chunk_quiet_period,
+                                                      settings::max_resend_requests);
     });
     if (requested > 0) work_pending_ = true;
   }

@@ -288,7 +288,8 @@ int Device(const std::string& mac, int images, int chunks, int chunk_bytes, int 
       mac + "' AND i.image_name LIKE '" + prefix + "\\_%' AND i.status = 'complete'";
   while (Clock::now() < deadline) {
     for (auto& m : conn.Take()) handle(m);
-    if (static_cast<int>(acked.size()) < images && Clock::now() - last_heard > std::chrono::seconds(20)) {
+    if (static_cast<int>(acked.size()) < images &&
+        Clock::now() - last_heard > std::chrono::seconds(20)) {
       // asleep since the server fell silent; the next wake lists what was never acknowledged
       std::string names;
       int unacked = 0;
