@@ -3,14 +3,14 @@
 // unschedule_timeout_monitor (DESIGN §4, docs/retries.md).
 #include <string>
 
-#include "core/retry_policy.hpp"
 #include "pg/datum.hpp"
 
 using devicewake::pg::PgCall;
 using devicewake::pg::SqlError;
-namespace core = devicewake::core;
 
 namespace {
+
+constexpr const char* kMonitorJobName = "devicewake_timeout_monitor";  // the pg_cron job
 
 // True when pg_cron is installed in this database. Call connected to SPI, inside PgCall.
 bool PgCronInstalled() {
@@ -27,7 +27,7 @@ bool PgCronInstalled() {
 DW_SQL_FUNCTION(devicewake_schedule_timeout_monitor) {
   if (PG_ARGISNULL(0)) throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "schedule must not be null");
   Datum schedule = PG_GETARG_DATUM(0);
-  const std::string job_name(core::kMonitorJobName);
+  const std::string job_name(kMonitorJobName);
   const char* job = job_name.c_str();
   bool installed = true;
   int64 job_id = PgCall([&]() {
@@ -68,7 +68,7 @@ DW_SQL_FUNCTION(devicewake_schedule_timeout_monitor) {
 // unschedule_timeout_monitor() RETURNS boolean: true when a job was removed, false when none was
 // scheduled (or pg_cron is not installed here).
 DW_SQL_FUNCTION(devicewake_unschedule_timeout_monitor) {
-  const std::string job_name(core::kMonitorJobName);
+  const std::string job_name(kMonitorJobName);
   const char* job = job_name.c_str();
   bool removed = PgCall([&]() {
     bool done = false;
