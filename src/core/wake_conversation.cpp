@@ -13,7 +13,7 @@ bool Contains(const std::vector<std::string>& names, const std::string& name) {
 }
 
 bool MayCapture(const WakePolicy& policy, const WakeState& state) {
-  return !policy.sleep_only && policy.capture_enabled &&
+  return !policy.sleep_only && !state.unprompted && policy.capture_enabled &&
          state.captures_asked < policy.captures_per_wake;
 }
 
@@ -97,8 +97,7 @@ bool Finish(WakeState& state, const std::string& name) {
 WakeState WakeState::Unprompted() {
   WakeState s;
   s.phase = WakePhase::kCapture;
-  s.captures_asked = 1 << 20;  // never asks for a capture
-  s.awaiting_capture = true;   // the first METADATA is the upload the device started
+  s.awaiting_capture = true;  // the first METADATA is the upload the device started
   s.unprompted = true;
   return s;
 }
