@@ -2,7 +2,7 @@
 # (test, demo, bench, unit, fuzz, format). `make test` and `make demo` install what they need.
 
 EXTENSION  = pg_devicewake
-EXTVERSION = 1.0
+EXTVERSION = 1.1
 MODULE_big = pg_devicewake
 
 PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
@@ -12,10 +12,15 @@ MQTT_SRCS := $(sort $(wildcard src/mqtt/*.cpp))
 PG_SRCS   := $(sort $(wildcard src/pg/*.cpp))
 OBJS = $(CORE_SRCS:.cpp=.o) $(MQTT_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
 
-# The install script is assembled from small files named for what they hold (sql/install/NN_*.sql);
-# upgrade scripts sql/pg_devicewake--A--B.sql are committed as written and never edited once released.
+# The install script of the version under development is assembled from small files named for what
+# they hold (sql/install/NN_*.sql), and so is its upgrade script from the last release
+# (sql/upgrade/PREV--EXTVERSION/NN_*.sql). A released version's scripts are committed whole and
+# never edited again (sql/pg_devicewake--1.0.sql).
+PREVVERSION = 1.0
 INSTALL_PARTS := $(sort $(wildcard sql/install/*.sql))
-DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+UPGRADE_PARTS := $(sort $(wildcard sql/upgrade/$(PREVVERSION)--$(EXTVERSION)/*.sql))
+UPGRADE_built = sql/$(EXTENSION)--$(PREVVERSION)--$(EXTVERSION).sql
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql $(UPGRADE_built)
 DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 
 # pg_regress: every sql/<feature>.sql that is not an install or upgrade script.
@@ -47,11 +52,16 @@ all:
 	@echo "PostgreSQL build files not found: run scripts/install_deps.sh (or make test / make demo)" >&2; exit 1
 endif
 
-$(DATA_built): $(INSTALL_PARTS) Makefile
+sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PARTS) Makefile
 	@mkdir -p $(dir $@)
 	( echo "-- generated from sql/install/*.sql by make: edit those files, not this one"; \
 	  printf '%s\n' '\echo Use "CREATE EXTENSION $(EXTENSION)" to load this file. \quit'; \
 	  for f in $(INSTALL_PARTS); do echo; echo "-- ===== $$f"; cat $$f; done ) > $@
+
+$(UPGRADE_built): $(UPGRADE_PARTS) Makefile
+	( echo "-- generated from sql/upgrade/$(PREVVERSION)--$(EXTVERSION)/*.sql by make: edit those files, not this one"; \
+	  printf '%s\n' '\echo Use "ALTER EXTENSION $(EXTENSION) UPDATE TO '"'"'$(EXTVERSION)'"'"'" to load this file. \quit'; \
+	  for f in $(UPGRADE_PARTS); do echo; echo "-- ===== $$f"; cat $$f; done ) > $@
 
 # ---------------------------------------------------------------- unit tests (no PostgreSQL headers)
 BUILD     ?= build

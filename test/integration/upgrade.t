@@ -1,9 +1,10 @@
 # Upgrade path: every older version of pg_devicewake that has an update path to default_version is
 # installed in a scratch database and walked with ALTER EXTENSION UPDATE; its catalog (functions
 # with their bodies, settings and privileges; tables, columns, constraints, indexes, triggers,
-# policies, views, comments) must equal a fresh install of default_version. While 1.0 is the only
-# version, the same comparison checks that DROP EXTENSION removes everything and a CREATE after it
-# gives back exactly the fresh install (so the snapshot and the test are always exercised).
+# policies, views, comments) must equal a fresh install of default_version, and the rows a fleet had
+# under the old version (a company, a site, a device mid-upload with chunks, commands, an alert,
+# history) must still be there and still work after the update. The same comparison checks that
+# DROP EXTENSION removes everything and a CREATE after it gives back exactly the fresh install.
 source "$(dirname "$0")/lib.sh"
 
 EXT=pg_devicewake
@@ -87,6 +88,10 @@ for db in $FRESH $WALK; do
   qd postgres "CREATE DATABASE $db" >/dev/null
 done
 
+# A released install script is frozen: users who installed it have exactly these bytes.
+is "$(sha256sum "$(dirname "$0")/../../sql/$EXT--1.0.sql" | cut -d' ' -f1)" \
+  "2a2c27f905a6c55c7f2e19785ccbdd50270e8060b50e21402f6cdad97398830b" "sql/$EXT--1.0.sql is the 1.0 release, unchanged"
+
 default=$(qd postgres "SELECT default_version FROM pg_available_extensions WHERE name = '$EXT'")
 ok $([ -n "$default" ]; echo $?) "the extension is available (default_version $default)"
 
@@ -107,16 +112,67 @@ if [ "$shipped" -gt 0 ]; then
   ok $([ -n "$olds" ]; echo $?) "the $shipped upgrade script(s) in sql/ give an update path to $default"
 fi
 
+# A small fleet as every version since 1.0 stores it (only columns 1.0 has), with fixed ids.
+seed_fleet() {
+  qd "$1" "
+INSERT INTO devicewake.companies (company_id, name) VALUES ('00000000-0000-0000-0000-0000000000c1', 'Upgrade Co');
+INSERT INTO devicewake.sites (site_id, name, timezone, wake_schedule_cron, company_id)
+VALUES ('00000000-0000-0000-0000-0000000000a1', 'Upgrade site', 'Europe/Berlin', '0 8,16 * * *',
+        '00000000-0000-0000-0000-0000000000c1');
+INSERT INTO devicewake.devices (device_id, device_mac, device_name, site_id, next_wake_at)
+VALUES ('00000000-0000-0000-0000-0000000000d1', 'B8F862F9C1C4', 'upgrade cam',
+        '00000000-0000-0000-0000-0000000000a1', '2026-12-02 07:00+00'),
+       ('00000000-0000-0000-0000-0000000000d2', 'B8F862F9C1C5', 'upgrade cam 2',
+        '00000000-0000-0000-0000-0000000000a1', NULL);
+INSERT INTO devicewake.device_wake_sessions (session_id, device_id)
+VALUES ('00000000-0000-0000-0000-0000000000e1', '00000000-0000-0000-0000-0000000000d1');
+INSERT INTO devicewake.device_images (image_id, device_id, session_id, image_name, status, total_chunks,
+                                      received_chunks, image_size)
+VALUES ('00000000-0000-0000-0000-0000000000f1', '00000000-0000-0000-0000-0000000000d1',
+        '00000000-0000-0000-0000-0000000000e1', 'image_1.jpg', 'receiving', 3, 2, 6);
+INSERT INTO devicewake.image_chunks (image_id, chunk_index, data)
+VALUES ('00000000-0000-0000-0000-0000000000f1', 0, '\\xffd8'), ('00000000-0000-0000-0000-0000000000f1', 2, '\\xffd9');
+INSERT INTO devicewake.device_commands (device_id, command_type, command_payload)
+VALUES ('00000000-0000-0000-0000-0000000000d1', 'capture_image', '{}'),
+       ('00000000-0000-0000-0000-0000000000d2', 'ping', '{}');
+INSERT INTO devicewake.device_alerts (device_id, image_id, alert_type, severity, message)
+VALUES ('00000000-0000-0000-0000-0000000000d1', '00000000-0000-0000-0000-0000000000f1',
+        'image_failed', 'warning', 'upgrade test alert');
+INSERT INTO devicewake.device_history (device_id, event_type, event_data)
+VALUES ('00000000-0000-0000-0000-0000000000d1', 'hello', '{}');" >/dev/null
+}
+# Row counts of every table of schema devicewake, one "table rows" a line.
+row_counts() {
+  qd "$1" "SELECT string_agg(format('%s %s', c.relname,
+                 (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM devicewake.%I', c.relname),
+                                                      false, true, '')))[1]::text), E'\n' ORDER BY c.relname)
+           FROM pg_class c WHERE c.relnamespace = 'devicewake'::regnamespace AND c.relkind IN ('r', 'p')"
+}
+
 for old in $olds; do
   qd $WALK "DROP EXTENSION IF EXISTS $EXT CASCADE" >/dev/null 2>&1
   qd $WALK "CREATE EXTENSION $EXT VERSION '$old'" >/dev/null
   is "$(qd $WALK "SELECT extversion FROM pg_extension WHERE extname = '$EXT'")" "$old" "installed $old"
+  seed_fleet $WALK; ok $? "a fleet's rows are stored under $old"
+  before=$(row_counts $WALK)
   out=$(qd $WALK "ALTER EXTENSION $EXT UPDATE" 2>&1); ok $? "ALTER EXTENSION UPDATE from $old${out:+: $out}"
   is "$(qd $WALK "SELECT extversion FROM pg_extension WHERE extname = '$EXT'")" "$default" \
     "$old updates to $default"
   snapshot $WALK >"$DW_RUN/upgrade.walk"
   compare_snapshots fresh "$DW_RUN/upgrade.fresh" "walk from $old" "$DW_RUN/upgrade.walk" \
     "$old updated to $default has the catalog of a fresh $default install"
+  after=$(row_counts $WALK)
+  # (tables new in $default start empty and appear only in the later list)
+  missing=$(comm -23 <(echo "$before" | sort) <(echo "$after" | sort))
+  is "$missing" "" "every table keeps its rows through the update from $old"
+  is "$(qd $WALK "SELECT string_agg(c.chunk_index::text, ',' ORDER BY c.chunk_index) || ' ' || min(i.status)
+                  FROM devicewake.image_chunks c JOIN devicewake.device_images i USING (image_id)
+                  WHERE c.image_id = '00000000-0000-0000-0000-0000000000f1'")" \
+    "0,2 receiving" "the upload in progress under $old keeps its chunks and its state"
+  is "$(qd $WALK "SET TIME ZONE 'UTC'; SELECT devicewake.fn_calculate_next_wake_time('2026-12-02 07:30+00', '0 8,16 * * *', 'Europe/Berlin')")" \
+    "2026-12-02 15:00:00+00" "next-wake arithmetic works after the update from $old"
+  is "$(qd $WALK "SELECT count(*) FROM devicewake.device_commands WHERE status = 'pending'")" "2" \
+    "the commands queued under $old are still pending after the update"
 done
 
 # DROP/CREATE: nothing is left behind, and a reinstall equals the fresh install.

@@ -1,0 +1,5 @@
+-- Upgrade 1.0 -> 1.1. While 1.1 is under development this script is assembled from
+-- sql/upgrade/1.0--1.1/*.sql (one part per change, in file-name order); when 1.1 is released the
+-- assembled file is committed and frozen like sql/pg_devicewake--1.0.sql. Every part must leave the
+-- catalog exactly as a fresh 1.1 install has it (test/integration/upgrade.t compares the two) and
+-- keep the rows already in place.
