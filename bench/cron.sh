@@ -9,6 +9,8 @@
 # Uses the live cluster in PGHOST/PGPORT/PGDATABASE (scripts/run_bench.sh cron).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/bench_lib.sh
+bench_load
 ROWS=${DW_BENCH_ROWS:-1000000}
 
 SCHEDULES="'0 6 * * *', '*/15 * * * *', '30 2 * * *', '0 */4 * * *', '0 8,12,17 * * 1-5', '5 0 * * 0',
@@ -101,4 +103,8 @@ awk -v rows="$ROWS" -v scan="$scan_ms" -v tz="$tz_ms" -v cron="$cron_ms" -v node
   printf "  %-40s %8.3f us/call  (%.2fx hourly)\n", "leap day  0 0 29 2 *", leap * 1000 / leap_rows, leap / hourly
   printf "  %-40s %8.3f us/call  (%.2fx hourly)\n", "fifth Friday of February  0 0 * 2 5#5", yearly * 1000 / leap_rows, yearly / hourly
 }'
+met=$(awk -v tz="$tz_ms" -v cron="$cron_ms" -v node_us="$node_us" -v rows="$ROWS" \
+      'BEGIN { print (cron <= 3 * tz && node_us >= 10 * cron * 1000 / rows) ? "yes" : "no" }')
+echo "target (<= 3x AT TIME ZONE and >= 10x faster than croner): $(bench_verdict "$met")"
+bench_load
 psql -X -q -c "DROP TABLE cron_bench_rows"
