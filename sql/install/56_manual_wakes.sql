@@ -12,8 +12,9 @@
 
 CREATE TABLE devicewake.manual_wakes (
     -- the set_wake_schedule command that asks for the wake
+    -- (the one foreign key: a device's deletion cascades to its commands, and so here)
     command_id        uuid PRIMARY KEY REFERENCES devicewake.device_commands ON DELETE CASCADE,
-    device_id         uuid NOT NULL REFERENCES devicewake.devices ON DELETE CASCADE,
+    device_id         uuid NOT NULL,
     requested_by      uuid,
     requested_role    name NOT NULL,
     requested_at      timestamptz NOT NULL DEFAULT now(),
@@ -130,20 +131,25 @@ BEGIN
     UPDATE devicewake.manual_wakes w
     SET state = 'superseded', state_at = v_now, superseded_by = b.command_id
     FROM ROWS FROM (pg_catalog.unnest(v_devices), pg_catalog.unnest(v_commands)) AS b(device_id, command_id)
-    WHERE w.device_id = b.device_id AND w.state IN ('requested', 'told');
+    WHERE w.device_id = ANY (v_devices) AND w.device_id = b.device_id AND w.state IN ('requested', 'told');
 
+    -- one UPDATE of the devices when the wake is within 24 h (a second one would re-check each
+    -- row's foreign key: the row is then this transaction's own); further ahead, the camera is
+    -- told a relay wake, planned once manual_wake_at is in place
     UPDATE devicewake.devices d
     SET manual_wake_at = p_wake_at,
         manual_wake_override = true,
         manual_wake_requested_by = v_user,
-        manual_wake_requested_at = v_now
+        manual_wake_requested_at = v_now,
+        next_wake_at = CASE WHEN p_wake_at <= v_now + interval '24 hours' THEN p_wake_at
+                            ELSE d.next_wake_at END
     WHERE d.device_id = ANY (v_devices);
     -- what the set_wake_schedule below tells the camera (devicewake._command_payload)
-    UPDATE devicewake.devices d
-    SET next_wake_at = CASE WHEN p_wake_at <= v_now + interval '24 hours' THEN p_wake_at
-                            ELSE (SELECT p.wake_at FROM devicewake._wake_plan(d.device_id, v_now) p)
-                       END
-    WHERE d.device_id = ANY (v_devices);
+    IF p_wake_at > v_now + interval '24 hours' THEN
+        UPDATE devicewake.devices d
+        SET next_wake_at = (SELECT p.wake_at FROM devicewake._wake_plan(d.device_id, v_now) p)
+        WHERE d.device_id = ANY (v_devices);
+    END IF;
 
     -- only what was not published yet: a claimed command may already be at the broker; the
     -- history names how many each request superseded
@@ -154,7 +160,9 @@ BEGIN
         SET status = 'cancelled',
             error_message = 'superseded by manual wake request ' || b.command_id::text
         FROM batch b
-        WHERE c.device_id = b.device_id AND c.command_type = 'set_wake_schedule'
+        -- (= ANY: the device index, never a walk of the whole queue's pending commands)
+        WHERE c.device_id = ANY (v_devices) AND c.device_id = b.device_id
+          AND c.command_type = 'set_wake_schedule'
           AND c.status = 'pending' AND c.claimed_at IS NULL
         RETURNING c.device_id),
     counts AS (
