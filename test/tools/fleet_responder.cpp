@@ -37,9 +37,10 @@ long DeviceNumber(const std::string& mac) {
 }
 
 std::string CommandType(const Json& body) {
-  for (const char* key : {"firmware_url", "capture_image", "send_image", "reboot", "ping",
-                          "next_wake"}) {
-    if (body.contains(key)) return std::string(key == std::string("firmware_url") ? "update_firmware" : key);
+  for (const char* key :
+       {"firmware_url", "capture_image", "send_image", "reboot", "ping", "next_wake"}) {
+    if (body.contains(key))
+      return std::string(key == std::string("firmware_url") ? "update_firmware" : key);
   }
   return "update_config";
 }
@@ -49,8 +50,8 @@ void OnMessage(struct mosquitto* mosq, void*, const struct mosquitto_message* m)
   std::string prefix = opt.prefix + "/";
   if (topic.rfind(prefix, 0) != 0 || topic.size() < prefix.size() + 5) return;
   std::string mac = topic.substr(prefix.size(), topic.size() - prefix.size() - 4);
-  Json body = Json::parse(std::string(static_cast<const char*>(m->payload), m->payloadlen),
-                          nullptr, false);
+  Json body =
+      Json::parse(std::string(static_cast<const char*>(m->payload), m->payloadlen), nullptr, false);
   if (body.is_discarded() || !body.is_object()) return;
   std::string type = CommandType(body);
   long n = DeviceNumber(mac);
@@ -61,8 +62,8 @@ void OnMessage(struct mosquitto* mosq, void*, const struct mosquitto_message* m)
     if (body.contains("command_id")) ack["command_id"] = body["command_id"];
     std::string text = ack.dump();
     std::string ack_topic = prefix + mac + "/ack";
-    mosquitto_publish(mosq, nullptr, ack_topic.c_str(), static_cast<int>(text.size()),
-                      text.data(), 1, false);
+    mosquitto_publish(mosq, nullptr, ack_topic.c_str(), static_cast<int>(text.size()), text.data(),
+                      1, false);
     std::printf("ACK %s %s\n", mac.c_str(), type.c_str());
   }
   std::fflush(stdout);
@@ -85,12 +86,17 @@ int main(int argc, char** argv) {
   if (const char* p = std::getenv("DW_MQTT_PORT")) opt.port = std::atoi(p);
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
-    if (a == "--host") opt.host = argv[i + 1];
-    else if (a == "--port") opt.port = std::atoi(argv[i + 1]);
-    else if (a == "--prefix") opt.prefix = argv[i + 1];
-    else if (a == "--fail-every") opt.fail_every = std::atol(argv[i + 1]);
+    if (a == "--host")
+      opt.host = argv[i + 1];
+    else if (a == "--port")
+      opt.port = std::atoi(argv[i + 1]);
+    else if (a == "--prefix")
+      opt.prefix = argv[i + 1];
+    else if (a == "--fail-every")
+      opt.fail_every = std::atol(argv[i + 1]);
     else {
-      std::fprintf(stderr, "usage: fleet_responder [--host H] [--port P] [--prefix P] [--fail-every K]\n");
+      std::fprintf(stderr,
+                   "usage: fleet_responder [--host H] [--port P] [--prefix P] [--fail-every K]\n");
       return 2;
     }
   }
