@@ -4,8 +4,9 @@
 # on every-minute-ish schedules, and the whole story told by live progress lines: wakes and HELLOs,
 # chunked uploads, a camera falling asleep mid-upload, the sweep failing that image and queuing a
 # retry, the retry delivered at the next wake, a manual wake that leaves the regular schedule
-# alone, a command that expires, an alert. Ends with the views, a timeline SVG, and stops
-# everything it started (also on Ctrl-C). About 3 minutes. Run as root (the cluster runs as the
+# alone, a command that expires, an alert; then fleet operations: one site-wide wake confirmed by
+# the cameras' HELLOs and a small staged firmware rollout (12 per minute). Ends with the views, a
+# timeline SVG, and stops everything it started (also on Ctrl-C). About 5 minutes. Run as root (the cluster runs as the
 # postgres OS user). DEMO_MAX_SECONDS bounds the story (default 270).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -173,6 +174,46 @@ show_fleet
 kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null; SIM_PID=
 line "the fleet sleeps: simulator stopped after $((SECONDS - start)) s"
 
+say "fleet operations: a site-wide wake and a staged firmware rollout"
+site_id=$(q "SELECT site_id FROM devicewake.sites WHERE name = 'Harbour Street'")
+site_wake_at=$(q "SELECT now() + interval '45 seconds'")
+woken=$(q "SELECT count(*) FROM devicewake.request_site_wake('$site_id', '$site_wake_at')")
+line "${C}server: request_site_wake(Harbour Street, $(date -u -d "$site_wake_at" +%H:%M:%S)Z): $woken cameras, one statement${N}"
+targets=$(q "SELECT jsonb_build_object('device_ids', jsonb_agg(device_id ORDER BY device_mac))
+             FROM devicewake.devices WHERE device_mac <> '$EXPIRING_TARGET'")
+campaign=$(q "SELECT devicewake.create_campaign('firmware 1.1', 'update_firmware',
+                '{\"firmware_url\":\"https://firmware.example/esp32cam-1.1.bin\"}', '$targets', 12, 0.5, 4,
+                interval '3 minutes')")
+line "${C}server: create_campaign(update_firmware to $N_CAMERAS cameras, 12 per minute, abort above 50 % failed after 4)${N}"
+build/tools/camera_sim --cameras "$N_CAMERAS" --mac-prefix DE --image-size 8192 --chunk-size 1024 \
+  --wake-delay 0 --fallback-wake 60 --listen-timeout 10 --duration 150 fleet >>"$DW_RUN/fleet.log" 2>&1 &
+SIM_PID=$!
+ops_start=$SECONDS; last_progress=
+while [ $((SECONDS - ops_start)) -lt 150 ]; do
+  progress=$(q "SELECT 'campaign ' || state || ': released ' || released || '/' || targeted || ', acknowledged '
+                       || acknowledged || ', failed ' || (failed + expired) || ' | site wake: '
+                       || (SELECT string_agg(n || ' ' || outcome, ', ' ORDER BY outcome)
+                           FROM (SELECT outcome, count(*) AS n FROM devicewake.manual_wake_history
+                                 WHERE requested_at = (SELECT max(requested_at) FROM devicewake.manual_wakes)
+                                 GROUP BY outcome) o)
+                FROM devicewake.campaign_progress WHERE campaign_id = '$campaign'")
+  [ "$progress" != "$last_progress" ] && line "${C}server: $progress${N}" && last_progress=$progress
+  [ "$(q "SELECT state = 'completed' AND NOT EXISTS (
+            SELECT FROM devicewake.manual_wakes w JOIN devicewake.devices d USING (device_id)
+            WHERE d.device_mac <> '$EXPIRING_TARGET' AND w.wake_at = '$site_wake_at' AND w.state IN ('requested', 'told'))
+          FROM devicewake.campaigns WHERE campaign_id = '$campaign'")" = t ] && break
+  sleep 2
+done
+kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null; SIM_PID=
+table "SELECT device_name, outcome, outcome_at::time(0) AS at, told_at::time(0) AS told
+       FROM devicewake.manual_wake_history WHERE wake_at = '$site_wake_at' ORDER BY device_name"
+table "SELECT name, state, targeted, released, acknowledged, failed, expired, cancelled, rate AS per_minute,
+              (SELECT round(((count(*) - 1) / nullif(extract(epoch FROM max(released_at) - min(released_at)) / 60, 0))::numeric, 1)
+               FROM devicewake.campaign_targets WHERE campaign_id = '$campaign') AS achieved_per_minute
+       FROM devicewake.campaign_progress WHERE campaign_id = '$campaign'"
+line "the change feed an app follows (LISTEN devicewake_events, then SELECT * FROM devicewake.events_since(cursor)):"
+table "SELECT event_type, count(*) FROM devicewake.events GROUP BY 1 ORDER BY 1"
+
 say "checks"
 check "all $N_CAMERAS cameras woke and said HELLO" \
   "$([ "$(q "SELECT count(DISTINCT device_id) FROM devicewake.device_history WHERE event_type = 'hello'")" -ge "$N_CAMERAS" ]; echo $?)"
@@ -205,6 +246,15 @@ else
   check "a manual wake was requested" 1
 fi
 check "the offline camera's command expired" "$([ $done_expired -eq 1 ]; echo $?)"
+check "the site-wide wake asked every camera of the site at once ($woken)" "$([ "$woken" -eq $((N_CAMERAS + 1)) ]; echo $?)"
+check "a HELLO ended each override and confirmed the wake (up to 5 min early counts, as record_device_hello decides; $(q "SELECT count(*) FROM devicewake.manual_wakes WHERE wake_at = '$site_wake_at' AND state = 'confirmed'") of $N_CAMERAS cameras)" \
+  "$([ "$(q "SELECT count(*) FROM devicewake.manual_wakes WHERE wake_at = '$site_wake_at' AND state = 'confirmed'")" -ge $((N_CAMERAS - 2)) ]; echo $?)"
+check "the staged rollout completed: every camera acknowledged update_firmware" \
+  "$([ "$(q "SELECT state || acknowledged FROM devicewake.campaign_progress WHERE campaign_id = '$campaign'")" = "completed$N_CAMERAS" ]; echo $?)"
+check "it never ran ahead of 12 per minute" \
+  "$([ "$(q "SELECT count(*) FROM (SELECT released_at, count(*) OVER (ORDER BY released_at) AS upto
+             FROM devicewake.campaign_targets WHERE campaign_id = '$campaign') r, devicewake.campaigns k
+             WHERE k.campaign_id = '$campaign' AND r.upto > 1 + floor(12 * extract(epoch FROM r.released_at - k.run_started_at) / 60)")" = 0 ]; echo $?)"
 
 say "views"
 table "SELECT device_name, pending_count AS pending, failed_count AS failed, failed_images

@@ -8,83 +8,17 @@
 -- it, devicewake._wake_plan), cancels older set_wake_schedule commands not yet published (one already
 -- published cannot be taken back: this one, sent after it, is what the camera keeps), and queues
 -- a set_wake_schedule command with payload {"next_wake_time": ISO-8601 UTC, "manual_wake": true}
--- (told as a relay while more than 24 h away). Returns its command id.
+-- (told as a relay while more than 24 h away). Returns its command id. The rule is the batch's
+-- (devicewake._request_manual_wakes, 56_manual_wakes.sql), for a batch of one.
 -- Raises 22004 (NULL argument), 22023 (time not in the future or too far ahead), P0002 (unknown
 -- device or one the caller may not access), 55000 (inactive device); nothing is changed then.
 CREATE FUNCTION devicewake.request_manual_wake(p_device_id uuid, p_wake_at timestamptz)
     RETURNS uuid
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
 $$
-DECLARE
-    v_user uuid := devicewake.current_user_id();
-    v_command_id uuid := pg_catalog.gen_random_uuid();
-    v_active boolean;
-    v_superseded integer;
 BEGIN
-    IF p_wake_at IS NULL THEN
-        RAISE EXCEPTION 'wake time must not be null' USING ERRCODE = '22004';
-    END IF;
-    PERFORM devicewake.require_device_access(p_device_id);
-    IF p_wake_at <= pg_catalog.now() THEN
-        RAISE EXCEPTION 'wake time must be in the future'
-            USING ERRCODE = '22023',
-                  DETAIL = pg_catalog.format('Asked for %s at %s.', p_wake_at, pg_catalog.now()),
-                  HINT = 'Ask for a time after now(), or use the interval form.';
-    END IF;
-    -- further ahead than this is a typo, not a wake
-    IF p_wake_at > pg_catalog.now() + interval '30 days' THEN
-        RAISE EXCEPTION 'wake time must be at most 30 days ahead'
-            USING ERRCODE = '22023',
-                  DETAIL = pg_catalog.format('Asked for %s at %s.', p_wake_at, pg_catalog.now());
-    END IF;
-
-    -- the row lock orders concurrent requests for one device: the last to commit wins
-    SELECT d.is_active INTO v_active FROM devicewake.devices d
-    WHERE d.device_id = p_device_id FOR UPDATE;
-    IF NOT v_active THEN
-        RAISE EXCEPTION 'device % is inactive', p_device_id
-            USING ERRCODE = '55000', HINT = 'Reactivate the device before waking it.';
-    END IF;
-
-    UPDATE devicewake.devices d
-    SET manual_wake_at = p_wake_at,
-        manual_wake_override = true,
-        manual_wake_requested_by = v_user,
-        manual_wake_requested_at = pg_catalog.now()
-    WHERE d.device_id = p_device_id;
-    -- what the set_wake_schedule below tells the camera (devicewake._command_payload)
-    UPDATE devicewake.devices d
-    SET next_wake_at = CASE WHEN p_wake_at <= pg_catalog.now() + interval '24 hours' THEN p_wake_at
-                            ELSE (SELECT p.wake_at FROM devicewake._wake_plan(p_device_id, pg_catalog.now()) p)
-                       END
-    WHERE d.device_id = p_device_id;
-
-    -- only what was not published yet: a claimed command may already be at the broker
-    UPDATE devicewake.device_commands c
-    SET status = 'cancelled',
-        error_message = 'superseded by manual wake request ' || v_command_id::text
-    WHERE c.device_id = p_device_id AND c.command_type = 'set_wake_schedule'
-      AND c.status = 'pending' AND c.claimed_at IS NULL;
-    GET DIAGNOSTICS v_superseded = ROW_COUNT;
-
-    -- expires at the wake time: delivered later it would ask for a wake that is already past
-    INSERT INTO devicewake.device_commands
-        (command_id, device_id, command_type, command_payload, priority, expires_at,
-         created_by_user_id)
-    VALUES (v_command_id, p_device_id, 'set_wake_schedule',
-            pg_catalog.jsonb_build_object(
-                'next_wake_time',
-                pg_catalog.to_char(p_wake_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-                'manual_wake', true),
-            9, p_wake_at, v_user);
-
-    INSERT INTO devicewake.device_history (device_id, event_type, event_data)
-    VALUES (p_device_id, 'manual_wake_requested',
-            pg_catalog.jsonb_build_object('command_id', v_command_id, 'wake_at', p_wake_at,
-                                          'requested_by', v_user,
-                                          'requested_role', devicewake.caller_role(),
-                                          'superseded_commands', v_superseded));
-    RETURN v_command_id;
+    RETURN (SELECT w.command_id
+            FROM devicewake._request_manual_wakes(ARRAY[p_device_id], p_wake_at, NULL) w);
 END
 $$;
 

@@ -18,6 +18,7 @@
 #include "core/topic.hpp"
 #include "mqtt/client.hpp"
 #include "pg/command_store.hpp"
+#include "pg/fleet_tick.hpp"
 #include "pg/guard.hpp"
 #include "pg/inbound_store.hpp"
 #include "pg/listen_connection.hpp"
@@ -518,6 +519,7 @@ void Worker::DoDatabaseWork() {
       inbound_store_.EndIdleWakeSessions(settings::session_idle_timeout);
       requested = inbound_store_.RequestMissingChunks(settings::chunk_quiet_period,
                                                       settings::max_resend_requests);
+      requested += RunFleetTick();  // campaign pacing and abort, missed manual wakes (issue 16)
     });
     if (requested > 0) work_pending_ = true;
   }

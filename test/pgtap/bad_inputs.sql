@@ -4,7 +4,7 @@
 -- and a fingerprint of every devicewake table (and pg_cron's jobs) shows nothing changed.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(95);
+SELECT plan(153);
 
 -- ---------------------------------------------------------------- a device, a command, an image
 INSERT INTO devicewake.devices (device_id, device_mac) VALUES ('0e000000-0000-4000-8000-0000000000d1', 'TEST-BAD-1');
@@ -12,6 +12,8 @@ INSERT INTO devicewake.device_commands (command_id, device_id, command_type, sta
     ('0e000000-0000-4000-8000-0000000000c1', '0e000000-0000-4000-8000-0000000000d1', 'ping', 'acknowledged'),
     ('0e000000-0000-4000-8000-0000000000c2', '0e000000-0000-4000-8000-0000000000d1', 'ping', 'pending');
 INSERT INTO devicewake.devices (device_id, device_mac, is_active) VALUES ('0e000000-0000-4000-8000-0000000000d2', 'TEST-BAD-OFF', false);
+-- a site without an active device (fleet operations)
+INSERT INTO devicewake.sites (site_id, name) VALUES ('0e000000-0000-4000-8000-0000000005e1', 'Empty site');
 INSERT INTO devicewake.device_images (image_id, device_id, image_name, status) VALUES
     ('0e000000-0000-4000-8000-0000000000e1', '0e000000-0000-4000-8000-0000000000d1', 'image_1.jpg', 'failed');
 
@@ -187,6 +189,123 @@ SELECT throws_ok($$INSERT INTO devicewake.device_commands (device_id, command_ty
     '23514', 'new row for relation "device_commands" violates check constraint "device_commands_status_check"', 'commands: unknown status');
 SELECT throws_ok($$INSERT INTO devicewake.device_images (device_id, image_name, status) VALUES ('0e000000-0000-4000-8000-0000000000d1', 'a.jpg', 'weird')$$,
     '23514', 'new row for relation "device_images" violates check constraint "device_images_status_check"', 'images: unknown status');
+
+-- ---------------------------------------------------------------- fleet operations (issue 16)
+SELECT throws_ok($$SELECT * FROM devicewake.request_manual_wakes(NULL::uuid[], now() + interval '1 hour')$$, '22004',
+    'device id must not be null', 'batch: NULL array');
+SELECT throws_ok($$SELECT * FROM devicewake.request_manual_wakes(ARRAY['0e000000-0000-4000-8000-0000000000d1', NULL]::uuid[], now() + interval '1 hour')$$,
+    '22004', 'device id must not be null', 'batch: a NULL element');
+SELECT throws_ok($$SELECT * FROM devicewake.request_manual_wakes(ARRAY['0e000000-0000-4000-8000-0000000000d1']::uuid[], NULL::timestamptz)$$,
+    '22004', 'wake time must not be null', 'batch: NULL time');
+SELECT throws_ok($$SELECT * FROM devicewake.request_manual_wakes(ARRAY['0e000000-0000-4000-8000-0000000000d1']::uuid[], NULL::interval)$$,
+    '22004', 'wake interval must not be null', 'batch: NULL interval');
+SELECT throws_ok($$SELECT * FROM devicewake.request_manual_wakes(ARRAY['0e000000-0000-4000-8000-0000000000d1']::uuid[], interval '0')$$,
+    '22023', 'wake interval must be positive', 'batch: zero interval');
+SELECT throws_ok($$SELECT * FROM devicewake.request_manual_wakes(ARRAY['0e000000-0000-4000-8000-0000000000d1',
+                   '00000000-0000-4000-8000-000000000000']::uuid[], now() + interval '1 hour')$$,
+    'P0002', 'device 00000000-0000-4000-8000-000000000000 does not exist', 'batch: an unknown device');
+SELECT throws_ok($$SELECT * FROM devicewake.request_manual_wakes(ARRAY['0e000000-0000-4000-8000-0000000000d1',
+                   '0e000000-0000-4000-8000-0000000000d1']::uuid[], now() + interval '1 hour')$$,
+    '22023', 'device 0e000000-0000-4000-8000-0000000000d1 is listed more than once', 'batch: a device twice');
+SELECT throws_ok($$SELECT * FROM devicewake.request_manual_wakes(ARRAY['0e000000-0000-4000-8000-0000000000d1']::uuid[], now() - interval '1 hour')$$,
+    '22023', 'wake time must be in the future', 'batch: past time');
+SELECT throws_ok($$SELECT * FROM devicewake.request_manual_wakes(ARRAY['0e000000-0000-4000-8000-0000000000d1']::uuid[], now() + interval '31 days')$$,
+    '22023', 'wake time must be at most 30 days ahead', 'batch: too far ahead');
+SELECT throws_ok($$SELECT * FROM devicewake.request_manual_wakes(ARRAY['0e000000-0000-4000-8000-0000000000d1',
+                   '0e000000-0000-4000-8000-0000000000d2']::uuid[], now() + interval '1 hour')$$,
+    '55000', 'device 0e000000-0000-4000-8000-0000000000d2 is inactive', 'batch: an inactive device');
+SELECT throws_ok($$SELECT * FROM devicewake.request_manual_wakes(array_fill('0e000000-0000-4000-8000-0000000000d1'::uuid, ARRAY[100001]), now() + interval '1 hour')$$,
+    '54000', 'at most 100000 devices can be woken in one call', 'batch: too many devices');
+SELECT throws_ok($$SELECT * FROM devicewake.request_site_wake(NULL, now() + interval '1 hour')$$, '22004',
+    'site id and wake time must not be null', 'site wake: NULL site');
+SELECT throws_ok($$SELECT * FROM devicewake.request_site_wake('00000000-0000-4000-8000-000000000000', now() + interval '1 hour')$$,
+    'P0002', 'site 00000000-0000-4000-8000-000000000000 does not exist', 'site wake: unknown site');
+SELECT throws_ok($$SELECT * FROM devicewake.request_site_wake('0e000000-0000-4000-8000-0000000005e1', now() + interval '1 hour')$$,
+    '55000', 'site 0e000000-0000-4000-8000-0000000005e1 has no active device', 'site wake: no active device');
+SELECT throws_ok($$SELECT devicewake.request_manual_wake('0e000000-0000-4000-8000-0000000000d1', interval '1 hour', '{"command_type":"ping"}')$$,
+    '22023', 'then must be a JSON array of commands', 'then: not an array');
+SELECT throws_ok($$SELECT devicewake.request_manual_wake('0e000000-0000-4000-8000-0000000000d1', interval '1 hour',
+                   (SELECT jsonb_agg('{"command_type":"ping"}'::jsonb) FROM generate_series(1, 11)))$$,
+    '22023', 'then may hold at most 10 commands', 'then: 11 commands');
+SELECT throws_ok($$SELECT devicewake.request_manual_wake('0e000000-0000-4000-8000-0000000000d1', interval '1 hour', '["ping"]')$$,
+    '22023', 'then[1] must be a JSON object', 'then: not an object');
+SELECT throws_ok($$SELECT devicewake.request_manual_wake('0e000000-0000-4000-8000-0000000000d1', interval '1 hour', '[{"command_type":"ping","device_id":"x"}]')$$,
+    '22023', 'then[1] has a key other than command_type, command_payload, priority', 'then: an unknown key');
+SELECT throws_ok($$SELECT devicewake.request_manual_wake('0e000000-0000-4000-8000-0000000000d1', interval '1 hour', '[{"command_payload":{}}]')$$,
+    '22023', 'then[1] command_type must be a string', 'then: no command_type');
+SELECT throws_ok($$SELECT devicewake.request_manual_wake('0e000000-0000-4000-8000-0000000000d1', interval '1 hour', '[{"command_type":"ping"},{"command_type":"sleep"}]')$$,
+    '22023', 'then[2] command_type "sleep" cannot be sent by an application', 'then: a conversation message');
+SELECT throws_ok($$SELECT devicewake.request_manual_wake('0e000000-0000-4000-8000-0000000000d1', interval '1 hour', '[{"command_type":"set_wake_schedule"}]')$$,
+    '22023', 'then[1] command_type "set_wake_schedule" cannot be sent by an application', 'then: the wake itself');
+SELECT throws_ok($$SELECT devicewake.request_manual_wake('0e000000-0000-4000-8000-0000000000d1', interval '1 hour', '[{"command_type":"reboot","command_payload":[1]}]')$$,
+    '22023', 'then[1] command_payload must be a JSON object', 'then: payload not an object');
+SELECT throws_ok($$SELECT devicewake.request_manual_wake('0e000000-0000-4000-8000-0000000000d1', interval '1 hour', '[{"command_type":"update_firmware"}]')$$,
+    '22023', 'invalid command_payload for update_firmware: update_firmware needs firmware_url in command_payload', 'then: firmware without url');
+SELECT throws_ok($$SELECT devicewake.request_manual_wake('0e000000-0000-4000-8000-0000000000d1', interval '1 hour',
+                   '[{"command_type":"update_firmware","command_payload":{"firmware_url":"ftp://x/fw.bin"}}]')$$,
+    '22023', 'invalid command_payload for update_firmware: firmware_url must start with http:// or https://', 'then: firmware over ftp');
+SELECT throws_ok($$SELECT devicewake.request_manual_wake('0e000000-0000-4000-8000-0000000000d1', interval '1 hour', '[{"command_type":"update_config"}]')$$,
+    '22023', 'invalid command_payload for update_config: update_config needs at least one setting in command_payload', 'then: empty config');
+SELECT throws_ok($$SELECT devicewake.request_manual_wake('0e000000-0000-4000-8000-0000000000d1', interval '1 hour', '[{"command_type":"ping","priority":11}]')$$,
+    '22023', 'then[1] priority must be an integer from 1 to 10', 'then: priority 11');
+SELECT throws_ok($$SELECT devicewake.request_manual_wake('0e000000-0000-4000-8000-0000000000d1', interval '1 hour', '[{"command_type":"ping","priority":1.5}]')$$,
+    '22023', 'then[1] priority must be an integer from 1 to 10', 'then: priority 1.5');
+SELECT throws_ok($$SELECT devicewake.request_manual_wake('0e000000-0000-4000-8000-0000000000d2', now() + interval '1 hour', '[{"command_type":"ping"}]')$$,
+    '55000', 'device 0e000000-0000-4000-8000-0000000000d2 is inactive', 'then: an inactive device');
+SELECT throws_ok($$SELECT devicewake.create_campaign(NULL, 'ping', '{}', '{"device_ids":["0e000000-0000-4000-8000-0000000000d1"]}')$$,
+    '22004', 'campaign name, target, abort minimum and acknowledgement timeout must not be null', 'campaign: NULL name');
+SELECT throws_ok($$SELECT devicewake.create_campaign('', 'ping', '{}', '{"device_ids":["0e000000-0000-4000-8000-0000000000d1"]}')$$,
+    '22023', 'campaign name must be 1 to 200 characters', 'campaign: empty name');
+SELECT throws_ok($$SELECT devicewake.create_campaign('c', NULL, '{}', '{"device_ids":["0e000000-0000-4000-8000-0000000000d1"]}')$$,
+    '22004', 'campaign command_type must not be null', 'campaign: NULL command type');
+SELECT throws_ok($$SELECT devicewake.create_campaign('c', 'self_destruct', '{}', '{"device_ids":["0e000000-0000-4000-8000-0000000000d1"]}')$$,
+    '22023', 'campaign command_type "self_destruct" cannot be sent by an application', 'campaign: unknown command type');
+SELECT throws_ok($$SELECT devicewake.create_campaign('c', 'update_firmware', '{"firmware_url":"https://x/a b.bin"}', '{"device_ids":["0e000000-0000-4000-8000-0000000000d1"]}')$$,
+    '22023', 'invalid command_payload for update_firmware: firmware_url must not contain spaces or control characters', 'campaign: a bad firmware url');
+SELECT throws_ok($$SELECT devicewake.create_campaign('c', 'ping', '{}', NULL)$$,
+    '22004', 'campaign name, target, abort minimum and acknowledgement timeout must not be null', 'campaign: NULL target');
+SELECT throws_ok($$SELECT devicewake.create_campaign('c', 'ping', '{}', '["0e000000-0000-4000-8000-0000000000d1"]')$$,
+    '22023', 'campaign target must be one of {"device_ids": [...]}, {"site_id": ...}, {"company_id": ...}', 'campaign: target not an object');
+SELECT throws_ok($$SELECT devicewake.create_campaign('c', 'ping', '{}', '{"site_id":"0e000000-0000-4000-8000-0000000005e1","company_id":"0e000000-0000-4000-8000-0000000005e1"}')$$,
+    '22023', 'campaign target must be one of {"device_ids": [...]}, {"site_id": ...}, {"company_id": ...}', 'campaign: two targets');
+SELECT throws_ok($$SELECT devicewake.create_campaign('c', 'ping', '{}', '{"device_ids":[]}')$$,
+    '22023', 'campaign target device_ids must be a non-empty array of device ids', 'campaign: no device');
+SELECT throws_ok($$SELECT devicewake.create_campaign('c', 'ping', '{}', '{"device_ids":["0e000000-0000-4000-8000-0000000000d1", 7]}')$$,
+    '22023', 'campaign target device_ids[2] is not a uuid', 'campaign: a device id that is not a uuid');
+SELECT throws_ok($$SELECT devicewake.create_campaign('c', 'ping', '{}', '{"device_ids":["00000000-0000-4000-8000-000000000000"]}')$$,
+    'P0002', 'device 00000000-0000-4000-8000-000000000000 does not exist', 'campaign: an unknown device');
+SELECT throws_ok($$SELECT devicewake.create_campaign('c', 'ping', '{}', '{"device_ids":["0e000000-0000-4000-8000-0000000000d1","0e000000-0000-4000-8000-0000000000d1"]}')$$,
+    '22023', 'device 0e000000-0000-4000-8000-0000000000d1 is listed more than once', 'campaign: a device twice');
+SELECT throws_ok($$SELECT devicewake.create_campaign('c', 'ping', '{}', '{"device_ids":["0e000000-0000-4000-8000-0000000000d2"]}')$$,
+    '55000', 'device 0e000000-0000-4000-8000-0000000000d2 is inactive', 'campaign: an inactive device');
+SELECT throws_ok($$SELECT devicewake.create_campaign('c', 'ping', '{}', '{"site_id":"00000000-0000-4000-8000-000000000000"}')$$,
+    'P0002', 'site 00000000-0000-4000-8000-000000000000 does not exist', 'campaign: an unknown site');
+SELECT throws_ok($$SELECT devicewake.create_campaign('c', 'ping', '{}', '{"site_id":"0e000000-0000-4000-8000-0000000005e1"}')$$,
+    '55000', 'site 0e000000-0000-4000-8000-0000000005e1 has no active device', 'campaign: a site without active device');
+SELECT throws_ok($$SELECT devicewake.create_campaign('c', 'ping', '{}', '{"company_id":"00000000-0000-4000-8000-000000000000"}')$$,
+    'P0002', 'company 00000000-0000-4000-8000-000000000000 does not exist', 'campaign: an unknown company');
+SELECT throws_ok($$SELECT devicewake.create_campaign('c', 'ping', '{}', '{"site_id":"not-a-uuid"}')$$,
+    '22023', 'campaign target site_id is not a uuid', 'campaign: a site id that is not a uuid');
+SELECT throws_ok($$SELECT devicewake.create_campaign('c', 'ping', '{}', '{"device_ids":["0e000000-0000-4000-8000-0000000000d1"]}', 0)$$,
+    '22023', 'max_per_minute must be between 1 and 100000', 'campaign: a pace of 0');
+SELECT throws_ok($$SELECT devicewake.create_campaign('c', 'ping', '{}', '{"device_ids":["0e000000-0000-4000-8000-0000000000d1"]}', 10, 0)$$,
+    '22023', 'abort_failure_ratio must be greater than 0 and at most 1', 'campaign: a ratio of 0');
+SELECT throws_ok($$SELECT devicewake.create_campaign('c', 'ping', '{}', '{"device_ids":["0e000000-0000-4000-8000-0000000000d1"]}', 10, 1.5)$$,
+    '22023', 'abort_failure_ratio must be greater than 0 and at most 1', 'campaign: a ratio above 1');
+SELECT throws_ok($$SELECT devicewake.create_campaign('c', 'ping', '{}', '{"device_ids":["0e000000-0000-4000-8000-0000000000d1"]}', 10, 0.2, 0)$$,
+    '22023', 'abort_min_devices must be at least 1', 'campaign: a minimum of 0');
+SELECT throws_ok($$SELECT devicewake.create_campaign('c', 'ping', '{}', '{"device_ids":["0e000000-0000-4000-8000-0000000000d1"]}', 10, 0.2, 10, interval '0')$$,
+    '22023', 'acknowledgement timeout must be between 1 second and 30 days', 'campaign: a zero timeout');
+SELECT throws_ok($$SELECT devicewake.pause_campaign(NULL)$$, '22004', 'campaign id must not be null', 'pause: NULL');
+SELECT throws_ok($$SELECT devicewake.resume_campaign('00000000-0000-4000-8000-000000000000')$$, 'P0002',
+    'campaign 00000000-0000-4000-8000-000000000000 does not exist', 'resume: unknown campaign');
+SELECT throws_ok($$SELECT devicewake.cancel_campaign('00000000-0000-4000-8000-000000000000')$$, 'P0002',
+    'campaign 00000000-0000-4000-8000-000000000000 does not exist', 'cancel campaign: unknown campaign');
+SELECT throws_ok($$SELECT * FROM devicewake.events_since(NULL)$$, '22004', 'events_since arguments must not be null', 'feed: NULL cursor');
+SELECT throws_ok($$SELECT * FROM devicewake.events_since(0, 0)$$, '22023', 'limit must be between 1 and 1000', 'feed: limit 0');
+SELECT throws_ok($$SELECT * FROM devicewake.events_since(0, 1001)$$, '22023', 'limit must be between 1 and 1000', 'feed: limit 1001');
+SELECT throws_ok($$SELECT devicewake.prune_events(NULL)$$, '22004', 'retention must not be null', 'prune: NULL');
+SELECT throws_ok($$SELECT devicewake.prune_events(interval '5 minutes')$$, '22023', 'retention must be at least 1 hour', 'prune: 5 minutes');
 
 -- ---------------------------------------------------------------- nothing changed
 SELECT is((SELECT string_agg(b.name, ', ' ORDER BY b.name) FROM fingerprint_before b

@@ -1,13 +1,13 @@
 -- The data model's contract (DESIGN §2): tables, keys, status vocabularies, roles.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(16);
+SELECT plan(45);
 
 SELECT has_schema('devicewake');
 SELECT tables_are('devicewake', ARRAY[
   'companies', 'users', 'company_members', 'sites', 'devices', 'device_wake_sessions',
   'device_images', 'image_chunks', 'device_commands', 'device_alerts', 'device_history',
-  'rejected_messages']);
+  'rejected_messages', 'events', 'manual_wakes', 'campaigns', 'campaign_targets']);
 SELECT has_role('devicewake_admin');
 SELECT has_role('devicewake_operator');
 SELECT has_role('devicewake_viewer');
@@ -37,6 +37,57 @@ SELECT throws_ok(
 SELECT throws_ok(
   $$INSERT INTO devicewake.sites (name, timezone) VALUES ('x', 'Nowhere/Else')$$,
   '22023', 'time zone "Nowhere/Else" not recognized', 'site time zones are validated');
+
+-- ---------------------------------------------------------------- fleet operations (issue 16)
+SELECT is(pg_get_function_result('devicewake.request_manual_wakes(uuid[], timestamptz)'::regprocedure),
+    'TABLE(device_id uuid, command_id uuid)', 'request_manual_wakes(uuid[], timestamptz) returns (device_id, command_id)');
+SELECT is(pg_get_function_result('devicewake.request_manual_wakes(uuid[], interval)'::regprocedure),
+    'TABLE(device_id uuid, command_id uuid)', 'request_manual_wakes(uuid[], interval) returns (device_id, command_id)');
+SELECT is(pg_get_function_result('devicewake.request_site_wake(uuid, timestamptz)'::regprocedure),
+    'TABLE(device_id uuid, command_id uuid)', 'request_site_wake returns (device_id, command_id)');
+SELECT function_returns('devicewake', 'request_manual_wake', ARRAY['uuid', 'timestamp with time zone', 'jsonb'], 'uuid');
+SELECT function_returns('devicewake', 'request_manual_wake', ARRAY['uuid', 'interval', 'jsonb'], 'uuid');
+SELECT is(pg_get_function_arguments('devicewake.create_campaign(text, text, jsonb, jsonb, integer, numeric, integer, interval)'::regprocedure),
+    'p_name text, p_command_type text, p_command_payload jsonb, p_target jsonb, p_max_per_minute integer DEFAULT NULL::integer, '
+    'p_abort_failure_ratio numeric DEFAULT NULL::numeric, p_abort_min_devices integer DEFAULT 10, '
+    'p_ack_timeout interval DEFAULT ''24:00:00''::interval', 'create_campaign''s parameters and defaults');
+SELECT function_returns('devicewake', 'create_campaign', ARRAY['text', 'text', 'jsonb', 'jsonb', 'integer', 'numeric', 'integer', 'interval'], 'uuid');
+SELECT function_returns('devicewake', 'pause_campaign', ARRAY['uuid'], 'boolean');
+SELECT function_returns('devicewake', 'resume_campaign', ARRAY['uuid'], 'boolean');
+SELECT function_returns('devicewake', 'cancel_campaign', ARRAY['uuid'], 'boolean');
+SELECT is(pg_get_function_arguments('devicewake.events_since(bigint, integer)'::regprocedure),
+    'p_after bigint, p_limit integer DEFAULT 100', 'events_since(p_after, p_limit DEFAULT 100)');
+SELECT function_returns('devicewake', 'events_since', ARRAY['bigint', 'integer'], 'setof devicewake.events');
+-- PostgREST's rpc runs events_since as the caller: RLS on the feed decides what it returns
+SELECT isnt_definer('devicewake', 'events_since', ARRAY['bigint', 'integer']);
+SELECT is_definer('devicewake', 'create_campaign', ARRAY['text', 'text', 'jsonb', 'jsonb', 'integer', 'numeric', 'integer', 'interval']);
+SELECT is_definer('devicewake', 'request_manual_wakes', ARRAY['uuid[]', 'timestamp with time zone']);
+SELECT is_definer('devicewake', 'request_site_wake', ARRAY['uuid', 'timestamp with time zone']);
+SELECT has_view('devicewake', 'campaign_progress', 'view campaign_progress');
+SELECT has_view('devicewake', 'manual_wake_history', 'view manual_wake_history');
+SELECT function_privs_are('devicewake', 'create_campaign', ARRAY['text', 'text', 'jsonb', 'jsonb', 'integer', 'numeric', 'integer', 'interval'],
+    'devicewake_viewer', ARRAY[]::text[], 'viewers may not create campaigns');
+SELECT function_privs_are('devicewake', 'create_campaign', ARRAY['text', 'text', 'jsonb', 'jsonb', 'integer', 'numeric', 'integer', 'interval'],
+    'devicewake_operator', ARRAY['EXECUTE'], 'operators may create campaigns');
+SELECT function_privs_are('devicewake', 'cancel_campaign', ARRAY['uuid'],
+    'devicewake_viewer', ARRAY[]::text[], 'viewers may not cancel campaigns');
+SELECT function_privs_are('devicewake', 'request_site_wake', ARRAY['uuid', 'timestamp with time zone'],
+    'devicewake_viewer', ARRAY[]::text[], 'viewers may not wake a site');
+SELECT function_privs_are('devicewake', 'request_manual_wakes', ARRAY['uuid[]', 'timestamp with time zone'],
+    'devicewake_operator', ARRAY['EXECUTE'], 'operators may wake many devices');
+SELECT function_privs_are('devicewake', 'events_since', ARRAY['bigint', 'integer'],
+    'devicewake_viewer', ARRAY['EXECUTE'], 'viewers may read the feed');
+SELECT function_privs_are('devicewake', '_campaign_tick', ARRAY['timestamp with time zone'],
+    'devicewake_admin', ARRAY[]::text[], 'only the worker (the owner) runs the campaign tick');
+SELECT table_privs_are('devicewake', 'campaign_progress', 'devicewake_viewer', ARRAY['SELECT'],
+    'viewers read campaign progress');
+SELECT table_privs_are('devicewake', 'events', 'devicewake_viewer', ARRAY['SELECT'], 'viewers read the feed table');
+SELECT table_privs_are('devicewake', 'campaigns', 'devicewake_operator', ARRAY['SELECT'],
+    'operators write campaigns only through the functions');
+SELECT is((SELECT bool_and(relrowsecurity) FROM pg_class
+           WHERE oid IN ('devicewake.events'::regclass, 'devicewake.manual_wakes'::regclass,
+                         'devicewake.campaigns'::regclass, 'devicewake.campaign_targets'::regclass)),
+    true, 'row-level security on the feed, manual wakes, campaigns and their targets');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -180,9 +180,12 @@ SELECT results_eq($$SELECT manual_wake_requested_by FROM devicewake.devices WHER
 SELECT is_empty($$
     SELECT p.oid::regprocedure FROM pg_proc p
     WHERE p.pronamespace = 'devicewake'::regnamespace
-      AND p.proname IN ('request_manual_wake', 'cancel_command', 'acknowledge_command')
-      AND (p.pronargs <> 2 AND p.proname = 'request_manual_wake'
-           OR p.pronargs <> 1 AND p.proname <> 'request_manual_wake'
+      AND p.proname IN ('request_manual_wake', 'cancel_command', 'acknowledge_command',
+                        'request_manual_wakes', 'request_site_wake', 'create_campaign',
+                        'pause_campaign', 'resume_campaign', 'cancel_campaign', 'events_since')
+      AND (p.proname = 'request_manual_wake'
+               AND NOT p.proargnames <@ ARRAY['p_device_id', 'p_wake_at', 'p_in', 'p_then']
+           OR p.pronargs <> 1 AND p.proname IN ('cancel_command', 'acknowledge_command')
            OR p.proargnames && ARRAY['p_user_id', 'p_requested_by', 'p_created_by', 'p_user'])$$,
     'no API function takes a user id: the requester cannot be supplied');
 SELECT throws_ok($$SELECT devicewake.request_manual_wake('0a000000-0000-4000-8000-0000000000da', interval '1 minute',

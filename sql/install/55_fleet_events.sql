@@ -1,0 +1,209 @@
+-- The change feed apps follow (issue 16): devicewake.events, one row per thing that happened to a
+-- device (awake, image complete or failed, command acknowledged, alert raised or resolved, manual
+-- wake confirmed or missed, campaign finished), written by AFTER triggers on the tables whose
+-- state changes, readable under RLS by company. NOTIFY has no ACL, so devicewake_events carries
+-- no payload: it only says "read events_since()". Runs after 50_security.sql: grants, RLS and
+-- REVOKEs for what it creates are here.
+
+CREATE TABLE devicewake.events (
+    event_id    bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    -- the writing transaction: the feed's order is (txid, event_id), see events_since()
+    txid        xid8 NOT NULL DEFAULT pg_current_xact_id(),
+    -- the device's company when the event happened (NULL: an unassigned device, admins only)
+    company_id  uuid REFERENCES devicewake.companies ON DELETE CASCADE,
+    device_id   uuid REFERENCES devicewake.devices ON DELETE CASCADE,
+    event_type  text NOT NULL CHECK (event_type IN (
+                    'device_awake', 'image_complete', 'image_failed', 'command_acknowledged',
+                    'alert_raised', 'alert_resolved', 'manual_wake_confirmed',
+                    'manual_wake_missed', 'campaign_completed', 'campaign_aborted')),
+    -- the session, image, command, alert, manual wake (its command) or campaign concerned
+    subject_id  uuid,
+    data        jsonb NOT NULL DEFAULT '{}',
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX events_feed_idx ON devicewake.events (txid, event_id);
+CREATE INDEX events_company_idx ON devicewake.events (company_id, event_id);
+CREATE INDEX events_created_idx ON devicewake.events (created_at);
+COMMENT ON TABLE devicewake.events IS
+    'Change feed by company (RLS): read with events_since(), woken by NOTIFY devicewake_events';
+
+-- Appends events for the devices of p_rows (device_id, subject_id, data), with the company of
+-- each device's site now. The one writer of devicewake.events.
+CREATE FUNCTION devicewake._append_events(p_type text, p_device_ids uuid[], p_subject_ids uuid[],
+                                          p_data jsonb[])
+    RETURNS void
+    LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$$
+    INSERT INTO devicewake.events (company_id, device_id, event_type, subject_id, data)
+    SELECT s.company_id, r.device_id, p_type, r.subject_id, coalesce(r.data, '{}'::jsonb)
+    FROM ROWS FROM (pg_catalog.unnest(p_device_ids), pg_catalog.unnest(p_subject_ids), pg_catalog.unnest(p_data)) AS r(device_id, subject_id, data)
+    LEFT JOIN devicewake.devices d ON d.device_id = r.device_id
+    LEFT JOIN devicewake.sites s ON s.site_id = d.site_id
+$$;
+
+-- A payload-free notification per statement that appended events (PostgreSQL folds the
+-- repeats of one transaction into one).
+CREATE FUNCTION devicewake._notify_events() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
+$$
+BEGIN
+    PERFORM pg_catalog.pg_notify('devicewake_events', '');
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER events_notify AFTER INSERT ON devicewake.events
+    FOR EACH STATEMENT EXECUTE FUNCTION devicewake._notify_events();
+
+-- The triggers' functions run as their owner: the rows they watch are also written by admins
+-- directly (devices, sites), who may not write the feed.
+
+-- A HELLO opened a wake session: device_awake (one statement, one pass).
+CREATE FUNCTION devicewake._event_device_awake() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$$
+BEGIN
+    PERFORM devicewake._append_events('device_awake',
+        (SELECT pg_catalog.array_agg(n.device_id ORDER BY n.started_at) FROM opened n),
+        (SELECT pg_catalog.array_agg(n.session_id ORDER BY n.started_at) FROM opened n),
+        (SELECT pg_catalog.array_agg(pg_catalog.jsonb_build_object('relay', n.relay) ORDER BY n.started_at)
+         FROM opened n));
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER wake_sessions_event AFTER INSERT ON devicewake.device_wake_sessions
+    REFERENCING NEW TABLE AS opened
+    FOR EACH STATEMENT EXECUTE FUNCTION devicewake._event_device_awake();
+
+-- An image became complete or failed (row trigger: the WHEN clause keeps every chunk's update
+-- of device_images from calling it).
+CREATE FUNCTION devicewake._event_image_finished() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$$
+BEGIN
+    PERFORM devicewake._append_events(
+        CASE NEW.status WHEN 'complete' THEN 'image_complete' ELSE 'image_failed' END,
+        ARRAY[NEW.device_id], ARRAY[NEW.image_id],
+        ARRAY[pg_catalog.jsonb_build_object('image_name', NEW.image_name,
+                                            'retry_count', NEW.retry_count,
+                                            'reason', NEW.timeout_reason)]);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER device_images_event AFTER UPDATE OF status ON devicewake.device_images
+    FOR EACH ROW WHEN (NEW.status IN ('complete', 'failed') AND OLD.status IS DISTINCT FROM NEW.status)
+    EXECUTE FUNCTION devicewake._event_image_finished();
+
+-- The device acknowledged a command.
+CREATE FUNCTION devicewake._event_command_acknowledged() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$$
+BEGIN
+    PERFORM devicewake._append_events('command_acknowledged', ARRAY[NEW.device_id],
+        ARRAY[NEW.command_id], ARRAY[pg_catalog.jsonb_build_object('command_type', NEW.command_type)]);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER device_commands_event AFTER UPDATE OF status ON devicewake.device_commands
+    FOR EACH ROW WHEN (NEW.status = 'acknowledged' AND OLD.status IS DISTINCT FROM NEW.status)
+    EXECUTE FUNCTION devicewake._event_command_acknowledged();
+
+-- Alerts raised (one statement, one pass: the sweep raises many at once) and resolved.
+CREATE FUNCTION devicewake._event_alert_raised() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$$
+BEGIN
+    PERFORM devicewake._append_events('alert_raised',
+        (SELECT pg_catalog.array_agg(n.device_id ORDER BY n.created_at) FROM raised n),
+        (SELECT pg_catalog.array_agg(n.alert_id ORDER BY n.created_at) FROM raised n),
+        (SELECT pg_catalog.array_agg(pg_catalog.jsonb_build_object(
+                    'alert_type', n.alert_type, 'severity', n.severity) ORDER BY n.created_at)
+         FROM raised n));
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER device_alerts_raised_event AFTER INSERT ON devicewake.device_alerts
+    REFERENCING NEW TABLE AS raised
+    FOR EACH STATEMENT EXECUTE FUNCTION devicewake._event_alert_raised();
+
+CREATE FUNCTION devicewake._event_alert_resolved() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$$
+BEGIN
+    PERFORM devicewake._append_events('alert_resolved', ARRAY[NEW.device_id], ARRAY[NEW.alert_id],
+        ARRAY[pg_catalog.jsonb_build_object('alert_type', NEW.alert_type)]);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER device_alerts_resolved_event AFTER UPDATE OF resolved_at ON devicewake.device_alerts
+    FOR EACH ROW WHEN (OLD.resolved_at IS NULL AND NEW.resolved_at IS NOT NULL)
+    EXECUTE FUNCTION devicewake._event_alert_resolved();
+
+-- The caller's events after p_after, oldest first, at most p_limit (1..1000) of them. Runs with
+-- the caller's privileges: RLS on devicewake.events decides which companies' events it sees, so
+-- it is safe through PostgREST's rpc. Pass 0 first, then the event_id of the last row returned.
+-- The order is (txid, event_id), and only events of transactions older than every transaction
+-- still running are returned: an event whose id was taken by a transaction that commits later
+-- can then never appear behind a cursor already handed out. (A cursor no longer in the table,
+-- pruned by prune_events, continues with the events of higher ids.)
+-- Raises 22004 for a NULL argument and 22023 for a limit outside 1..1000.
+CREATE FUNCTION devicewake.events_since(p_after bigint, p_limit integer DEFAULT 100)
+    RETURNS SETOF devicewake.events
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS
+$$
+DECLARE
+    v_txid xid8;
+BEGIN
+    IF p_after IS NULL OR p_limit IS NULL THEN
+        RAISE EXCEPTION 'events_since arguments must not be null' USING ERRCODE = '22004';
+    END IF;
+    IF p_limit NOT BETWEEN 1 AND 1000 THEN
+        RAISE EXCEPTION 'limit must be between 1 and 1000'
+            USING ERRCODE = '22023', DETAIL = pg_catalog.format('Asked for %s events.', p_limit);
+    END IF;
+    SELECT e.txid INTO v_txid FROM devicewake.events e WHERE e.event_id = p_after;
+    RETURN QUERY
+    SELECT e.* FROM devicewake.events e
+    WHERE e.txid < pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())
+      AND CASE WHEN v_txid IS NULL THEN e.event_id > p_after
+               ELSE (e.txid, e.event_id) > (v_txid, p_after) END
+    ORDER BY e.txid, e.event_id
+    LIMIT p_limit;
+END
+$$;
+
+-- Retention: deletes events older than p_keep (default 7 days) and returns how many. For a
+-- pg_cron job, e.g. SELECT cron.schedule('devicewake-prune-events', '17 3 * * *',
+-- $$SELECT devicewake.prune_events()$$). Raises 22004 for NULL and 22023 for p_keep < 1 hour.
+CREATE FUNCTION devicewake.prune_events(p_keep interval DEFAULT interval '7 days') RETURNS bigint
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$$
+DECLARE
+    v_count bigint;
+BEGIN
+    IF p_keep IS NULL THEN
+        RAISE EXCEPTION 'retention must not be null' USING ERRCODE = '22004';
+    END IF;
+    IF p_keep < interval '1 hour' THEN
+        RAISE EXCEPTION 'retention must be at least 1 hour'
+            USING ERRCODE = '22023', DETAIL = pg_catalog.format('Asked to keep %s.', p_keep);
+    END IF;
+    DELETE FROM devicewake.events e WHERE e.created_at < pg_catalog.now() - p_keep;
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    RETURN v_count;
+END
+$$;
+
+ALTER TABLE devicewake.events ENABLE ROW LEVEL SECURITY;
+GRANT SELECT ON devicewake.events TO devicewake_viewer;
+CREATE POLICY fleet_admin_read ON devicewake.events FOR SELECT TO devicewake_admin
+    USING ((SELECT devicewake.caller_is_fleet_admin()));
+CREATE POLICY member_read ON devicewake.events FOR SELECT TO devicewake_viewer
+    USING (company_id IN (SELECT devicewake.caller_company_ids()));
+
+REVOKE ALL ON FUNCTION devicewake._append_events(text, uuid[], uuid[], jsonb[]),
+    devicewake._notify_events(), devicewake._event_device_awake(),
+    devicewake._event_image_finished(), devicewake._event_command_acknowledged(),
+    devicewake._event_alert_raised(), devicewake._event_alert_resolved(),
+    devicewake.events_since(bigint, integer), devicewake.prune_events(interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION devicewake.events_since(bigint, integer) TO devicewake_viewer;
+GRANT EXECUTE ON FUNCTION devicewake.prune_events(interval) TO devicewake_admin;

@@ -1,0 +1,1 @@
+../../install/54_command_checks.sql

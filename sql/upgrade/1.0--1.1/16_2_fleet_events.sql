@@ -1,0 +1,1 @@
+../../install/55_fleet_events.sql
