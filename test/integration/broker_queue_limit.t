@@ -33,6 +33,7 @@ cleanup() {
   kill "$BROKER" 2>/dev/null
   q "ALTER SYSTEM RESET devicewake.mqtt_port" >/dev/null 2>&1
   q "ALTER SYSTEM RESET devicewake.chunk_quiet_period" >/dev/null 2>&1
+  q "ALTER SYSTEM RESET devicewake.session_idle_timeout" >/dev/null 2>&1
   q "SELECT pg_reload_conf()" >/dev/null 2>&1
 }
 trap cleanup EXIT
@@ -77,7 +78,10 @@ diag "first pass: the server asked for missing chunks $asked times (resend_chunk
 # The cameras left holding an image (never ACK_OK'd) are due again: their next wake arrives, the
 # sweep fails the upload and queues its retry, and each such camera wakes holding its image. A
 # wake can lose messages again (the cameras of the wake still burst together), so this repeats,
-# as the fleet's schedule would, until every image is in: at most 6 wakes.
+# as the fleet's schedule would, until every image is in: at most 6 wakes. Real wakes are hours
+# apart; here they follow at once, so the wake session's idle timeout is cut to 5 s: a camera's
+# next HELLO (it slept after 15 s of silence) is a new wake, not a repeated HELLO of the last one.
+q "ALTER SYSTEM SET devicewake.session_idle_timeout = 5" >/dev/null; q "SELECT pg_reload_conf()" >/dev/null
 left_sql="SELECT d.device_mac || ' ' || i.image_name FROM devicewake.device_images i
           JOIN devicewake.devices d USING (device_id)
           WHERE d.device_mac LIKE 'BD%' AND i.status <> 'complete' ORDER BY 1"
