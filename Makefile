@@ -37,7 +37,7 @@ WARN_FLAGS += -Werror
 endif
 PG_CXXFLAGS = -std=c++17 -fPIC $(WARN_FLAGS) -Wno-register
 PG_CPPFLAGS = -Isrc -I$(shell $(PG_CONFIG) --includedir)
-SHLIB_LINK = -lmosquitto -lstdc++ -L$(shell $(PG_CONFIG) --libdir) -lpq
+SHLIB_LINK = -lmosquitto -lstdc++
 
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 ifneq ($(wildcard $(PGXS)),)

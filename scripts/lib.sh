@@ -58,6 +58,7 @@ port = $DW_PGPORT
 unix_socket_directories = '$DW_PGSOCK'
 shared_preload_libraries = 'pg_cron,pg_devicewake'
 max_worker_processes = 16
+max_prepared_transactions = 4
 cron.database_name = '$DW_DB'
 cron.host = '$DW_PGSOCK'
 devicewake.database = '$DW_DB'

@@ -1,6 +1,6 @@
-// The background worker: one MQTT connection, woken by its latch, the broker's socket and a
-// loopback LISTEN connection; database work in short transactions, never while waiting on the
-// network. See src/pg/README.md for the loop and the command state table.
+// The background worker: one MQTT connection, woken by its latch (set at commit by the enqueue
+// path, see commit_wake.cpp) and the broker's socket; database work in short transactions, never
+// while waiting on the network. See src/pg/README.md for the loop and the command state table.
 #include "pg/worker.hpp"
 
 #include <poll.h>
@@ -20,7 +20,6 @@
 #include "pg/command_store.hpp"
 #include "pg/guard.hpp"
 #include "pg/inbound_store.hpp"
-#include "pg/listen_connection.hpp"
 #include "pg/settings.hpp"
 #include "pg/worker_state.hpp"
 
@@ -34,6 +33,7 @@ extern "C" {
 #include "postmaster/postmaster.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
+#include "storage/proc.h"
 #include "tcop/tcopprot.h"
 #include "utils/guc.h"
 #include "utils/snapmgr.h"
@@ -42,12 +42,15 @@ extern "C" {
 namespace devicewake::pg {
 namespace {
 
-constexpr const char* kChannel = "devicewake_commands";
 constexpr long kSafetyScanMs = 60 * 1000;    // a slow safety net, not the way work is found
 constexpr long kTickMs = 1000;               // libmosquitto keepalive housekeeping
 constexpr std::size_t kMaxInFlight = 20000;  // QoS 1 publishes awaiting PUBACK (mids are 16 bit)
 constexpr int kTransientAttempts = 3;        // tries of one device message before it is rejected
-
+// After a claim scan that found nothing, the next scan a wake-up asks for waits this long: a
+// flood of commits that enqueue nothing due (each may set the latch the worker just reset)
+// costs at most 1000 / kIdleScanGapMs empty scans a second. A scan that claimed work is followed
+// at once (its cost is paid by the commands it publishes); timers are never held back.
+constexpr int64_t kIdleScanGapMs = 10;
 // Errors that say nothing about the statement: the same work may succeed when tried again.
 bool IsTransient(int sqlstate) {
   return sqlstate == ERRCODE_T_R_SERIALIZATION_FAILURE ||
@@ -97,16 +100,6 @@ mqtt::ClientConfig ConfigFromSettings(std::string* error) {
   return c;
 }
 
-// Quotes a libpq conninfo value.
-std::string ConninfoValue(const std::string& value) {
-  std::string out = "'";
-  for (char c : value) {
-    if (c == '\'' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  return out + "'";
-}
-
 struct InFlight {
   Uuid command_id;
   int64_t deadline_ms;
@@ -121,7 +114,7 @@ class Worker {
  private:
   void WaitForExtension();
   void Connect();
-  void DriveNetwork(bool mqtt_readable, bool mqtt_writable, bool listen_readable);
+  void DriveNetwork(bool mqtt_readable, bool mqtt_writable);
   void HandleEvents();
   void DoDatabaseWork();
   void Dispatch();
@@ -137,19 +130,16 @@ class Worker {
   void NoteError(const std::string& message);
   template <typename F>
   void InTransaction(const char* activity, F&& body);
-  std::string ListenConninfo();
 
   std::unique_ptr<mqtt::Client> client_;
   mqtt::ClientConfig config_;
   std::string prefix_setting_;         // devicewake.topic_prefix as connected with
   std::vector<std::string> prefixes_;  // its parse (never empty: the check hook refuses that)
-  ListenConnection listener_;
   core::Backoff reconnect_backoff_{core::BackoffPolicy{1000, 60000, 2.0, 0.5}, UniformRandom};
-  core::Backoff listen_backoff_{core::BackoffPolicy{500, 30000, 2.0, 0.5}, UniformRandom};
   int64_t next_connect_ms_ = 0;
-  int64_t next_listen_ms_ = 0;
   int64_t next_timer_ms_ = -1;  // earliest scheduled_for / expires_at, -1 none
   int64_t next_safety_ms_ = 0;
+  int64_t next_scan_ms_ = 0;  // earliest claim scan a wake-up may start (kIdleScanGapMs)
   bool work_pending_ = true;
   std::unordered_map<int, InFlight> in_flight_;
   int64_t earliest_deadline_ms_ = INT64_MAX;  // <= every deadline in in_flight_
@@ -162,7 +152,6 @@ class Worker {
   std::vector<mqtt::Event> inbound_;
   int64_t next_housekeeping_ms_ = 0;
   MemoryContext scratch_ = nullptr;
-  std::string user_name_;  // the worker's role, for the LISTEN connection
 };
 
 Worker* running_worker = nullptr;
@@ -196,21 +185,6 @@ void Worker::InTransaction(const char* activity, F&& body) {
 void Worker::NoteError(const std::string& message) {
   SetWorkerError(message);
   PgCall([&]() { ereport(LOG, (errmsg("pg_devicewake: %s", message.c_str()))); });
-}
-
-std::string Worker::ListenConninfo() {
-  std::string host = "127.0.0.1";
-  std::string dirs = Setting(Unix_socket_directories);
-  if (!dirs.empty()) {
-    std::string first = dirs.substr(0, dirs.find(','));
-    first.erase(0, first.find_first_not_of(' '));
-    first.erase(first.find_last_not_of(' ') + 1);
-    if (!first.empty()) host = first;
-  }
-  return "host=" + ConninfoValue(host) + " port=" + std::to_string(PostPortNumber) +
-         " dbname=" + ConninfoValue(Setting(settings::database)) +
-         " user=" + ConninfoValue(user_name_) +
-         " application_name='pg_devicewake listener' connect_timeout=5";
 }
 
 void Worker::Connect() {
@@ -249,17 +223,7 @@ void Worker::ReloadSettings() {
   work_pending_ = true;
 }
 
-void Worker::DriveNetwork(bool mqtt_readable, bool mqtt_writable, bool listen_readable) {
-  if (listen_readable) {
-    int n = listener_.Drain();
-    if (n < 0) {
-      NoteError(listener_.error());
-      next_listen_ms_ = NowMs() + listen_backoff_.NextDelayMs();
-      work_pending_ = true;
-    } else if (n > 0) {
-      work_pending_ = true;
-    }
-  }
+void Worker::DriveNetwork(bool mqtt_readable, bool mqtt_writable) {
   if (!client_) return;
   bool ok = true;
   // Read what is there, so a burst of PUBACKs is one database batch, but at most one batch of
@@ -340,11 +304,13 @@ void Worker::HandleEvents() {
 void Worker::Dispatch() {
   const bool only_awake = settings::dispatch_policy == settings::kOnWake;
   bool first = true;
+  std::size_t claimed_total = 0;
   while (client_ && client_->connected() && in_flight_.size() < kMaxInFlight) {
     int limit = static_cast<int>(
         std::min<std::size_t>(settings::batch_size, kMaxInFlight - in_flight_.size()));
     std::vector<ClaimedCommand> claimed;
     std::optional<TimestampTz> next_timer;
+    pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.dispatch_scans, 1);
     // One transaction per round: record the PUBACKs collected so far, then claim the next batch.
     InTransaction("claiming due commands", [&]() {
       FlushDeliveries();
@@ -354,6 +320,7 @@ void Worker::Dispatch() {
       if (static_cast<int>(claimed.size()) < limit) next_timer = commands_.NextTimer();
     });
     first = false;
+    claimed_total += claimed.size();
     int64_t deadline = NowMs() + static_cast<int64_t>(settings::publish_timeout) * 1000;
     int64_t now_seconds = static_cast<int64_t>(time(nullptr));
     for (ClaimedCommand& c : claimed) {
@@ -393,10 +360,11 @@ void Worker::Dispatch() {
     if (static_cast<int>(claimed.size()) < limit && !again) {
       // Rounded up to the millisecond: waking early would only find the command not yet due.
       next_timer_ms_ = next_timer ? (*next_timer + 999) / 1000 : -1;
+      next_scan_ms_ = claimed_total == 0 ? NowMs() + kIdleScanGapMs : 0;
       return;
     }
     // A full batch: push bytes out and collect PUBACKs before claiming more.
-    DriveNetwork(false, false, false);
+    DriveNetwork(false, false);
     HandleEvents();
   }
   // Stopped by the in-flight window or the connection, not by an empty queue: come back.
@@ -500,7 +468,8 @@ void Worker::DoDatabaseWork() {
     work_pending_ = true;
     next_safety_ms_ = now + kSafetyScanMs;
   }
-  bool dispatching = (work_pending_ || timer_due) && client_ && client_->connected();
+  bool dispatching =
+      ((work_pending_ && now >= next_scan_ms_) || timer_due) && client_ && client_->connected();
   if (!dispatching && HasDeliveriesToFlush()) {
     InTransaction("recording deliveries", [&]() { FlushDeliveries(); });  // else the claim does it
   }
@@ -531,14 +500,13 @@ long Worker::NextTimeoutMs() {
   };
   consider(next_safety_ms_);
   if (!client_) consider(next_connect_ms_);
-  if (!listener_.is_open()) consider(next_listen_ms_);
   // (a full in-flight window waits for PUBACKs, whatever the timer says)
   if (client_ && client_->connected() && in_flight_.size() < kMaxInFlight) {
     consider(next_timer_ms_);
   }
   if (!in_flight_.empty()) consider(earliest_deadline_ms_);
   if (work_pending_ && client_ && client_->connected() && in_flight_.size() < kMaxInFlight)
-    wake = now;
+    wake = std::min(wake, std::max(now, next_scan_ms_));
   if (!inbound_.empty()) wake = now;  // device messages read during a dispatch: apply them now
   return static_cast<long>(std::max<int64_t>(0, wake - now));
 }
@@ -582,7 +550,6 @@ void Worker::Run() {
   });
   WaitForExtension();
   InTransaction("releasing orphaned claims", [&]() {
-    user_name_ = PgCall([]() { return GetUserNameFromId(GetUserId(), false); });
     uint64 released = commands_.ReleaseOrphanedClaims();
     if (released > 0) {
       PgCall([&]() {
@@ -591,23 +558,16 @@ void Worker::Run() {
       });
     }
   });
+  // From here on a commit that enqueues work sets this process's latch.
+  PublishWorkerLatch(MyProc->pgprocno);
   for (;;) {
     int64_t now = NowMs();
-    if (!listener_.is_open() && now >= next_listen_ms_) {
-      if (listener_.Open(ListenConninfo(), kChannel)) {
-        listen_backoff_.Reset();
-        work_pending_ = true;  // anything committed while we were not listening
-      } else {
-        NoteError(listener_.error());
-        next_listen_ms_ = now + listen_backoff_.NextDelayMs();
-      }
-    }
     if (!client_ && now >= next_connect_ms_) Connect();
 
-    bool mqtt_readable = false, mqtt_writable = false, listen_readable = false;
+    bool mqtt_readable = false, mqtt_writable = false;
     long timeout = NextTimeoutMs();
     PgCall([&]() {
-      WaitEventSet* set = CreateWaitEventSet(CurrentMemoryContext, 4);
+      WaitEventSet* set = CreateWaitEventSet(CurrentMemoryContext, 3);
       AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, nullptr);
       AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, nullptr, nullptr);
       int mqtt_socket = client_ ? client_->Socket() : -1;
@@ -616,30 +576,26 @@ void Worker::Run() {
                           WL_SOCKET_READABLE | (client_->WantWrite() ? WL_SOCKET_WRITEABLE : 0),
                           mqtt_socket, nullptr, reinterpret_cast<void*>(1));
       }
-      if (listener_.Socket() >= 0) {
-        AddWaitEventToSet(set, WL_SOCKET_READABLE, listener_.Socket(), nullptr,
-                          reinterpret_cast<void*>(2));
-      }
-      WaitEvent events[4];
-      int n = WaitEventSetWait(set, timeout, events, 4, PG_WAIT_EXTENSION);
+      WaitEvent events[3];
+      int n = WaitEventSetWait(set, timeout, events, 3, PG_WAIT_EXTENSION);
       for (int i = 0; i < n; ++i) {
         if (events[i].user_data == reinterpret_cast<void*>(1)) {
           mqtt_readable |= (events[i].events & WL_SOCKET_READABLE) != 0;
           mqtt_writable |= (events[i].events & WL_SOCKET_WRITEABLE) != 0;
-        } else if (events[i].user_data == reinterpret_cast<void*>(2)) {
-          listen_readable = true;
         }
       }
       FreeWaitEventSet(set);
       ResetLatch(MyLatch);
       CHECK_FOR_INTERRUPTS();
     });
+    // After ResetLatch: a commit from now on finds the request taken and sets the latch again.
+    if (TakeWakeRequest()) work_pending_ = true;
     if (ShutdownRequestPending) {
       ApplyBeforeExit();
       return;
     }
     if (ConfigReloadPending) ReloadSettings();
-    DriveNetwork(mqtt_readable, mqtt_writable, listen_readable);
+    DriveNetwork(mqtt_readable, mqtt_writable);
     HandleEvents();
     DoDatabaseWork();
     PgCall([&]() { MemoryContextReset(scratch_); });
@@ -659,7 +615,7 @@ void Worker::ApplyBeforeExit() {
 void Worker::Shutdown() {
   if (client_) client_->Disconnect();
   client_.reset();
-  listener_.Close();
+  WithdrawWorkerLatch();
   SetWorkerConnection(0, false, "");
 }
 
