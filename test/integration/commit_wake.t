@@ -19,7 +19,10 @@ send() {  # send IMAGE_NAME: one command, in its own transaction
 }
 wakeups() { q "SELECT commit_wakeups FROM devicewake.worker_status()"; }
 
-# --- no loopback connection: the worker is the only session of its kind
+# --- no loopback connection: every pg_hba.conf line asks for a password, and the worker opens
+# no session of its own
+is "$(q "SELECT count(*) FILTER (WHERE auth_method <> 'scram-sha-256') || ' of ' || count(*) FROM pg_hba_file_rules")" \
+  "0 of $(q "SELECT count(*) FROM pg_hba_file_rules")" "pg_hba.conf of the test cluster is scram-sha-256 on every line"
 is "$(q "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'pg_devicewake%' AND backend_type <> 'pg_devicewake worker'")" 0 \
   "the worker opens no libpq connection of its own"
 
