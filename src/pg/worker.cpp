@@ -112,11 +112,20 @@ class Worker {
   void ApplyBeforeExit();
 
  private:
+  // Run()'s steps, in the order of one turn of the loop.
+  void Start();
+  void WaitForWork();
+  void ServeConnection();
+  void ExpireInFlight();
+  void Ingest();
+  void DispatchDue();
+  void Housekeeping();
+
   void WaitForExtension();
   void Connect();
+  void BuildWaitSet();
   void DriveNetwork(bool mqtt_readable, bool mqtt_writable);
   void HandleEvents();
-  void DoDatabaseWork();
   void Dispatch();
   void FlushDeliveries();
   bool HasDeliveriesToFlush() const {
@@ -124,7 +133,6 @@ class Worker {
            !abandoned_.empty();
   }
   void DropClient();
-  void Ingest();
   long NextTimeoutMs();
   void ReloadSettings();
   void NoteError(const std::string& message);
@@ -152,6 +160,14 @@ class Worker {
   std::vector<mqtt::Event> inbound_;
   int64_t next_housekeeping_ms_ = 0;
   MemoryContext scratch_ = nullptr;
+  // The wait set: latch, postmaster death and the MQTT socket, built once per connection (a
+  // new socket rebuilds it). mqtt_slot_ is AddWaitEventToSet's position for the socket.
+  WaitEventSet* wait_set_ = nullptr;
+  int wait_socket_ = -1;
+  int mqtt_slot_ = -1;
+  uint32 mqtt_events_ = 0;  // what the socket's slot waits for now
+  bool mqtt_readable_ = false;
+  bool mqtt_writable_ = false;
 };
 
 Worker* running_worker = nullptr;
@@ -204,6 +220,27 @@ void Worker::Connect() {
     next_connect_ms_ = NowMs() + delay;
     DropClient();
   }
+  BuildWaitSet();
+}
+
+// Builds the wait set for the current connection (or for none). Called when the socket changes:
+// after a connection attempt starts and after the client is dropped.
+void Worker::BuildWaitSet() {
+  int socket = client_ ? client_->Socket() : -1;
+  if (wait_set_ != nullptr && socket == wait_socket_) return;
+  PgCall([&]() {
+    if (wait_set_ != nullptr) FreeWaitEventSet(wait_set_);
+    wait_set_ = CreateWaitEventSet(TopMemoryContext, 3);
+    AddWaitEventToSet(wait_set_, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, nullptr);
+    AddWaitEventToSet(wait_set_, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, nullptr, nullptr);
+    mqtt_slot_ = -1;
+    mqtt_events_ = 0;
+    if (socket >= 0) {
+      mqtt_events_ = WL_SOCKET_READABLE;
+      mqtt_slot_ = AddWaitEventToSet(wait_set_, mqtt_events_, socket, nullptr, nullptr);
+    }
+  });
+  wait_socket_ = socket;
 }
 
 void Worker::ReloadSettings() {
@@ -259,6 +296,7 @@ void Worker::DropClient() {
   in_flight_.clear();
   earliest_deadline_ms_ = INT64_MAX;
   client_.reset();
+  BuildWaitSet();
 }
 
 void Worker::HandleEvents() {
@@ -445,24 +483,28 @@ void Worker::Ingest() {
   }
 }
 
-void Worker::DoDatabaseWork() {
+// PUBACK timeouts count as publish failures. The map is scanned only once its earliest deadline
+// has passed (a lower bound: entries PUBACKed since may have held it).
+void Worker::ExpireInFlight() {
   int64_t now = NowMs();
-  // PUBACK timeouts count as publish failures. The map is scanned only once its earliest
-  // deadline has passed (a lower bound: entries PUBACKed since may have held it).
-  if (!in_flight_.empty() && earliest_deadline_ms_ <= now) {
-    earliest_deadline_ms_ = INT64_MAX;
-    for (auto it = in_flight_.begin(); it != in_flight_.end();) {
-      if (it->second.deadline_ms <= now) {
-        publish_failures_.push_back(
-            {it->second.command_id, "no PUBACK from the broker within devicewake.publish_timeout"});
-        it = in_flight_.erase(it);
-      } else {
-        earliest_deadline_ms_ = std::min(earliest_deadline_ms_, it->second.deadline_ms);
-        ++it;
-      }
+  if (in_flight_.empty() || earliest_deadline_ms_ > now) return;
+  earliest_deadline_ms_ = INT64_MAX;
+  for (auto it = in_flight_.begin(); it != in_flight_.end();) {
+    if (it->second.deadline_ms <= now) {
+      publish_failures_.push_back(
+          {it->second.command_id, "no PUBACK from the broker within devicewake.publish_timeout"});
+      it = in_flight_.erase(it);
+    } else {
+      earliest_deadline_ms_ = std::min(earliest_deadline_ms_, it->second.deadline_ms);
+      ++it;
     }
   }
-  Ingest();
+}
+
+// Claims and publishes when a wake-up, the timer or the safety scan says there may be work;
+// otherwise only records what the broker reported (the claim's transaction does that too).
+void Worker::DispatchDue() {
+  int64_t now = NowMs();
   bool timer_due = next_timer_ms_ >= 0 && next_timer_ms_ <= now;
   if (now >= next_safety_ms_) {
     work_pending_ = true;
@@ -470,26 +512,28 @@ void Worker::DoDatabaseWork() {
   }
   bool dispatching =
       ((work_pending_ && now >= next_scan_ms_) || timer_due) && client_ && client_->connected();
-  if (!dispatching && HasDeliveriesToFlush()) {
-    InTransaction("recording deliveries", [&]() { FlushDeliveries(); });  // else the claim does it
+  if (!dispatching) {
+    if (HasDeliveriesToFlush()) InTransaction("recording deliveries", [&]() { FlushDeliveries(); });
+    return;
   }
-  if (dispatching) {
-    work_pending_ = false;
-    Dispatch();
-  }
-  // Housekeeping after publishing, so it never delays a due command: cameras silent for
-  // session_idle_timeout are asleep (their sessions end, so on_wake holds their commands), and
-  // quiet uploads of the cameras still awake are asked for their missing chunks.
-  if (now >= next_housekeeping_ms_ && client_ && client_->connected()) {
-    next_housekeeping_ms_ = now + 1000;
-    uint64 requested = 0;
-    InTransaction("ending idle wake sessions and requesting missing chunks", [&]() {
-      inbound_store_.EndIdleWakeSessions(settings::session_idle_timeout);
-      requested = inbound_store_.RequestMissingChunks(settings::chunk_quiet_period,
-                                                      settings::max_resend_requests);
-    });
-    if (requested > 0) work_pending_ = true;
-  }
+  work_pending_ = false;
+  Dispatch();
+}
+
+// Once a second, after publishing so it never delays a due command: cameras silent for
+// session_idle_timeout are asleep (their sessions end, so on_wake holds their commands), and
+// quiet uploads of the cameras still awake are asked for their missing chunks.
+void Worker::Housekeeping() {
+  int64_t now = NowMs();
+  if (now < next_housekeeping_ms_ || !client_ || !client_->connected()) return;
+  next_housekeeping_ms_ = now + 1000;
+  uint64 requested = 0;
+  InTransaction("ending idle wake sessions and requesting missing chunks", [&]() {
+    inbound_store_.EndIdleWakeSessions(settings::session_idle_timeout);
+    requested = inbound_store_.RequestMissingChunks(settings::chunk_quiet_period,
+                                                    settings::max_resend_requests);
+  });
+  if (requested > 0) work_pending_ = true;
 }
 
 long Worker::NextTimeoutMs() {
@@ -543,7 +587,9 @@ void Worker::WaitForExtension() {
   }
 }
 
-void Worker::Run() {
+// Before the loop: scratch memory, the extension installed (at the library's version), claims
+// a previous worker left returned to pending, and the latch published for committing backends.
+void Worker::Start() {
   scratch_ = PgCall([]() {
     return AllocSetContextCreate(TopMemoryContext, "pg_devicewake worker scratch",
                                  ALLOCSET_DEFAULT_SIZES);
@@ -560,44 +606,60 @@ void Worker::Run() {
   });
   // From here on a commit that enqueues work sets this process's latch.
   PublishWorkerLatch(MyProc->pgprocno);
-  for (;;) {
-    int64_t now = NowMs();
-    if (!client_ && now >= next_connect_ms_) Connect();
+  BuildWaitSet();
+}
 
-    bool mqtt_readable = false, mqtt_writable = false;
-    long timeout = NextTimeoutMs();
-    PgCall([&]() {
-      WaitEventSet* set = CreateWaitEventSet(CurrentMemoryContext, 3);
-      AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, nullptr);
-      AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, nullptr, nullptr);
-      int mqtt_socket = client_ ? client_->Socket() : -1;
-      if (mqtt_socket >= 0) {
-        AddWaitEventToSet(set,
-                          WL_SOCKET_READABLE | (client_->WantWrite() ? WL_SOCKET_WRITEABLE : 0),
-                          mqtt_socket, nullptr, reinterpret_cast<void*>(1));
+// Sleeps until the latch is set, the MQTT socket is ready, or the nearest timer that matters;
+// then serves interrupts and takes the commits' wake-up request.
+void Worker::WaitForWork() {
+  mqtt_readable_ = mqtt_writable_ = false;
+  long timeout = NextTimeoutMs();
+  PgCall([&]() {
+    if (mqtt_slot_ >= 0) {
+      uint32 wanted = WL_SOCKET_READABLE | (client_->WantWrite() ? WL_SOCKET_WRITEABLE : 0);
+      if (wanted != mqtt_events_) {
+        ModifyWaitEvent(wait_set_, mqtt_slot_, wanted, nullptr);
+        mqtt_events_ = wanted;
       }
-      WaitEvent events[3];
-      int n = WaitEventSetWait(set, timeout, events, 3, PG_WAIT_EXTENSION);
-      for (int i = 0; i < n; ++i) {
-        if (events[i].user_data == reinterpret_cast<void*>(1)) {
-          mqtt_readable |= (events[i].events & WL_SOCKET_READABLE) != 0;
-          mqtt_writable |= (events[i].events & WL_SOCKET_WRITEABLE) != 0;
-        }
+    }
+    WaitEvent events[3];
+    int n = WaitEventSetWait(wait_set_, timeout, events, 3, PG_WAIT_EXTENSION);
+    for (int i = 0; i < n; ++i) {
+      if (events[i].pos == mqtt_slot_) {
+        mqtt_readable_ |= (events[i].events & WL_SOCKET_READABLE) != 0;
+        mqtt_writable_ |= (events[i].events & WL_SOCKET_WRITEABLE) != 0;
       }
-      FreeWaitEventSet(set);
-      ResetLatch(MyLatch);
-      CHECK_FOR_INTERRUPTS();
-    });
-    // After ResetLatch: a commit from now on finds the request taken and sets the latch again.
-    if (TakeWakeRequest()) work_pending_ = true;
+    }
+    ResetLatch(MyLatch);
+    CHECK_FOR_INTERRUPTS();
+  });
+  // After ResetLatch: a commit from now on finds the request taken and sets the latch again.
+  if (TakeWakeRequest()) work_pending_ = true;
+}
+
+// The broker side: (re)connect when the backoff allows, read and write what the socket is ready
+// for, keepalive, and turn libmosquitto's callbacks into work.
+void Worker::ServeConnection() {
+  if (!client_ && NowMs() >= next_connect_ms_) Connect();
+  DriveNetwork(mqtt_readable_, mqtt_writable_);
+  HandleEvents();
+}
+
+// pg_cron's shape: each turn is wait, then the named steps, then the scratch memory is reset.
+void Worker::Run() {
+  Start();
+  for (;;) {
+    WaitForWork();
     if (ShutdownRequestPending) {
       ApplyBeforeExit();
       return;
     }
     if (ConfigReloadPending) ReloadSettings();
-    DriveNetwork(mqtt_readable, mqtt_writable);
-    HandleEvents();
-    DoDatabaseWork();
+    ServeConnection();
+    ExpireInFlight();
+    Ingest();
+    DispatchDue();
+    Housekeeping();
     PgCall([&]() { MemoryContextReset(scratch_); });
   }
 }
