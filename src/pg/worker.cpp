@@ -21,11 +21,11 @@
 #include "pg/guard.hpp"
 #include "pg/inbound_store.hpp"
 #include "pg/settings.hpp"
+#include "pg/spi.hpp"
 #include "pg/worker_state.hpp"
 
 extern "C" {
 #include "access/xlog.h"
-#include "commands/extension.h"
 #include "common/pg_prng.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -59,6 +59,12 @@ bool IsTransient(int sqlstate) {
 }
 
 int64_t NowMs() { return GetCurrentTimestamp() / 1000; }
+
+// The catalog version this library needs (Makefile's EXTVERSION), and how the worker reads the
+// installed one.
+constexpr const char* kLibraryVersion = DW_EXTVERSION;
+SavedPlan version_plan(
+    "SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'pg_devicewake'", {});
 
 // Jitter source for reconnect backoff; PostgreSQL's per-process PRNG, seeded at fork.
 double UniformRandom() { return pg_prng_double(&pg_global_prng_state); }
@@ -555,23 +561,38 @@ long Worker::NextTimeoutMs() {
   return static_cast<long>(std::max<int64_t>(0, wake - now));
 }
 
-// Waits (on the latch, so SIGTERM and SIGHUP are served) until CREATE EXTENSION pg_devicewake
-// has run in devicewake.database: the worker starts with the server, possibly before that.
+// Waits (on the latch, so SIGTERM and SIGHUP are served) until pg_devicewake is installed in
+// devicewake.database at the version this library was built for: the worker starts with the
+// server, possibly before CREATE EXTENSION, and a new library may be installed before ALTER
+// EXTENSION pg_devicewake UPDATE, when the catalog still lacks what this worker calls. What it
+// waits for is logged once per change and shown in worker_status().last_error.
 void Worker::WaitForExtension() {
-  bool logged = false;
+  std::string reported;
+  SetWorkerConnection(MyProcPid, false, "");
   for (;;) {
-    bool installed = false;
-    InTransaction("waiting for CREATE EXTENSION pg_devicewake", [&]() {
-      installed = PgCall([]() { return OidIsValid(get_extension_oid("pg_devicewake", true)); });
+    std::optional<std::string> version;
+    InTransaction("waiting for pg_devicewake " DW_EXTVERSION, [&]() {
+      if (version_plan.Execute(nullptr, nullptr, true, 1) > 0) version = SpiText(0, 1);
     });
-    if (installed) return;
-    if (!logged) {
-      PgCall([]() {
-        ereport(LOG, (errmsg("pg_devicewake worker waiting for CREATE EXTENSION pg_devicewake in "
-                             "database \"%s\"",
-                             settings::database)));
-      });
-      logged = true;
+    if (version && *version == kLibraryVersion) {
+      if (!reported.empty()) {
+        ClearWorkerError();
+        PgCall([&]() {
+          ereport(LOG, (errmsg("pg_devicewake worker starting: extension version %s installed",
+                               kLibraryVersion)));
+        });
+      }
+      return;
+    }
+    std::string waiting = !version
+                              ? "waiting for CREATE EXTENSION pg_devicewake in database \"" +
+                                    Setting(settings::database) + "\""
+                              : "waiting for ALTER EXTENSION pg_devicewake UPDATE in database \"" +
+                                    Setting(settings::database) + "\": it is at version " +
+                                    *version + ", the library needs " + kLibraryVersion;
+    if (waiting != reported) {
+      NoteError(waiting);
+      reported = waiting;
     }
     PgCall([]() {
       (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 2000,

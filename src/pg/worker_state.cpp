@@ -87,6 +87,14 @@ void SetWorkerError(std::string_view message) {
   SpinLockRelease(&state->mutex);
 }
 
+void ClearWorkerError() {
+  if (state == nullptr) return;
+  SpinLockAcquire(&state->mutex);
+  state->last_error[0] = '\0';
+  state->last_error_at = 0;
+  SpinLockRelease(&state->mutex);
+}
+
 void PublishWorkerLatch(int pgprocno) {
   if (state == nullptr) return;
   pg_atomic_write_u32(&state->latch_owner, static_cast<uint32>(pgprocno) + 1);

@@ -58,6 +58,7 @@ WorkerState* SharedWorkerState();
 // Updates made by the worker. Never raise.
 void SetWorkerConnection(int pid, bool connected, std::string_view broker);
 void SetWorkerError(std::string_view message);
+void ClearWorkerError();
 
 // The worker publishes its latch (at start) and withdraws it (at exit). Never raise.
 void PublishWorkerLatch(int pgprocno);
