@@ -51,6 +51,10 @@ constexpr int kTransientAttempts = 3;        // tries of one device message befo
 // costs at most 1000 / kIdleScanGapMs empty scans a second. A scan that claimed work is followed
 // at once (its cost is paid by the commands it publishes); timers are never held back.
 constexpr int64_t kIdleScanGapMs = 10;
+// A connection the broker accepted and then closed within this long is the mark of a client-id
+// takeover: the broker keeps one connection per client id and drops the older one, so two
+// clients with one id keep kicking each other off, each soon after it connected.
+constexpr int64_t kTakeoverWindowMs = 5000;
 // Errors that say nothing about the statement: the same work may succeed when tried again.
 bool IsTransient(int sqlstate) {
   return sqlstate == ERRCODE_T_R_SERIALIZATION_FAILURE ||
@@ -151,6 +155,8 @@ class Worker {
   std::vector<std::string> prefixes_;  // its parse (never empty: the check hook refuses that)
   core::Backoff reconnect_backoff_{core::BackoffPolicy{1000, 60000, 2.0, 0.5}, UniformRandom};
   int64_t next_connect_ms_ = 0;
+  int64_t connected_at_ms_ = 0;  // CONNACK of the current connection, 0 none
+  int takeovers_in_a_row_ = 0;
   int64_t next_timer_ms_ = -1;  // earliest scheduled_for / expires_at, -1 none
   int64_t next_safety_ms_ = 0;
   int64_t next_scan_ms_ = 0;  // earliest claim scan a wake-up may start (kIdleScanGapMs)
@@ -285,8 +291,21 @@ void Worker::DriveNetwork(bool mqtt_readable, bool mqtt_writable) {
   if (!ok || client_->Socket() < 0) {
     HandleEvents();
     int64_t delay = reconnect_backoff_.NextDelayMs();
-    NoteError("MQTT connection lost: " + client_->error() + ", reconnecting in " +
-              std::to_string(delay) + " ms");
+    int64_t lived = connected_at_ms_ > 0 ? NowMs() - connected_at_ms_ : -1;
+    if (lived >= 0 && lived < kTakeoverWindowMs) {
+      ++takeovers_in_a_row_;
+      NoteError("MQTT client id takeover: the broker closed the connection " +
+                std::to_string(lived) + " ms after accepting it (" +
+                std::to_string(takeovers_in_a_row_) +
+                " in a row), the mark of another client connecting with client id \"" +
+                config_.client_id +
+                "\"; give every client its own id (devicewake.mqtt_client_id). Reconnecting in " +
+                std::to_string(delay) + " ms");
+    } else {
+      if (lived >= 0) takeovers_in_a_row_ = 0;
+      NoteError("MQTT connection lost: " + client_->error() + ", reconnecting in " +
+                std::to_string(delay) + " ms");
+    }
     SetWorkerConnection(MyProcPid, false, config_.host + ":" + std::to_string(config_.port));
     DropClient();
     next_connect_ms_ = NowMs() + delay;
@@ -301,6 +320,7 @@ void Worker::DropClient() {
   for (const auto& [mid, flight] : in_flight_) abandoned_.push_back(flight.command_id);
   in_flight_.clear();
   earliest_deadline_ms_ = INT64_MAX;
+  connected_at_ms_ = 0;
   client_.reset();
   BuildWaitSet();
 }
@@ -311,6 +331,7 @@ void Worker::HandleEvents() {
     switch (e.kind) {
       case mqtt::Event::Kind::kConnected:
         reconnect_backoff_.Reset();
+        connected_at_ms_ = NowMs();
         SetWorkerConnection(MyProcPid, true, config_.host + ":" + std::to_string(config_.port));
         for (const std::string& prefix : prefixes_) {
           for (const char* kind : {"status", "data", "ack"}) {
