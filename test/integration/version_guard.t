@@ -44,6 +44,19 @@ is "$(qv "SELECT pid IS NOT NULL AND NOT connected FROM devicewake.worker_status
 is "$(tail -n +"$lines_before" "$LOG" | grep -c 'pg_devicewake.*ERROR')" 0 "it raised no error (it called nothing 1.0 lacks)"
 is "$(qv "SELECT status FROM devicewake.device_commands WHERE command_id = '$cmd'")" pending "the queued command waits"
 
+# 1.0 woke its worker by NOTIFY in the enqueue trigger, which two-phase commit refuses
+prepare() {
+  psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$DB" 2>&1 <<SQL
+BEGIN;
+INSERT INTO devicewake.device_commands (device_id, command_type, command_payload)
+VALUES ('$dev', 'send_image', '{"image_name":"two_phase_$1.jpg"}');
+PREPARE TRANSACTION 'dw_version_guard_$1';
+SQL
+}
+out=$(prepare 10)
+is "$(echo "$out" | grep -c 'cannot PREPARE a transaction that has executed LISTEN, UNLISTEN, or NOTIFY')" 1 \
+  "under 1.0 a transaction that enqueued a command cannot be PREPAREd (its trigger ran NOTIFY)"
+
 qv "ALTER EXTENSION pg_devicewake UPDATE" >/dev/null
 is "$(qv "SELECT extversion FROM pg_extension WHERE extname = 'pg_devicewake'")" 1.1 "the database is updated to 1.1"
 wait_for_v() { local i; for i in $(seq 1 "$1"); do [ "$(qv "$2" 2>/dev/null)" = t ] && return 0; sleep 0.02; done; return 1; }
@@ -53,6 +66,9 @@ wait_text 10 "$SUB_OUT" after_update.jpg; ok $? "and publishes the command queue
 wait_for_v 500 "SELECT status = 'sent' FROM devicewake.device_commands WHERE command_id = '$cmd'"
 ok $? "which becomes sent"
 grep -q -F "pg_devicewake worker starting: extension version 1.1 installed" "$LOG"; ok $? "the log says it started"
+is "$(prepare 11)" "" "under 1.1 the same transaction can be PREPAREd"
+qv "COMMIT PREPARED 'dw_version_guard_11'" >/dev/null
+wait_text 10 "$SUB_OUT" two_phase_11.jpg; ok $? "and COMMIT PREPARED wakes the worker to publish it"
 
 trap - EXIT
 restore
