@@ -41,11 +41,12 @@ void OnTransactionEvent(XactEvent event, void* arg) {
   }
 }
 
-// Marks this transaction as one that enqueued work. Calls only PostgreSQL C functions that
-// cannot raise (RegisterXactCallback only pallocs in TopMemoryContext, once).
+// Marks this transaction as one that enqueued work. Plain C calls only: RegisterXactCallback
+// pallocs in TopMemoryContext (once) and raises only when out of memory, so callers run it in a
+// frame without C++ objects (the hook below) or under PgCall (the trigger).
 void WakeWorkerAtCommit() {
   if (!callback_registered) {
-    devicewake::pg::PgCall([]() { RegisterXactCallback(OnTransactionEvent, nullptr); });
+    RegisterXactCallback(OnTransactionEvent, nullptr);
     callback_registered = true;
   }
   wake_at_commit = true;
@@ -90,6 +91,6 @@ DW_SQL_FUNCTION(devicewake_wake_worker_trigger) {
     throw devicewake::pg::SqlError(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
                                    "_wake_worker_at_commit() must be called as a trigger");
   }
-  WakeWorkerAtCommit();
+  devicewake::pg::PgCall([]() { WakeWorkerAtCommit(); });
   return PointerGetDatum(nullptr);  // AFTER trigger: the result is ignored
 }
