@@ -11,10 +11,14 @@ COMMENT ON FUNCTION devicewake._wake_worker_at_commit() IS
     'trigger: wake the MQTT worker when this transaction commits (sets its latch; no NOTIFY)';
 REVOKE ALL ON FUNCTION devicewake._wake_worker_at_commit() FROM PUBLIC;
 
--- Inserts: once per statement (a sweep queuing 30,000 retries asks once, not 30,000 times).
+-- Inserts of pending commands. A row trigger, not a statement trigger: a statement trigger also
+-- fires for an INSERT that inserted nothing (the worker's own once-a-second request for missing
+-- chunks, usually), which woke the worker for an empty scan every second and held the next real
+-- command back by the empty-scan gap (it showed as the p99 of bench/dispatch.sh). The WHEN clause
+-- is checked without calling the function, and the function only sets a flag.
 CREATE TRIGGER device_commands_inserted
     AFTER INSERT ON devicewake.device_commands
-    FOR EACH STATEMENT EXECUTE FUNCTION devicewake._wake_worker_at_commit();
+    FOR EACH ROW WHEN (NEW.status = 'pending') EXECUTE FUNCTION devicewake._wake_worker_at_commit();
 
 -- Any update that leaves a command pending and unclaimed: made pending again, due time moved,
 -- or just touched (priority, payload, expiry) while the worker's claim skipped the locked row.
@@ -29,7 +33,7 @@ CREATE TRIGGER device_commands_enqueued
 -- commands may go out now.
 CREATE TRIGGER device_wake_sessions_opened
     AFTER INSERT ON devicewake.device_wake_sessions
-    FOR EACH STATEMENT EXECUTE FUNCTION devicewake._wake_worker_at_commit();
+    FOR EACH ROW WHEN (NEW.status = 'in_progress') EXECUTE FUNCTION devicewake._wake_worker_at_commit();
 
 -- the worker's timer: earliest future scheduled_for and earliest expires_at of a pending command
 -- (pending rows only, so the timer's cost does not grow with delivered history)

@@ -35,6 +35,12 @@ send after_rollback.jpg; wait_text 10 "$SUB_OUT" after_rollback.jpg; ok $? "the 
 is "$(( $(wakeups) - w0 ))" 1 "the rollback set no latch, the commit after it set one"
 is "$(received rolled_back.jpg)" 0 "a rolled-back command is never published"
 
+# --- an idle worker's own housekeeping (its once-a-second INSERT of resend requests, which inserts
+# nothing here) sets no latch: a statement trigger did, for an empty scan every second
+w0=$(wakeups)
+wait_for 3 "SELECT commit_wakeups <> $w0 FROM devicewake.worker_status()"
+ok "$([ $? -ne 0 ] && echo 0 || echo 1)" "for 3 s of idle housekeeping no commit sets the latch (got $(( $(wakeups) - w0 )))"
+
 # --- two-phase commit: PREPARE is allowed (a NOTIFY on this path made it fail), sets nothing;
 # COMMIT PREPARED wakes the worker (its safety scan is a minute away)
 w0=$(wakeups)

@@ -14,14 +14,14 @@ REVOKE ALL ON FUNCTION devicewake._wake_worker_at_commit() FROM PUBLIC;
 
 CREATE TRIGGER device_commands_inserted
     AFTER INSERT ON devicewake.device_commands
-    FOR EACH STATEMENT EXECUTE FUNCTION devicewake._wake_worker_at_commit();
+    FOR EACH ROW WHEN (NEW.status = 'pending') EXECUTE FUNCTION devicewake._wake_worker_at_commit();
 CREATE TRIGGER device_commands_enqueued
     AFTER UPDATE ON devicewake.device_commands
     FOR EACH ROW WHEN (NEW.status = 'pending' AND NEW.claimed_at IS NULL AND OLD.claimed_at IS NULL)
     EXECUTE FUNCTION devicewake._wake_worker_at_commit();
 CREATE TRIGGER device_wake_sessions_opened
     AFTER INSERT ON devicewake.device_wake_sessions
-    FOR EACH STATEMENT EXECUTE FUNCTION devicewake._wake_worker_at_commit();
+    FOR EACH ROW WHEN (NEW.status = 'in_progress') EXECUTE FUNCTION devicewake._wake_worker_at_commit();
 
 -- worker_health() (LANGUAGE sql) names worker_status() in its body only: no dependency to drop.
 DROP FUNCTION devicewake.worker_status();
