@@ -36,8 +36,9 @@ ifeq ($(WERROR),1)
 WARN_FLAGS += -Werror
 endif
 PG_CXXFLAGS = -std=c++17 -fPIC $(WARN_FLAGS) -Wno-register
-PG_CPPFLAGS = -Isrc -I$(shell $(PG_CONFIG) --includedir)
-SHLIB_LINK = -lmosquitto -lstdc++ -L$(shell $(PG_CONFIG) --libdir) -lpq
+# DW_EXTVERSION: the catalog version this library is built for (the worker waits for it).
+PG_CPPFLAGS = -Isrc -I$(shell $(PG_CONFIG) --includedir) -DDW_EXTVERSION='"$(EXTVERSION)"'
+SHLIB_LINK = -lmosquitto -lstdc++
 
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 ifneq ($(wildcard $(PGXS)),)

@@ -44,22 +44,36 @@ dw_as_postgres() { runuser -u postgres -- "$@"; }
 
 # Starts a cluster with pg_cron and pg_devicewake preloaded; extra postgresql.conf lines in
 # $DW_PG_CONF_EXTRA. Exports PGHOST/PGPORT/PGUSER/PGDATABASE for psql, pg_prove, pg_regress.
+# pg_hba.conf is strict: scram-sha-256 on every line (local and host, replication too), so every
+# suite shows the worker needs no connection of its own. Clients find the password in the pgpass
+# file $PGPASSFILE; $DW_PGPASSWORD is the password, for login roles a test creates. pg_cron runs
+# its jobs in background workers (cron.use_background_workers), which need no connection either.
 dw_cluster_start() {
   DW_PGDATA=$DW_RUN/pgdata
   DW_PGSOCK=$DW_RUN/sock
   mkdir -p "$DW_PGSOCK"
   chown postgres "$DW_RUN" "$DW_PGSOCK"
   DW_PGPORT=${DW_PGPORT:-$(dw_free_port)}
-  dw_as_postgres "$DW_PGBIN/initdb" -D "$DW_PGDATA" -A trust -U postgres -E UTF8 --locale=C.UTF-8 >"$DW_RUN/initdb.log" 2>&1 \
+  DW_PGPASSWORD=${DW_PGPASSWORD:-$(head -c 18 /dev/urandom | base64 | tr -d '/+=')}
+  export DW_PGPASSWORD PGPASSFILE=$DW_RUN/pgpass
+  printf '%s\n' "$DW_PGPASSWORD" >"$DW_RUN/initdb.pw"
+  chown postgres "$DW_RUN/initdb.pw"; chmod 600 "$DW_RUN/initdb.pw"
+  printf '*:*:*:*:%s\n' "$DW_PGPASSWORD" >"$PGPASSFILE"; chmod 600 "$PGPASSFILE"
+  dw_as_postgres "$DW_PGBIN/initdb" -D "$DW_PGDATA" --auth=scram-sha-256 --pwfile="$DW_RUN/initdb.pw" \
+    -U postgres -E UTF8 --locale=C.UTF-8 >"$DW_RUN/initdb.log" 2>&1 \
     || { cat "$DW_RUN/initdb.log" >&2; return 1; }
+  rm -f "$DW_RUN/initdb.pw"
   cat >>"$DW_PGDATA/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
 port = $DW_PGPORT
 unix_socket_directories = '$DW_PGSOCK'
 shared_preload_libraries = 'pg_cron,pg_devicewake'
 max_worker_processes = 16
+max_prepared_transactions = 4
 cron.database_name = '$DW_DB'
 cron.host = '$DW_PGSOCK'
+cron.use_background_workers = on
+cron.max_running_jobs = 4
 devicewake.database = '$DW_DB'
 devicewake.mqtt_host = '127.0.0.1'
 devicewake.mqtt_port = ${DW_MQTT_PORT:-1883}

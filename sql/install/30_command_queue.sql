@@ -1,33 +1,24 @@
--- The command queue's wake-up path (DESIGN §6, §7): enqueueing a command (an insert, or any
--- update that leaves it pending and unclaimed) notifies devicewake_commands in the same
--- transaction, so the worker wakes at commit. Applications may LISTEN on the channel too.
+-- The command queue's wake-up path (docs: src/pg/README.md, "Waking the worker"): enqueueing a
+-- command (an insert, or an update that leaves it pending and unclaimed) or opening a wake session
+-- (with dispatch_policy = on_wake, the device's held commands become deliverable) asks for the
+-- worker to be woken when the transaction commits: a transaction callback sets the worker's latch
+-- through shared memory. Nothing is sent on a connection (any pg_hba.conf works) and no NOTIFY is
+-- on the commit path (a two-phase commit, as Citus uses, refuses PREPARE after a NOTIFY).
 
-CREATE FUNCTION devicewake._notify_command_queue() RETURNS trigger
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
-$$
-BEGIN
-    PERFORM pg_notify('devicewake_commands', '');
-    RETURN NULL;
-END
-$$;
+CREATE FUNCTION devicewake._wake_worker_at_commit() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'devicewake_wake_worker_trigger';
+COMMENT ON FUNCTION devicewake._wake_worker_at_commit() IS
+    'trigger: wake the MQTT worker when this transaction commits (sets its latch; no NOTIFY)';
+REVOKE ALL ON FUNCTION devicewake._wake_worker_at_commit() FROM PUBLIC;
 
--- Inserts: one notification per statement that inserted a pending command (a sweep queuing
--- 30,000 retries notifies once, not 30,000 times).
-CREATE FUNCTION devicewake._notify_commands_inserted() RETURNS trigger
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
-$$
-BEGIN
-    IF EXISTS (SELECT FROM inserted WHERE status = 'pending') THEN
-        PERFORM pg_notify('devicewake_commands', '');
-    END IF;
-    RETURN NULL;
-END
-$$;
-
+-- Inserts of pending commands. A row trigger, not a statement trigger: a statement trigger also
+-- fires for an INSERT that inserted nothing (the worker's own once-a-second request for missing
+-- chunks, usually), which woke the worker for an empty scan every second and held the next real
+-- command back by the empty-scan gap (it showed as the p99 of bench/dispatch.sh). The WHEN clause
+-- is checked without calling the function, and the function only sets a flag.
 CREATE TRIGGER device_commands_inserted
     AFTER INSERT ON devicewake.device_commands
-    REFERENCING NEW TABLE AS inserted
-    FOR EACH STATEMENT EXECUTE FUNCTION devicewake._notify_commands_inserted();
+    FOR EACH ROW WHEN (NEW.status = 'pending') EXECUTE FUNCTION devicewake._wake_worker_at_commit();
 
 -- Any update that leaves a command pending and unclaimed: made pending again, due time moved,
 -- or just touched (priority, payload, expiry) while the worker's claim skipped the locked row.
@@ -36,7 +27,13 @@ CREATE TRIGGER device_commands_inserted
 CREATE TRIGGER device_commands_enqueued
     AFTER UPDATE ON devicewake.device_commands
     FOR EACH ROW WHEN (NEW.status = 'pending' AND NEW.claimed_at IS NULL AND OLD.claimed_at IS NULL)
-    EXECUTE FUNCTION devicewake._notify_command_queue();
+    EXECUTE FUNCTION devicewake._wake_worker_at_commit();
+
+-- A wake session opened (a HELLO, or an insert by hand): under on_wake, the device's held
+-- commands may go out now.
+CREATE TRIGGER device_wake_sessions_opened
+    AFTER INSERT ON devicewake.device_wake_sessions
+    FOR EACH ROW WHEN (NEW.status = 'in_progress') EXECUTE FUNCTION devicewake._wake_worker_at_commit();
 
 -- the worker's timer: earliest future scheduled_for and earliest expires_at of a pending command
 -- (pending rows only, so the timer's cost does not grow with delivered history)
@@ -49,10 +46,11 @@ CREATE FUNCTION devicewake.worker_status(
     OUT pid integer, OUT connected boolean, OUT broker text, OUT since timestamptz,
     OUT published bigint, OUT delivered bigint, OUT acknowledged bigint, OUT failed bigint,
     OUT expired bigint, OUT republished bigint, OUT ingested bigint, OUT rejected bigint,
-    OUT last_error text, OUT last_error_at timestamptz)
+    OUT last_error text, OUT last_error_at timestamptz,
+    OUT commit_wakeups bigint, OUT dispatch_scans bigint)
     LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'devicewake_worker_status';
 COMMENT ON FUNCTION devicewake.worker_status() IS
-    'the MQTT worker from shared memory: connection, broker, counters since start, last error';
+    'the MQTT worker from shared memory: connection, broker, counters since start, last error, wake-ups by commits and claim scans';
 -- Admins only: last_error may name superuser-only settings (the password file's path) and the
 -- counters are fleet-wide, across companies.
 REVOKE ALL ON FUNCTION devicewake.worker_status() FROM PUBLIC;

@@ -3,6 +3,8 @@
 
 #include <mosquitto.h>
 
+#include <cerrno>
+#include <cstring>
 #include <mutex>
 
 namespace devicewake::mqtt {
@@ -49,7 +51,7 @@ Client::~Client() {
 bool Client::Check(int rc, const char* what) {
   if (rc == MOSQ_ERR_SUCCESS) return true;
   error_ = std::string(what) + ": " +
-           (rc == MOSQ_ERR_ERRNO ? std::string(mosquitto_strerror(rc)) + " (system error)"
+           (rc == MOSQ_ERR_ERRNO ? std::string(std::strerror(errno)) + " (system error)"
                                  : std::string(mosquitto_strerror(rc)));
   return false;
 }
@@ -72,8 +74,12 @@ bool Client::Connect() {
              "TLS settings")) {
     return false;
   }
+  // Non-blocking: the TCP connect may still be in progress when this returns (the CONNECT packet
+  // waits in libmosquitto's queue, so WantWrite() is true until the socket takes it). A refused
+  // or unreachable broker then shows as a failed OnWritable/OnReadable. Only the host name lookup
+  // blocks (use an address, or a local resolver, where that matters).
   return Check(
-      mosquitto_connect(mosq_, config_.host.c_str(), config_.port, config_.keepalive_seconds),
+      mosquitto_connect_async(mosq_, config_.host.c_str(), config_.port, config_.keepalive_seconds),
       "connect");
 }
 

@@ -44,8 +44,10 @@ class Client {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  // Starts a connection attempt (TCP connect + CONNECT packet). Returns false with error() set
-  // when it could not even start; success is reported later by a kConnected event.
+  // Starts a connection attempt without blocking on the network (mosquitto_connect_async: TCP
+  // connect in progress, CONNECT queued). Returns false with error() set when it could not even
+  // start; success is reported later by a kConnected event, failure by a failed OnReadable or
+  // OnWritable.
   bool Connect();
   void Disconnect();
 

@@ -51,6 +51,8 @@ struct CronCallCache {
   int zone_count;
   int zone_last;
 };
+// Zeroed by MemoryContextAllocZero and never destroyed: it must be plain bytes.
+static_assert(std::is_trivially_copyable_v<CronCallCache>);
 
 struct TextView {
   const char* data;

@@ -45,6 +45,8 @@ struct ErrorReport {
   char detail[1024];
   char hint[512];
 };
+static_assert(std::is_trivially_copyable_v<ErrorReport> &&
+              std::is_trivially_destructible_v<ErrorReport>);
 
 // Copies the exception being handled into *report. Call only inside a catch block. Never throws.
 void CaptureCurrentException(ErrorReport* report) noexcept;
@@ -75,26 +77,38 @@ Datum Guard(Body&& body) {
 // Runs f, which calls PostgreSQL. A PostgreSQL ERROR raised inside f is thrown as SqlError.
 // f may be unwound by a longjmp: it must not hold C++ objects with non-trivial destructors
 // while it calls PostgreSQL.
+// Restores PG_exception_stack and error_context_stack when it goes out of scope, however that
+// happens: normal return, a thrown C++ exception (f may throw), or the SqlError PgCall throws
+// after a longjmp (pg_duckdb's PgExceptionGuard). Without it, an exception from f would leave
+// PG_exception_stack pointing into a dead frame, and the next ereport(ERROR) would jump there.
+class PgExceptionStackGuard {
+ public:
+  PgExceptionStackGuard()
+      : saved_exception_stack_(PG_exception_stack), saved_error_context_(error_context_stack) {}
+  ~PgExceptionStackGuard() { Restore(); }
+  void Restore() {
+    PG_exception_stack = saved_exception_stack_;
+    error_context_stack = saved_error_context_;
+  }
+  PgExceptionStackGuard(const PgExceptionStackGuard&) = delete;
+  PgExceptionStackGuard& operator=(const PgExceptionStackGuard&) = delete;
+
+ private:
+  sigjmp_buf* saved_exception_stack_;
+  ErrorContextCallback* saved_error_context_;
+};
+
 template <typename F>
 auto PgCall(F&& f) -> decltype(f()) {
   MemoryContext context = CurrentMemoryContext;
-  ErrorContextCallback* saved_error_context = error_context_stack;
-  sigjmp_buf* saved_exception_stack = PG_exception_stack;
+  PgExceptionStackGuard restore;  // lives in this frame, the longjmp's target: never skipped
   sigjmp_buf local;
   if (sigsetjmp(local, 0) != 0) {
-    PG_exception_stack = saved_exception_stack;
-    error_context_stack = saved_error_context;
+    restore.Restore();  // before anything below can raise again
     ThrowPendingPgError(context);
   }
   PG_exception_stack = &local;
-  if constexpr (std::is_void_v<decltype(f())>) {
-    f();
-    PG_exception_stack = saved_exception_stack;
-  } else {
-    auto result = f();
-    PG_exception_stack = saved_exception_stack;
-    return result;
-  }
+  return f();
 }
 
 }  // namespace devicewake::pg

@@ -1,7 +1,6 @@
 // Applying parsed device messages (see inbound_store.hpp). Parsing and checks are src/core's;
 // the SQL lives in sql/install/37_ingest.sql and 36_device_hello.sql.
-#include "pg/inbound_store.hpp"
-
+// src/core's headers come before any header that includes postgres.h (core/cpp_only.hpp checks it).
 #include <ctime>
 #include <optional>
 #include <unordered_map>
@@ -12,6 +11,7 @@
 #include "core/outbound_message.hpp"
 #include "core/topic.hpp"
 #include "core/wake_conversation.hpp"
+#include "pg/inbound_store.hpp"
 #include "pg/datum.hpp"
 #include "pg/epoch.hpp"
 #include "pg/settings.hpp"

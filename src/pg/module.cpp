@@ -1,5 +1,6 @@
 // Module entry points: _PG_init (settings, worker registration) and the preload check the
 // install script calls so CREATE EXTENSION refuses clearly when the library is not preloaded.
+#include "pg/commit_wake.hpp"
 #include "pg/guard.hpp"
 #include "pg/settings.hpp"
 #include "pg/worker.hpp"
@@ -24,6 +25,7 @@ void _PG_init(void) {
   devicewake::pg::settings::DefineSettings();
   loaded_by_preload = true;
   devicewake::pg::RegisterWorker();
+  devicewake::pg::InstallCommitPreparedHook();
 }
 
 // devicewake._assert_preloaded() RETURNS void: 55000 unless loaded by shared_preload_libraries.

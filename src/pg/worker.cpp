@@ -1,6 +1,6 @@
-// The background worker: one MQTT connection, woken by its latch, the broker's socket and a
-// loopback LISTEN connection; database work in short transactions, never while waiting on the
-// network. See src/pg/README.md for the loop and the command state table.
+// The background worker: one MQTT connection, woken by its latch (set at commit by the enqueue
+// path, see commit_wake.cpp) and the broker's socket; database work in short transactions, never
+// while waiting on the network. See src/pg/README.md for the loop and the command state table.
 #include "pg/worker.hpp"
 
 #include <poll.h>
@@ -21,13 +21,12 @@
 #include "pg/fleet_tick.hpp"
 #include "pg/guard.hpp"
 #include "pg/inbound_store.hpp"
-#include "pg/listen_connection.hpp"
 #include "pg/settings.hpp"
+#include "pg/spi.hpp"
 #include "pg/worker_state.hpp"
 
 extern "C" {
 #include "access/xlog.h"
-#include "commands/extension.h"
 #include "common/pg_prng.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -35,6 +34,7 @@ extern "C" {
 #include "postmaster/postmaster.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
+#include "storage/proc.h"
 #include "tcop/tcopprot.h"
 #include "utils/guc.h"
 #include "utils/snapmgr.h"
@@ -43,12 +43,19 @@ extern "C" {
 namespace devicewake::pg {
 namespace {
 
-constexpr const char* kChannel = "devicewake_commands";
 constexpr long kSafetyScanMs = 60 * 1000;    // a slow safety net, not the way work is found
 constexpr long kTickMs = 1000;               // libmosquitto keepalive housekeeping
 constexpr std::size_t kMaxInFlight = 20000;  // QoS 1 publishes awaiting PUBACK (mids are 16 bit)
 constexpr int kTransientAttempts = 3;        // tries of one device message before it is rejected
-
+// After a claim scan that found nothing, the next scan a wake-up asks for waits this long: a
+// flood of commits that enqueue nothing due (each may set the latch the worker just reset)
+// costs at most 1000 / kIdleScanGapMs empty scans a second. A scan that claimed work is followed
+// at once (its cost is paid by the commands it publishes); timers are never held back.
+constexpr int64_t kIdleScanGapMs = 10;
+// A connection the broker accepted and then closed within this long is the mark of a client-id
+// takeover: the broker keeps one connection per client id and drops the older one, so two
+// clients with one id keep kicking each other off, each soon after it connected.
+constexpr int64_t kTakeoverWindowMs = 5000;
 // Errors that say nothing about the statement: the same work may succeed when tried again.
 bool IsTransient(int sqlstate) {
   return sqlstate == ERRCODE_T_R_SERIALIZATION_FAILURE ||
@@ -57,6 +64,12 @@ bool IsTransient(int sqlstate) {
 }
 
 int64_t NowMs() { return GetCurrentTimestamp() / 1000; }
+
+// The catalog version this library needs (Makefile's EXTVERSION), and how the worker reads the
+// installed one.
+constexpr const char* kLibraryVersion = DW_EXTVERSION;
+SavedPlan version_plan(
+    "SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'pg_devicewake'", {});
 
 // Jitter source for reconnect backoff; PostgreSQL's per-process PRNG, seeded at fork.
 double UniformRandom() { return pg_prng_double(&pg_global_prng_state); }
@@ -98,16 +111,6 @@ mqtt::ClientConfig ConfigFromSettings(std::string* error) {
   return c;
 }
 
-// Quotes a libpq conninfo value.
-std::string ConninfoValue(const std::string& value) {
-  std::string out = "'";
-  for (char c : value) {
-    if (c == '\'' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  return out + "'";
-}
-
 struct InFlight {
   Uuid command_id;
   int64_t deadline_ms;
@@ -120,11 +123,20 @@ class Worker {
   void ApplyBeforeExit();
 
  private:
+  // Run()'s steps, in the order of one turn of the loop.
+  void Start();
+  void WaitForWork();
+  void ServeConnection();
+  void ExpireInFlight();
+  void Ingest();
+  void DispatchDue();
+  void Housekeeping();
+
   void WaitForExtension();
   void Connect();
-  void DriveNetwork(bool mqtt_readable, bool mqtt_writable, bool listen_readable);
+  void BuildWaitSet();
+  void DriveNetwork(bool mqtt_readable, bool mqtt_writable);
   void HandleEvents();
-  void DoDatabaseWork();
   void Dispatch();
   void FlushDeliveries();
   bool HasDeliveriesToFlush() const {
@@ -132,25 +144,23 @@ class Worker {
            !abandoned_.empty();
   }
   void DropClient();
-  void Ingest();
   long NextTimeoutMs();
   void ReloadSettings();
   void NoteError(const std::string& message);
   template <typename F>
   void InTransaction(const char* activity, F&& body);
-  std::string ListenConninfo();
 
   std::unique_ptr<mqtt::Client> client_;
   mqtt::ClientConfig config_;
   std::string prefix_setting_;         // devicewake.topic_prefix as connected with
   std::vector<std::string> prefixes_;  // its parse (never empty: the check hook refuses that)
-  ListenConnection listener_;
   core::Backoff reconnect_backoff_{core::BackoffPolicy{1000, 60000, 2.0, 0.5}, UniformRandom};
-  core::Backoff listen_backoff_{core::BackoffPolicy{500, 30000, 2.0, 0.5}, UniformRandom};
   int64_t next_connect_ms_ = 0;
-  int64_t next_listen_ms_ = 0;
+  int64_t connected_at_ms_ = 0;  // CONNACK of the current connection, 0 none
+  int takeovers_in_a_row_ = 0;
   int64_t next_timer_ms_ = -1;  // earliest scheduled_for / expires_at, -1 none
   int64_t next_safety_ms_ = 0;
+  int64_t next_scan_ms_ = 0;  // earliest claim scan a wake-up may start (kIdleScanGapMs)
   bool work_pending_ = true;
   std::unordered_map<int, InFlight> in_flight_;
   int64_t earliest_deadline_ms_ = INT64_MAX;  // <= every deadline in in_flight_
@@ -163,7 +173,14 @@ class Worker {
   std::vector<mqtt::Event> inbound_;
   int64_t next_housekeeping_ms_ = 0;
   MemoryContext scratch_ = nullptr;
-  std::string user_name_;  // the worker's role, for the LISTEN connection
+  // The wait set: latch, postmaster death and the MQTT socket, built once per connection (a
+  // new socket rebuilds it). mqtt_slot_ is AddWaitEventToSet's position for the socket.
+  WaitEventSet* wait_set_ = nullptr;
+  int wait_socket_ = -1;
+  int mqtt_slot_ = -1;
+  uint32 mqtt_events_ = 0;  // what the socket's slot waits for now
+  bool mqtt_readable_ = false;
+  bool mqtt_writable_ = false;
 };
 
 Worker* running_worker = nullptr;
@@ -199,21 +216,6 @@ void Worker::NoteError(const std::string& message) {
   PgCall([&]() { ereport(LOG, (errmsg("pg_devicewake: %s", message.c_str()))); });
 }
 
-std::string Worker::ListenConninfo() {
-  std::string host = "127.0.0.1";
-  std::string dirs = Setting(Unix_socket_directories);
-  if (!dirs.empty()) {
-    std::string first = dirs.substr(0, dirs.find(','));
-    first.erase(0, first.find_first_not_of(' '));
-    first.erase(first.find_last_not_of(' ') + 1);
-    if (!first.empty()) host = first;
-  }
-  return "host=" + ConninfoValue(host) + " port=" + std::to_string(PostPortNumber) +
-         " dbname=" + ConninfoValue(Setting(settings::database)) +
-         " user=" + ConninfoValue(user_name_) +
-         " application_name='pg_devicewake listener' connect_timeout=5";
-}
-
 void Worker::Connect() {
   std::string error;
   config_ = ConfigFromSettings(&error);
@@ -231,6 +233,27 @@ void Worker::Connect() {
     next_connect_ms_ = NowMs() + delay;
     DropClient();
   }
+  BuildWaitSet();
+}
+
+// Builds the wait set for the current connection (or for none). Called when the socket changes:
+// after a connection attempt starts and after the client is dropped.
+void Worker::BuildWaitSet() {
+  int socket = client_ ? client_->Socket() : -1;
+  if (wait_set_ != nullptr && socket == wait_socket_) return;
+  PgCall([&]() {
+    if (wait_set_ != nullptr) FreeWaitEventSet(wait_set_);
+    wait_set_ = CreateWaitEventSet(TopMemoryContext, 3);
+    AddWaitEventToSet(wait_set_, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, nullptr);
+    AddWaitEventToSet(wait_set_, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, nullptr, nullptr);
+    mqtt_slot_ = -1;
+    mqtt_events_ = 0;
+    if (socket >= 0) {
+      mqtt_events_ = WL_SOCKET_READABLE;
+      mqtt_slot_ = AddWaitEventToSet(wait_set_, mqtt_events_, socket, nullptr, nullptr);
+    }
+  });
+  wait_socket_ = socket;
 }
 
 void Worker::ReloadSettings() {
@@ -250,17 +273,7 @@ void Worker::ReloadSettings() {
   work_pending_ = true;
 }
 
-void Worker::DriveNetwork(bool mqtt_readable, bool mqtt_writable, bool listen_readable) {
-  if (listen_readable) {
-    int n = listener_.Drain();
-    if (n < 0) {
-      NoteError(listener_.error());
-      next_listen_ms_ = NowMs() + listen_backoff_.NextDelayMs();
-      work_pending_ = true;
-    } else if (n > 0) {
-      work_pending_ = true;
-    }
-  }
+void Worker::DriveNetwork(bool mqtt_readable, bool mqtt_writable) {
   if (!client_) return;
   bool ok = true;
   // Read what is there, so a burst of PUBACKs is one database batch, but at most one batch of
@@ -279,8 +292,21 @@ void Worker::DriveNetwork(bool mqtt_readable, bool mqtt_writable, bool listen_re
   if (!ok || client_->Socket() < 0) {
     HandleEvents();
     int64_t delay = reconnect_backoff_.NextDelayMs();
-    NoteError("MQTT connection lost: " + client_->error() + ", reconnecting in " +
-              std::to_string(delay) + " ms");
+    int64_t lived = connected_at_ms_ > 0 ? NowMs() - connected_at_ms_ : -1;
+    if (lived >= 0 && lived < kTakeoverWindowMs) {
+      ++takeovers_in_a_row_;
+      NoteError("MQTT client id takeover: the broker closed the connection " +
+                std::to_string(lived) + " ms after accepting it (" +
+                std::to_string(takeovers_in_a_row_) +
+                " in a row), the mark of another client connecting with client id \"" +
+                config_.client_id +
+                "\"; give every client its own id (devicewake.mqtt_client_id). Reconnecting in " +
+                std::to_string(delay) + " ms");
+    } else {
+      if (lived >= 0) takeovers_in_a_row_ = 0;
+      NoteError("MQTT connection lost: " + client_->error() + ", reconnecting in " +
+                std::to_string(delay) + " ms");
+    }
     SetWorkerConnection(MyProcPid, false, config_.host + ":" + std::to_string(config_.port));
     DropClient();
     next_connect_ms_ = NowMs() + delay;
@@ -295,7 +321,9 @@ void Worker::DropClient() {
   for (const auto& [mid, flight] : in_flight_) abandoned_.push_back(flight.command_id);
   in_flight_.clear();
   earliest_deadline_ms_ = INT64_MAX;
+  connected_at_ms_ = 0;
   client_.reset();
+  BuildWaitSet();
 }
 
 void Worker::HandleEvents() {
@@ -304,6 +332,7 @@ void Worker::HandleEvents() {
     switch (e.kind) {
       case mqtt::Event::Kind::kConnected:
         reconnect_backoff_.Reset();
+        connected_at_ms_ = NowMs();
         SetWorkerConnection(MyProcPid, true, config_.host + ":" + std::to_string(config_.port));
         for (const std::string& prefix : prefixes_) {
           for (const char* kind : {"status", "data", "ack"}) {
@@ -341,11 +370,13 @@ void Worker::HandleEvents() {
 void Worker::Dispatch() {
   const bool only_awake = settings::dispatch_policy == settings::kOnWake;
   bool first = true;
+  std::size_t claimed_total = 0;
   while (client_ && client_->connected() && in_flight_.size() < kMaxInFlight) {
     int limit = static_cast<int>(
         std::min<std::size_t>(settings::batch_size, kMaxInFlight - in_flight_.size()));
     std::vector<ClaimedCommand> claimed;
     std::optional<TimestampTz> next_timer;
+    pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.dispatch_scans, 1);
     // One transaction per round: record the PUBACKs collected so far, then claim the next batch.
     InTransaction("claiming due commands", [&]() {
       FlushDeliveries();
@@ -355,6 +386,7 @@ void Worker::Dispatch() {
       if (static_cast<int>(claimed.size()) < limit) next_timer = commands_.NextTimer();
     });
     first = false;
+    claimed_total += claimed.size();
     int64_t deadline = NowMs() + static_cast<int64_t>(settings::publish_timeout) * 1000;
     int64_t now_seconds = static_cast<int64_t>(time(nullptr));
     for (ClaimedCommand& c : claimed) {
@@ -394,10 +426,11 @@ void Worker::Dispatch() {
     if (static_cast<int>(claimed.size()) < limit && !again) {
       // Rounded up to the millisecond: waking early would only find the command not yet due.
       next_timer_ms_ = next_timer ? (*next_timer + 999) / 1000 : -1;
+      next_scan_ms_ = claimed_total == 0 ? NowMs() + kIdleScanGapMs : 0;
       return;
     }
     // A full batch: push bytes out and collect PUBACKs before claiming more.
-    DriveNetwork(false, false, false);
+    DriveNetwork(false, false);
     HandleEvents();
   }
   // Stopped by the in-flight window or the connection, not by an empty queue: come back.
@@ -478,51 +511,58 @@ void Worker::Ingest() {
   }
 }
 
-void Worker::DoDatabaseWork() {
+// PUBACK timeouts count as publish failures. The map is scanned only once its earliest deadline
+// has passed (a lower bound: entries PUBACKed since may have held it).
+void Worker::ExpireInFlight() {
   int64_t now = NowMs();
-  // PUBACK timeouts count as publish failures. The map is scanned only once its earliest
-  // deadline has passed (a lower bound: entries PUBACKed since may have held it).
-  if (!in_flight_.empty() && earliest_deadline_ms_ <= now) {
-    earliest_deadline_ms_ = INT64_MAX;
-    for (auto it = in_flight_.begin(); it != in_flight_.end();) {
-      if (it->second.deadline_ms <= now) {
-        publish_failures_.push_back(
-            {it->second.command_id, "no PUBACK from the broker within devicewake.publish_timeout"});
-        it = in_flight_.erase(it);
-      } else {
-        earliest_deadline_ms_ = std::min(earliest_deadline_ms_, it->second.deadline_ms);
-        ++it;
-      }
+  if (in_flight_.empty() || earliest_deadline_ms_ > now) return;
+  earliest_deadline_ms_ = INT64_MAX;
+  for (auto it = in_flight_.begin(); it != in_flight_.end();) {
+    if (it->second.deadline_ms <= now) {
+      publish_failures_.push_back(
+          {it->second.command_id, "no PUBACK from the broker within devicewake.publish_timeout"});
+      it = in_flight_.erase(it);
+    } else {
+      earliest_deadline_ms_ = std::min(earliest_deadline_ms_, it->second.deadline_ms);
+      ++it;
     }
   }
-  Ingest();
+}
+
+// Claims and publishes when a wake-up, the timer or the safety scan says there may be work;
+// otherwise only records what the broker reported (the claim's transaction does that too).
+void Worker::DispatchDue() {
+  int64_t now = NowMs();
   bool timer_due = next_timer_ms_ >= 0 && next_timer_ms_ <= now;
   if (now >= next_safety_ms_) {
     work_pending_ = true;
     next_safety_ms_ = now + kSafetyScanMs;
   }
-  bool dispatching = (work_pending_ || timer_due) && client_ && client_->connected();
-  if (!dispatching && HasDeliveriesToFlush()) {
-    InTransaction("recording deliveries", [&]() { FlushDeliveries(); });  // else the claim does it
+  bool dispatching =
+      ((work_pending_ && now >= next_scan_ms_) || timer_due) && client_ && client_->connected();
+  if (!dispatching) {
+    if (HasDeliveriesToFlush()) InTransaction("recording deliveries", [&]() { FlushDeliveries(); });
+    return;
   }
-  if (dispatching) {
-    work_pending_ = false;
-    Dispatch();
-  }
-  // Housekeeping after publishing, so it never delays a due command: cameras silent for
-  // session_idle_timeout are asleep (their sessions end, so on_wake holds their commands), and
-  // quiet uploads of the cameras still awake are asked for their missing chunks.
-  if (now >= next_housekeeping_ms_ && client_ && client_->connected()) {
-    next_housekeeping_ms_ = now + 1000;
-    uint64 requested = 0;
-    InTransaction("ending idle wake sessions and requesting missing chunks", [&]() {
-      inbound_store_.EndIdleWakeSessions(settings::session_idle_timeout);
-      requested = inbound_store_.RequestMissingChunks(settings::chunk_quiet_period,
-                                                      settings::max_resend_requests);
-      requested += RunFleetTick();  // campaign pacing and abort, missed manual wakes (issue 16)
-    });
-    if (requested > 0) work_pending_ = true;
-  }
+  work_pending_ = false;
+  Dispatch();
+}
+
+// Once a second, after publishing so it never delays a due command: cameras silent for
+// session_idle_timeout are asleep (their sessions end, so on_wake holds their commands), and
+// quiet uploads of the cameras still awake are asked for their missing chunks.
+void Worker::Housekeeping() {
+  int64_t now = NowMs();
+  if (now < next_housekeeping_ms_ || !client_ || !client_->connected()) return;
+  next_housekeeping_ms_ = now + 1000;
+  uint64 requested = 0;
+  InTransaction("ending idle wake sessions and requesting missing chunks", [&]() {
+    inbound_store_.EndIdleWakeSessions(settings::session_idle_timeout);
+    requested = inbound_store_.RequestMissingChunks(settings::chunk_quiet_period,
+                                                    settings::max_resend_requests);
+    requested += RunFleetTick();  // campaign pacing and abort, missed manual wakes (issue 16)
+  });
+  if (requested > 0) work_pending_ = true;
 }
 
 long Worker::NextTimeoutMs() {
@@ -533,35 +573,49 @@ long Worker::NextTimeoutMs() {
   };
   consider(next_safety_ms_);
   if (!client_) consider(next_connect_ms_);
-  if (!listener_.is_open()) consider(next_listen_ms_);
   // (a full in-flight window waits for PUBACKs, whatever the timer says)
   if (client_ && client_->connected() && in_flight_.size() < kMaxInFlight) {
     consider(next_timer_ms_);
   }
   if (!in_flight_.empty()) consider(earliest_deadline_ms_);
   if (work_pending_ && client_ && client_->connected() && in_flight_.size() < kMaxInFlight)
-    wake = now;
+    wake = std::min(wake, std::max(now, next_scan_ms_));
   if (!inbound_.empty()) wake = now;  // device messages read during a dispatch: apply them now
   return static_cast<long>(std::max<int64_t>(0, wake - now));
 }
 
-// Waits (on the latch, so SIGTERM and SIGHUP are served) until CREATE EXTENSION pg_devicewake
-// has run in devicewake.database: the worker starts with the server, possibly before that.
+// Waits (on the latch, so SIGTERM and SIGHUP are served) until pg_devicewake is installed in
+// devicewake.database at the version this library was built for: the worker starts with the
+// server, possibly before CREATE EXTENSION, and a new library may be installed before ALTER
+// EXTENSION pg_devicewake UPDATE, when the catalog still lacks what this worker calls. What it
+// waits for is logged once per change and shown in worker_status().last_error.
 void Worker::WaitForExtension() {
-  bool logged = false;
+  std::string reported;
+  SetWorkerConnection(MyProcPid, false, "");
   for (;;) {
-    bool installed = false;
-    InTransaction("waiting for CREATE EXTENSION pg_devicewake", [&]() {
-      installed = PgCall([]() { return OidIsValid(get_extension_oid("pg_devicewake", true)); });
+    std::optional<std::string> version;
+    InTransaction("waiting for pg_devicewake " DW_EXTVERSION, [&]() {
+      if (version_plan.Execute(nullptr, nullptr, true, 1) > 0) version = SpiText(0, 1);
     });
-    if (installed) return;
-    if (!logged) {
-      PgCall([]() {
-        ereport(LOG, (errmsg("pg_devicewake worker waiting for CREATE EXTENSION pg_devicewake in "
-                             "database \"%s\"",
-                             settings::database)));
-      });
-      logged = true;
+    if (version && *version == kLibraryVersion) {
+      if (!reported.empty()) {
+        ClearWorkerError();
+        PgCall([&]() {
+          ereport(LOG, (errmsg("pg_devicewake worker starting: extension version %s installed",
+                               kLibraryVersion)));
+        });
+      }
+      return;
+    }
+    std::string waiting = !version
+                              ? "waiting for CREATE EXTENSION pg_devicewake in database \"" +
+                                    Setting(settings::database) + "\""
+                              : "waiting for ALTER EXTENSION pg_devicewake UPDATE in database \"" +
+                                    Setting(settings::database) + "\": it is at version " +
+                                    *version + ", the library needs " + kLibraryVersion;
+    if (waiting != reported) {
+      NoteError(waiting);
+      reported = waiting;
     }
     PgCall([]() {
       (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 2000,
@@ -577,14 +631,15 @@ void Worker::WaitForExtension() {
   }
 }
 
-void Worker::Run() {
+// Before the loop: scratch memory, the extension installed (at the library's version), claims
+// a previous worker left returned to pending, and the latch published for committing backends.
+void Worker::Start() {
   scratch_ = PgCall([]() {
     return AllocSetContextCreate(TopMemoryContext, "pg_devicewake worker scratch",
                                  ALLOCSET_DEFAULT_SIZES);
   });
   WaitForExtension();
   InTransaction("releasing orphaned claims", [&]() {
-    user_name_ = PgCall([]() { return GetUserNameFromId(GetUserId(), false); });
     uint64 released = commands_.ReleaseOrphanedClaims();
     if (released > 0) {
       PgCall([&]() {
@@ -593,57 +648,62 @@ void Worker::Run() {
       });
     }
   });
-  for (;;) {
-    int64_t now = NowMs();
-    if (!listener_.is_open() && now >= next_listen_ms_) {
-      if (listener_.Open(ListenConninfo(), kChannel)) {
-        listen_backoff_.Reset();
-        work_pending_ = true;  // anything committed while we were not listening
-      } else {
-        NoteError(listener_.error());
-        next_listen_ms_ = now + listen_backoff_.NextDelayMs();
+  // From here on a commit that enqueues work sets this process's latch.
+  PublishWorkerLatch(MyProc->pgprocno);
+  BuildWaitSet();
+}
+
+// Sleeps until the latch is set, the MQTT socket is ready, or the nearest timer that matters;
+// then serves interrupts and takes the commits' wake-up request.
+void Worker::WaitForWork() {
+  mqtt_readable_ = mqtt_writable_ = false;
+  long timeout = NextTimeoutMs();
+  PgCall([&]() {
+    if (mqtt_slot_ >= 0) {
+      uint32 wanted = WL_SOCKET_READABLE | (client_->WantWrite() ? WL_SOCKET_WRITEABLE : 0);
+      if (wanted != mqtt_events_) {
+        ModifyWaitEvent(wait_set_, mqtt_slot_, wanted, nullptr);
+        mqtt_events_ = wanted;
       }
     }
-    if (!client_ && now >= next_connect_ms_) Connect();
+    WaitEvent events[3];
+    int n = WaitEventSetWait(wait_set_, timeout, events, 3, PG_WAIT_EXTENSION);
+    for (int i = 0; i < n; ++i) {
+      if (events[i].pos == mqtt_slot_) {
+        mqtt_readable_ |= (events[i].events & WL_SOCKET_READABLE) != 0;
+        mqtt_writable_ |= (events[i].events & WL_SOCKET_WRITEABLE) != 0;
+      }
+    }
+    ResetLatch(MyLatch);
+    CHECK_FOR_INTERRUPTS();
+  });
+  // After ResetLatch: a commit from now on finds the request taken and sets the latch again.
+  if (TakeWakeRequest()) work_pending_ = true;
+}
 
-    bool mqtt_readable = false, mqtt_writable = false, listen_readable = false;
-    long timeout = NextTimeoutMs();
-    PgCall([&]() {
-      WaitEventSet* set = CreateWaitEventSet(CurrentMemoryContext, 4);
-      AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, nullptr);
-      AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, nullptr, nullptr);
-      int mqtt_socket = client_ ? client_->Socket() : -1;
-      if (mqtt_socket >= 0) {
-        AddWaitEventToSet(set,
-                          WL_SOCKET_READABLE | (client_->WantWrite() ? WL_SOCKET_WRITEABLE : 0),
-                          mqtt_socket, nullptr, reinterpret_cast<void*>(1));
-      }
-      if (listener_.Socket() >= 0) {
-        AddWaitEventToSet(set, WL_SOCKET_READABLE, listener_.Socket(), nullptr,
-                          reinterpret_cast<void*>(2));
-      }
-      WaitEvent events[4];
-      int n = WaitEventSetWait(set, timeout, events, 4, PG_WAIT_EXTENSION);
-      for (int i = 0; i < n; ++i) {
-        if (events[i].user_data == reinterpret_cast<void*>(1)) {
-          mqtt_readable |= (events[i].events & WL_SOCKET_READABLE) != 0;
-          mqtt_writable |= (events[i].events & WL_SOCKET_WRITEABLE) != 0;
-        } else if (events[i].user_data == reinterpret_cast<void*>(2)) {
-          listen_readable = true;
-        }
-      }
-      FreeWaitEventSet(set);
-      ResetLatch(MyLatch);
-      CHECK_FOR_INTERRUPTS();
-    });
+// The broker side: (re)connect when the backoff allows, read and write what the socket is ready
+// for, keepalive, and turn libmosquitto's callbacks into work.
+void Worker::ServeConnection() {
+  if (!client_ && NowMs() >= next_connect_ms_) Connect();
+  DriveNetwork(mqtt_readable_, mqtt_writable_);
+  HandleEvents();
+}
+
+// pg_cron's shape: each turn is wait, then the named steps, then the scratch memory is reset.
+void Worker::Run() {
+  Start();
+  for (;;) {
+    WaitForWork();
     if (ShutdownRequestPending) {
       ApplyBeforeExit();
       return;
     }
     if (ConfigReloadPending) ReloadSettings();
-    DriveNetwork(mqtt_readable, mqtt_writable, listen_readable);
-    HandleEvents();
-    DoDatabaseWork();
+    ServeConnection();
+    ExpireInFlight();
+    Ingest();
+    DispatchDue();
+    Housekeeping();
     PgCall([&]() { MemoryContextReset(scratch_); });
   }
 }
@@ -661,7 +721,7 @@ void Worker::ApplyBeforeExit() {
 void Worker::Shutdown() {
   if (client_) client_->Disconnect();
   client_.reset();
-  listener_.Close();
+  WithdrawWorkerLatch();
   SetWorkerConnection(0, false, "");
 }
 

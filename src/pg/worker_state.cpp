@@ -7,7 +7,9 @@
 
 extern "C" {
 #include "storage/ipc.h"
+#include "storage/latch.h"
 #include "storage/lwlock.h"
+#include "storage/proc.h"
 #include "storage/shmem.h"
 }
 
@@ -40,6 +42,10 @@ void StartupHook() {
     pg_atomic_init_u64(&state->counters.republished, 0);
     pg_atomic_init_u64(&state->counters.ingested, 0);
     pg_atomic_init_u64(&state->counters.rejected, 0);
+    pg_atomic_init_u64(&state->counters.commit_wakeups, 0);
+    pg_atomic_init_u64(&state->counters.dispatch_scans, 0);
+    pg_atomic_init_u32(&state->latch_owner, 0);
+    pg_atomic_init_u32(&state->wake_requested, 1);  // the first worker scans at once
   }
   LWLockRelease(AddinShmemInitLock);
 }
@@ -81,6 +87,43 @@ void SetWorkerError(std::string_view message) {
   SpinLockRelease(&state->mutex);
 }
 
+void ClearWorkerError() {
+  if (state == nullptr) return;
+  SpinLockAcquire(&state->mutex);
+  state->last_error[0] = '\0';
+  state->last_error_at = 0;
+  SpinLockRelease(&state->mutex);
+}
+
+void PublishWorkerLatch(int pgprocno) {
+  if (state == nullptr) return;
+  pg_atomic_write_u32(&state->latch_owner, static_cast<uint32>(pgprocno) + 1);
+  pg_atomic_write_u32(&state->wake_requested, 1);  // commits made while no worker was running
+}
+
+void WithdrawWorkerLatch() {
+  if (state == nullptr) return;
+  pg_atomic_write_u32(&state->latch_owner, 0);
+}
+
+bool TakeWakeRequest() {
+  if (state == nullptr) return false;
+  return pg_atomic_exchange_u32(&state->wake_requested, 0) != 0;  // a full barrier
+}
+
+void RequestWorkerWake() {
+  if (state == nullptr) return;
+  // Only the commit that turns the flag on sets the latch; the worker clears it after its own
+  // ResetLatch, so a commit after that always finds it off and wakes the worker again.
+  if (pg_atomic_exchange_u32(&state->wake_requested, 1) != 0) return;
+  uint32 owner = pg_atomic_read_u32(&state->latch_owner);
+  if (owner == 0 || owner > ProcGlobal->allProcCount) return;
+  pg_atomic_add_fetch_u64(&state->counters.commit_wakeups, 1);
+  // A pgprocno left by a worker that just exited may belong to another process by now: a
+  // latch set it did not expect is a spurious wake-up, which every latch user tolerates.
+  SetLatch(&ProcGlobal->allProcs[owner - 1].procLatch);
+}
+
 }  // namespace devicewake::pg
 
 using devicewake::pg::SqlError;
@@ -108,8 +151,8 @@ DW_SQL_FUNCTION(devicewake_worker_status) {
       elog(ERROR, "worker_status must return a composite type");
     }
     tupdesc = BlessTupleDesc(tupdesc);
-    Datum values[14];
-    bool nulls[14] = {false};
+    Datum values[16];
+    bool nulls[16] = {false};
     devicewake::pg::WorkerCounters& c = shared->counters;
     auto Count = [](pg_atomic_uint64& counter) {
       return Int64GetDatum(static_cast<int64>(pg_atomic_read_u64(&counter)));
@@ -134,6 +177,9 @@ DW_SQL_FUNCTION(devicewake_worker_status) {
     nulls[12] = copy.last_error[0] == '\0';
     values[13] = TimestampTzGetDatum(copy.last_error_at);
     nulls[13] = copy.last_error_at == 0;
+    values[14] = Count(c.commit_wakeups);
+    values[15] = Count(c.dispatch_scans);
+    // heap_form_tuple reads tupdesc->natts values: 1.0's 14-column declaration still works
     return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
   });
 }

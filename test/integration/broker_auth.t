@@ -39,7 +39,7 @@ q "SELECT pg_reload_conf()" >/dev/null
 wait_for 30 "SELECT connected AND broker LIKE '%:$port' FROM devicewake.worker_status()"
 ok $? "with the password file the worker logs in"
 
-q "CREATE ROLE auth_probe LOGIN" >/dev/null 2>&1
+q "CREATE ROLE auth_probe LOGIN PASSWORD '$DW_PGPASSWORD'" >/dev/null 2>&1  # pg_hba.conf: scram only
 out=$(psql -X -A -t -U auth_probe -c "SHOW devicewake.mqtt_password_file" 2>&1)
 echo "$out" | grep -q 'must be superuser\|permission denied\|privileges of pg_read_all_settings'
 ok $? "an ordinary role cannot read devicewake.mqtt_password_file"

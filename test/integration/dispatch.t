@@ -70,7 +70,7 @@ bad=$(q "INSERT INTO devicewake.device_commands (device_id, command_type, comman
 wait_for 10 "SELECT status = 'failed' AND error_message <> '' FROM devicewake.device_commands WHERE command_id = '$bad'"
 ok $? "a command whose payload cannot be built fails with error_message"
 
-# --- external NOTIFY wakes the worker; on_wake policy holds commands until the device is awake
+# --- on_wake policy holds commands until the device is awake; opening its session wakes the worker
 q "ALTER SYSTEM SET devicewake.dispatch_policy = 'on_wake'" >/dev/null; q "SELECT pg_reload_conf()" >/dev/null
 wait_for 10 "SELECT setting = 'on_wake' FROM pg_settings WHERE name = 'devicewake.dispatch_policy'"
 sleep_probe=$(q "INSERT INTO devicewake.devices (device_mac) VALUES ('TEST-ASLEEP') RETURNING device_id")
@@ -82,9 +82,10 @@ q "INSERT INTO devicewake.device_commands (device_id, command_type, command_payl
 wait_received 10 'awake.jpg'; ok $? "on_wake: commands of an awake device go out"
 is "$(q "SELECT status FROM devicewake.device_commands WHERE command_id = '$held'")" pending \
   "on_wake: a sleeping device's command is held"
+# no command is touched: the session's insert trigger alone wakes the worker at commit (its next
+# safety scan is up to 60 s away)
 q "INSERT INTO devicewake.device_wake_sessions (device_id) VALUES ('$sleep_probe')" >/dev/null
-q "NOTIFY devicewake_commands" >/dev/null
-wait_received 10 'held.jpg'; ok $? "an external NOTIFY devicewake_commands wakes the worker"
+wait_received 10 'held.jpg'; ok $? "on_wake: opening the device's wake session wakes the worker for its held command"
 # a camera silent for session_idle_timeout has gone back to sleep: its session ends, and its
 # commands wait for its next HELLO
 q "ALTER SYSTEM SET devicewake.session_idle_timeout = 5" >/dev/null; q "SELECT pg_reload_conf()" >/dev/null

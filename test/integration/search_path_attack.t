@@ -38,7 +38,7 @@ trap cleanup EXIT
 
 wait_for 20 "SELECT connected FROM devicewake.worker_status()"; ok $? "the worker is connected"
 q "DROP ROLE IF EXISTS $OWNER" >/dev/null 2>&1
-q "CREATE ROLE $OWNER LOGIN NOSUPERUSER" >/dev/null
+q "CREATE ROLE $OWNER LOGIN NOSUPERUSER PASSWORD '$DW_PGPASSWORD'" >/dev/null  # pg_hba.conf: scram only
 q "ALTER DATABASE $DB OWNER TO $OWNER" >/dev/null
 is "$(q "SELECT pg_get_userbyid(datdba) || ' ' || rolsuper FROM pg_database, pg_roles
          WHERE datname = current_database() AND rolname = '$OWNER'")" "$OWNER false" \

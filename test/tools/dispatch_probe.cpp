@@ -148,6 +148,7 @@ int Latency(int rate, int seconds) {
 
   const int total = rate * seconds;
   std::vector<Clock::time_point> committed(total);
+  std::vector<Clock::time_point> returned(total);  // the INSERT's commit acknowledged to us
   auto start = Clock::now();
   for (int i = 0; i < total; ++i) {
     auto due = start + std::chrono::microseconds(static_cast<long>(1e6 * i / rate));
@@ -157,17 +158,22 @@ int Latency(int rate, int seconds) {
          "INSERT INTO devicewake.device_commands (device_id, command_type, command_payload) VALUES "
          "('" +
              device + "', 'send_image', '{\"image_name\":\"lat_" + std::to_string(i) + ".jpg\"}')");
+    returned[i] = Clock::now();
   }
   auto deadline = Clock::now() + std::chrono::seconds(30);
   while (r.count.load() < total + 200 && Clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  std::vector<double> lat;
+  std::vector<double> lat, insert_rtt, after_return;
   {
     std::lock_guard<std::mutex> lock(r.mutex);
     for (int i = 0; i < total; ++i) {
+      insert_rtt.push_back(Ms(returned[i] - committed[i]));
       auto it = r.seen.find("lat_" + std::to_string(i) + ".jpg");
-      if (it != r.seen.end()) lat.push_back(Ms(it->second - committed[i]));
+      if (it == r.seen.end()) continue;
+      lat.push_back(Ms(it->second - committed[i]));
+      // negative when the command arrived before the client heard its commit acknowledged
+      after_return.push_back(Ms(it->second - returned[i]));
     }
   }
   std::printf("commands: %d at %d/s for %d s, received %zu\n", total, rate, seconds, lat.size());
@@ -180,6 +186,10 @@ int Latency(int rate, int seconds) {
   }
   std::printf("commit->receipt latency: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
               Percentile(lat, 0.5), Percentile(lat, 0.99), Percentile(lat, 1.0));
+  std::printf("  of which the client's INSERT+COMMIT round trip: p50 %.2f ms, p99 %.2f ms\n",
+              Percentile(insert_rtt, 0.5), Percentile(insert_rtt, 0.99));
+  std::printf("  receipt after the client saw its commit: p50 %.2f ms, p99 %.2f ms\n",
+              Percentile(after_return, 0.5), Percentile(after_return, 0.99));
   std::printf(
       "broker round trip floor (same subscriber, direct publish): p50 %.2f ms, p99 %.2f ms\n",
       Percentile(floor, 0.5), Percentile(floor, 0.99));
