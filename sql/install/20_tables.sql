@@ -8,12 +8,14 @@ CREATE TABLE devicewake.companies (
 );
 
 -- People and services that act on devices. Identity (DESIGN §9): the JWT subject when present,
--- otherwise the row whose role_name is the database role.
+-- otherwise the row bound to the database role: role_name as written, role_oid the OID of that
+-- role when the row was written (set by a trigger, 22_identity.sql; what identity compares).
 CREATE TABLE devicewake.users (
     user_id       uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     role_name     name UNIQUE,
     display_name  text,
-    created_at    timestamptz NOT NULL DEFAULT now()
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    role_oid      oid UNIQUE
 );
 
 CREATE TABLE devicewake.company_members (

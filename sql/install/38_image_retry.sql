@@ -224,13 +224,16 @@ DECLARE
     v_status text;
     v_command uuid;
     v_queued integer;
+    v_access boolean;
 BEGIN
     IF p_image_id IS NULL THEN
         RAISE EXCEPTION 'image id must not be null' USING ERRCODE = '22004';
     END IF;
-    -- 1. which device; may the caller act on it? (a hidden device reads as a missing image)
+    -- 1. which device; may the caller act on it? (a hidden device reads as a missing image, and
+    --    costs the same: the access check runs for a missing image too, #14 item 6)
     SELECT i.device_id INTO v_device FROM devicewake.device_images i WHERE i.image_id = p_image_id;
-    IF v_device IS NULL OR devicewake.can_access_device(v_device) IS NOT TRUE THEN
+    v_access := devicewake.can_access_device(coalesce(v_device, p_image_id));
+    IF v_device IS NULL OR v_access IS NOT TRUE THEN
         RAISE EXCEPTION 'image % does not exist', p_image_id USING ERRCODE = 'P0002';
     END IF;
     PERFORM devicewake.require_device_access(v_device);
