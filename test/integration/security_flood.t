@@ -9,8 +9,8 @@ MAC=$(printf 'E5%010X' $((RUN % 0xFFFFFFFF)))
 T="ESP32CAM/$MAC"
 
 # (a test before this one may have restarted the worker: wait for the new one to be seen)
-wait_for 30 "SELECT connected FROM devicewake.worker_status()
-             AND EXISTS (SELECT FROM pg_stat_activity WHERE backend_type = 'pg_devicewake worker')"
+wait_for 30 "SELECT connected AND EXISTS (SELECT FROM pg_stat_activity WHERE backend_type = 'pg_devicewake worker')
+             FROM devicewake.worker_status()"
 ok $? "the worker is connected"
 pid=$(worker_pid)
 q "INSERT INTO devicewake.devices (device_mac) VALUES ('$MAC') ON CONFLICT DO NOTHING" >/dev/null
