@@ -8,12 +8,14 @@ CREATE TABLE devicewake.companies (
 );
 
 -- People and services that act on devices. Identity (DESIGN §9): the JWT subject when present,
--- otherwise the row whose role_name is the database role.
+-- otherwise the row bound to the database role: role_name as written, role_oid the OID of that
+-- role when the row was written (set by a trigger, 22_identity.sql; what identity compares).
 CREATE TABLE devicewake.users (
     user_id       uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     role_name     name UNIQUE,
     display_name  text,
-    created_at    timestamptz NOT NULL DEFAULT now()
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    role_oid      oid UNIQUE
 );
 
 CREATE TABLE devicewake.company_members (
@@ -68,6 +70,8 @@ CREATE TABLE devicewake.devices (
     updated_at                timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX devices_site_idx ON devicewake.devices (site_id);
+-- auto-registrations per minute (devicewake._admit_device)
+CREATE INDEX devices_unassigned_created_idx ON devicewake.devices (created_at) WHERE site_id IS NULL;
 CREATE INDEX devices_next_wake_idx ON devicewake.devices (next_wake_at);
 
 CREATE TABLE devicewake.device_wake_sessions (
@@ -125,6 +129,8 @@ CREATE TABLE devicewake.device_images (
     image_data       bytea,
     created_at       timestamptz NOT NULL DEFAULT now(),
     updated_at       timestamptz NOT NULL DEFAULT now(),
+    -- bytes of the chunks stored (the running total, checked before each chunk is kept: #14 item 3)
+    received_bytes   bigint NOT NULL DEFAULT 0 CHECK (received_bytes >= 0),
     UNIQUE (device_id, image_name),
     CHECK (total_chunks IS NULL OR received_chunks <= total_chunks),
     CHECK (status <> 'complete' OR image_data IS NOT NULL)
@@ -215,13 +221,18 @@ CREATE TABLE devicewake.device_history (
 );
 CREATE INDEX device_history_device_idx ON devicewake.device_history (device_id, created_at DESC);
 
--- Inbound MQTT messages that could not be applied: kept, never dropped silently.
+-- Inbound MQTT messages that could not be applied: kept, never dropped silently, and bounded
+-- (#14 item 4): payload holds at most the first 64 KiB, payload_length and payload_sha256 describe
+-- the whole message (NULL on rows written before 1.1: their payload is whole). The sweep deletes
+-- rows older than devicewake.rejected_retention.
 CREATE TABLE devicewake.rejected_messages (
-    rejected_id  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    topic        text NOT NULL,
-    payload      bytea NOT NULL,
-    reason       text NOT NULL,
-    device_mac   text,
-    received_at  timestamptz NOT NULL DEFAULT now()
+    rejected_id     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    topic           text NOT NULL,
+    payload         bytea NOT NULL,
+    reason          text NOT NULL,
+    device_mac      text,
+    received_at     timestamptz NOT NULL DEFAULT now(),
+    payload_length  bigint CHECK (payload_length >= 0),
+    payload_sha256  bytea CHECK (length(payload_sha256) = 32)
 );
 CREATE INDEX rejected_messages_received_idx ON devicewake.rejected_messages (received_at DESC);

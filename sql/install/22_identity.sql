@@ -9,12 +9,35 @@ $$
     SELECT coalesce(nullif(current_setting('role'), 'none'), session_user)::name
 $$;
 
--- The caller's user id. For a role granted devicewake_jwt (the role PostgREST/Supabase switch to
--- for signed-in requests) it is the JWT subject, request.jwt.claims ->> 'sub', when present;
--- for every other role, and when no subject is set, it is the devicewake.users row mapped to the
--- caller's role. Any session may SET request.jwt.claims, so the claims are believed only from
--- roles whose sessions only a trusted authenticator can reach. NULL when there is no identity.
--- Raises 28000 for a claims setting that is not JSON or a subject that is not a UUID.
+-- A devicewake.users row names its role; the row is bound to that role's OID when it is written, so
+-- a role dropped and created again under the same name is a stranger to it (#14 item 8). Raises
+-- 42704 for a role that does not exist.
+CREATE FUNCTION devicewake._users_bind_role() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
+$$
+BEGIN
+    NEW.role_oid := NULL;
+    IF NEW.role_name IS NOT NULL THEN
+        SELECT r.oid INTO NEW.role_oid FROM pg_catalog.pg_roles r WHERE r.rolname = NEW.role_name;
+        IF NEW.role_oid IS NULL THEN
+            RAISE EXCEPTION 'role "%" does not exist', NEW.role_name
+                USING ERRCODE = '42704', HINT = 'Create the role before mapping a user to it.';
+        END IF;
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER users_bind_role BEFORE INSERT OR UPDATE OF role_name, role_oid ON devicewake.users
+    FOR EACH ROW EXECUTE FUNCTION devicewake._users_bind_role();
+
+-- The caller's user id. When the session switched (SET ROLE, as PostgREST's authenticator does
+-- per request) from its login role to a role granted devicewake_jwt, it is the JWT subject,
+-- request.jwt.claims ->> 'sub', when present. Otherwise, and when no subject is set, it is the
+-- devicewake.users row bound to the OID of the caller's role. Any session may SET
+-- request.jwt.claims, so the claims are believed only from a role that only a trusted
+-- authenticator can switch to, never from a role that logs in as itself (#14 item 9). NULL when
+-- there is no identity. Raises 28000 for a claims setting that is not JSON or a subject that is
+-- not a UUID.
 CREATE FUNCTION devicewake.current_user_id() RETURNS uuid
     LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
 $$
@@ -23,7 +46,7 @@ DECLARE
     v_claims text;
     v_sub text;
 BEGIN
-    IF pg_catalog.pg_has_role(v_role, 'devicewake_jwt', 'MEMBER') THEN
+    IF v_role <> session_user AND pg_catalog.pg_has_role(v_role, 'devicewake_jwt', 'MEMBER') THEN
         v_claims := nullif(current_setting('request.jwt.claims', true), '');
         IF v_claims IS NOT NULL THEN
             BEGIN
@@ -40,7 +63,8 @@ BEGIN
             RETURN v_sub::uuid;
         END IF;
     END IF;
-    RETURN (SELECT u.user_id FROM devicewake.users u WHERE u.role_name = v_role);
+    RETURN (SELECT u.user_id FROM devicewake.users u JOIN pg_catalog.pg_roles r ON r.oid = u.role_oid
+            WHERE r.rolname = v_role);
 END
 $$;
 
@@ -87,16 +111,22 @@ $$
 $$;
 
 -- Raises unless the device exists and the caller may act on it. A device the caller may not see
--- is reported exactly like a missing one, so ids of other companies' devices leak nothing.
+-- is reported exactly like a missing one, and both cost the same work (the existence and the
+-- access check both run, whatever the first says), so neither the error nor its timing tells
+-- whether another company's device id exists (#14 item 6; bench/oracle.sh measures it).
 CREATE FUNCTION devicewake.require_device_access(p_device_id uuid) RETURNS void
     LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
 $$
+DECLARE
+    v_exists boolean;
+    v_access boolean;
 BEGIN
     IF p_device_id IS NULL THEN
         RAISE EXCEPTION 'device id must not be null' USING ERRCODE = '22004';
     END IF;
-    IF NOT EXISTS (SELECT FROM devicewake.devices d WHERE d.device_id = p_device_id)
-       OR devicewake.can_access_device(p_device_id) IS NOT TRUE THEN
+    v_exists := EXISTS (SELECT FROM devicewake.devices d WHERE d.device_id = p_device_id);
+    v_access := devicewake.can_access_device(p_device_id);
+    IF NOT v_exists OR v_access IS NOT TRUE THEN
         RAISE EXCEPTION 'device % does not exist', p_device_id USING ERRCODE = 'P0002';
     END IF;
 END

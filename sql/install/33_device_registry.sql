@@ -29,3 +29,48 @@ BEGIN
     RETURN v_device;
 END
 $$;
+
+-- A devicewake.* setting (#14 items 2-4) as a number: bytes for a size (SHOW's '16MB' form),
+-- seconds for a time, the count itself otherwise; p_default when the setting is not defined (the
+-- library is not loaded in this session). Internal.
+CREATE FUNCTION devicewake._setting_bytes(p_name text, p_default bigint) RETURNS bigint
+    LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS
+$$ SELECT coalesce(pg_catalog.pg_size_bytes(nullif(pg_catalog.current_setting(p_name, true), '')), p_default) $$;
+
+CREATE FUNCTION devicewake._setting_interval(p_name text, p_default interval) RETURNS interval
+    LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS
+$$ SELECT coalesce(nullif(pg_catalog.current_setting(p_name, true), '')::interval, p_default) $$;
+
+-- Whether a message of the device p_mac (normalised) may be applied: NULL when the device exists
+-- or may be auto-registered, otherwise why not (the worker records the message in
+-- rejected_messages). Auto-registration is off with devicewake.auto_register = off, and is
+-- refused past devicewake.max_registrations_per_minute new unassigned devices in the last minute or
+-- devicewake.max_unassigned_devices devices without a site (#14 item 4). Each count stops at its
+-- limit, so a flood of random MACs costs bounded work per message. Internal: the worker calls it
+-- for a device it has not seen before.
+CREATE FUNCTION devicewake._admit_device(p_mac text) RETURNS text
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS
+$$
+DECLARE
+    v_rate bigint := devicewake._setting_bytes('devicewake.max_registrations_per_minute', 100);
+    v_cap bigint := devicewake._setting_bytes('devicewake.max_unassigned_devices', 10000);
+BEGIN
+    IF EXISTS (SELECT FROM devicewake.devices d WHERE d.device_mac = p_mac) THEN
+        RETURN NULL;
+    END IF;
+    IF NOT coalesce(nullif(pg_catalog.current_setting('devicewake.auto_register', true), '')::boolean, true) THEN
+        RETURN 'unknown device, and auto-registration is off (devicewake.auto_register)';
+    END IF;
+    IF (SELECT pg_catalog.count(*) FROM (SELECT FROM devicewake.devices d
+                                         WHERE d.created_at > pg_catalog.now() - interval '1 minute'
+                                           AND d.site_id IS NULL
+                                         LIMIT v_rate) r) >= v_rate THEN
+        RETURN pg_catalog.format('unknown device not registered: %s unassigned devices were registered in the last minute (devicewake.max_registrations_per_minute)', v_rate);
+    END IF;
+    IF (SELECT pg_catalog.count(*) FROM (SELECT FROM devicewake.devices d WHERE d.site_id IS NULL
+                                         LIMIT v_cap) u) >= v_cap THEN
+        RETURN pg_catalog.format('unknown device not registered: %s devices are unassigned (devicewake.max_unassigned_devices)', v_cap);
+    END IF;
+    RETURN NULL;
+END
+$$;

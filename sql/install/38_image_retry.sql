@@ -59,7 +59,12 @@ BEGIN
         UPDATE devicewake.device_images i
         SET status = 'failed', failed_at = pg_catalog.now(),
             timeout_reason = 'Transmission not completed before next wake window',
-            retry_count = i.retry_count + 1
+            retry_count = i.retry_count + 1,
+            -- no retry left: its chunks are purged below (#14 item 3)
+            received_chunks = CASE WHEN devicewake._retry_should_queue(i.retry_count, i.max_retries)
+                                   THEN i.received_chunks ELSE 0 END,
+            received_bytes = CASE WHEN devicewake._retry_should_queue(i.retry_count, i.max_retries)
+                                  THEN i.received_bytes ELSE 0 END
         FROM stale s WHERE i.image_id = s.image_id AND i.status = 'receiving'
         RETURNING i.image_id, i.device_id, i.session_id, i.image_name, i.total_chunks,
                   i.retry_count - 1 AS retry_count_before, i.retry_count, i.max_retries,
@@ -118,14 +123,28 @@ BEGIN
         FROM failed f WHERE devicewake._retry_should_alert(f.retry_count_before, f.max_retries)
         ON CONFLICT (image_id, alert_type, attempt) WHERE resolved_at IS NULL DO NOTHING
         RETURNING alert_id, image_id),
+    -- retries exhausted: the chunks of a failed image are not kept forever (#14 item 3)
+    purged AS (
+        DELETE FROM devicewake.image_chunks ch USING failed f
+        WHERE ch.image_id = f.image_id AND f.command_id IS NULL),
     history AS (
         INSERT INTO devicewake.device_history (device_id, session_id, event_type, event_data)
         SELECT f.device_id, f.session_id, 'image_timeout',
                pg_catalog.jsonb_build_object('image_id', f.image_id, 'image_name', f.image_name,
                    'retry_count', f.retry_count, 'max_retries', f.max_retries,
                    'reason', 'Transmission not completed before next wake window',
-                   'retry_command_id', f.command_id)
+                   'retry_command_id', f.command_id, 'chunks_purged', f.command_id IS NULL)
         FROM failed f),
+    -- rejected messages older than devicewake.rejected_retention (0: kept), oldest first and at
+    -- most 10,000 a run, so one sweep stays short however many piled up (#14 item 4)
+    pruned AS (
+        DELETE FROM devicewake.rejected_messages x
+        WHERE x.rejected_id IN (
+            SELECT y.rejected_id FROM devicewake.rejected_messages y
+            WHERE devicewake._setting_interval('devicewake.rejected_retention', interval '7 days') > interval '0'
+              AND y.received_at < pg_catalog.now()
+                                  - devicewake._setting_interval('devicewake.rejected_retention', interval '7 days')
+            ORDER BY y.received_at LIMIT 10000)),
     -- (a wake conversation's message, once sent, is done: cameras do not acknowledge them)
     expiring AS (
         SELECT c.command_id FROM devicewake.device_commands c
@@ -224,13 +243,16 @@ DECLARE
     v_status text;
     v_command uuid;
     v_queued integer;
+    v_access boolean;
 BEGIN
     IF p_image_id IS NULL THEN
         RAISE EXCEPTION 'image id must not be null' USING ERRCODE = '22004';
     END IF;
-    -- 1. which device; may the caller act on it? (a hidden device reads as a missing image)
+    -- 1. which device; may the caller act on it? (a hidden device reads as a missing image, and
+    --    costs the same: the access check runs for a missing image too, #14 item 6)
     SELECT i.device_id INTO v_device FROM devicewake.device_images i WHERE i.image_id = p_image_id;
-    IF v_device IS NULL OR devicewake.can_access_device(v_device) IS NOT TRUE THEN
+    v_access := devicewake.can_access_device(coalesce(v_device, p_image_id));
+    IF v_device IS NULL OR v_access IS NOT TRUE THEN
         RAISE EXCEPTION 'image % does not exist', p_image_id USING ERRCODE = 'P0002';
     END IF;
     PERFORM devicewake.require_device_access(v_device);

@@ -29,6 +29,18 @@ std::string Dump(const json& value) {
   return value.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+// The body as the JSON text the server keeps; a body longer than max_stored_json_bytes is
+// rejected (what a device sends is kept bounded, #14 item 2).
+std::string StoredJson(const json& body, const char* what, const InboundLimits& limits) {
+  std::string text = Dump(body);
+  if (text.size() > limits.max_stored_json_bytes) {
+    Fail(std::string(what) + " body is " + std::to_string(text.size()) +
+         " bytes as JSON, more than the limit of " + std::to_string(limits.max_stored_json_bytes) +
+         " (devicewake.max_stored_json_bytes)");
+  }
+  return text;
+}
+
 // Typed access to the fields of one JSON object, accepting synonyms and treating null as absent.
 class Fields {
  public:
@@ -202,7 +214,7 @@ Hello ParseHello(const json& body, std::string device_id, const InboundLimits& l
   h.hardware_version = f.String({"hardware_version"}, limits.max_text_length);
   h.wifi_rssi = RoundedRssi(f);
   h.battery_voltage = f.Number({"battery_voltage"});
-  h.body_json = Dump(body);
+  h.body_json = StoredJson(body, "HELLO", limits);
   return h;
 }
 
@@ -250,7 +262,7 @@ Metadata ParseMetadata(const json& body, std::string device_id, const InboundLim
     }
   }
   m.sensor_json = Dump(sensor_object);
-  m.body_json = Dump(body);
+  m.body_json = StoredJson(body, "METADATA", limits);
   return m;
 }
 
@@ -280,7 +292,7 @@ Chunk ParseChunk(const json& body, std::string device_id, const InboundLimits& l
   return c;
 }
 
-Telemetry ParseTelemetry(const json& body, std::string device_id) {
+Telemetry ParseTelemetry(const json& body, std::string device_id, const InboundLimits& limits) {
   const Fields f(body);
   Telemetry t;
   t.device_id = std::move(device_id);
@@ -294,7 +306,7 @@ Telemetry ParseTelemetry(const json& body, std::string device_id) {
         "telemetry "
         "(no sensor reading)");
   }
-  t.telemetry_json = Dump(body);
+  t.telemetry_json = StoredJson(body, "telemetry", limits);
   return t;
 }
 
@@ -396,6 +408,8 @@ InboundMessage ParseOrThrow(InboundKind kind, std::string_view topic_id, std::st
   std::string text = ReplaceCurlyQuotes(payload);
   error = CheckJsonDepth(text, limits.max_json_depth);
   if (!error.empty()) Fail(error);
+  error = CheckJsonKeys(text, limits.max_json_keys);
+  if (!error.empty()) Fail(error);
   json body;
   try {
     body = json::parse(text);
@@ -422,7 +436,7 @@ InboundMessage ParseOrThrow(InboundKind kind, std::string_view topic_id, std::st
             "data message has image fields but neither chunk_id nor a chunk count "
             "(total_chunk_count)");
       }
-      return ParseTelemetry(body, std::move(device_id));
+      return ParseTelemetry(body, std::move(device_id), limits);
   }
   Fail("unknown message kind");
 }

@@ -29,6 +29,9 @@ struct InboundLimits {
   std::size_t max_pending_list = 256;  // entries of a HELLO's pending_list
   std::size_t max_text_length = 256;   // status, firmware_version, hardware_version, ids
   int max_json_depth = 16;
+  std::size_t max_json_keys = 256;  // object keys at all depths
+  // the JSON kept of a HELLO, METADATA or telemetry body (body_json, telemetry_json)
+  std::size_t max_stored_json_bytes = 16 * 1024;
 };
 
 // Sensor readings as sent (temperature in °C as the firmware reports it, no conversion).

@@ -164,4 +164,30 @@ std::string CheckJsonDepth(std::string_view s, int max_depth) {
   }
 }
 
+std::string CheckJsonKeys(std::string_view s, std::size_t max_keys) {
+  try {
+    std::size_t keys = 0;
+    bool in_string = false;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      char c = s[i];
+      if (in_string) {
+        if (c == '\\') {
+          ++i;
+        } else if (c == '"') {
+          in_string = false;
+        }
+        continue;
+      }
+      if (c == '"') {
+        in_string = true;
+      } else if (c == ':' && ++keys > max_keys) {
+        return "JSON has more than " + std::to_string(max_keys) + " keys";
+      }
+    }
+    return {};
+  } catch (...) {
+    return "out of memory while counting JSON keys";
+  }
+}
+
 }  // namespace devicewake::core

@@ -28,6 +28,11 @@ std::string ValidateUtf8(std::string_view text);
 // Payloads without curly quotes are returned unchanged. Throws only std::bad_alloc.
 std::string ReplaceCurlyQuotes(std::string_view text);
 
+// Empty when the JSON text has at most max_keys object keys at all depths (counted on the raw
+// text, before parsing: a message with 300,000 keys is refused without building them), else why
+// not. Never throws.
+std::string CheckJsonKeys(std::string_view s, std::size_t max_keys);
+
 // Empty string when the JSON text nests arrays/objects at most max_depth deep (strings are
 // skipped, so brackets inside strings do not count), otherwise the reason.
 std::string CheckJsonDepth(std::string_view json_text, int max_depth);

@@ -1,9 +1,12 @@
 // Applying parsed device messages (see inbound_store.hpp). Parsing and checks are src/core's;
 // the SQL lives in sql/install/37_ingest.sql and 36_device_hello.sql.
 // src/core's headers come before any header that includes postgres.h (core/cpp_only.hpp checks it).
+#include <algorithm>
+#include <cstdint>
 #include <ctime>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 #include <variant>
 
 #include "core/device_id.hpp"
@@ -16,6 +19,11 @@
 #include "pg/epoch.hpp"
 #include "pg/settings.hpp"
 #include "pg/spi.hpp"
+
+extern "C" {
+#include "common/cryptohash.h"
+#include "common/sha2.h"
+}
 
 namespace devicewake::pg {
 namespace {
@@ -41,9 +49,48 @@ SavedPlan step_plan(
     {TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTARRAYOID, TEXTARRAYOID, INT4OID, BOOLOID, TEXTOID,
      TEXTARRAYOID, TEXTARRAYOID});
 SavedPlan reject_plan(
-    "INSERT INTO devicewake.rejected_messages (topic, payload, reason, device_mac)"
-    " SELECT * FROM unnest($1::text[], $2::bytea[], $3::text[], $4::text[])",
-    {TEXTARRAYOID, BYTEAARRAYOID, TEXTARRAYOID, TEXTARRAYOID});
+    "INSERT INTO devicewake.rejected_messages"
+    "   (topic, payload, reason, device_mac, payload_length, payload_sha256)"
+    " SELECT * FROM unnest($1::text[], $2::bytea[], $3::text[], $4::text[], $5::int4[], "
+    "$6::bytea[])",
+    {TEXTARRAYOID, BYTEAARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID, BYTEAARRAYOID});
+SavedPlan admit_plan("SELECT devicewake._admit_device($1)", {TEXTOID});
+
+// What rejected_messages keeps of a payload: its first kKeptPayloadBytes, its full length and
+// its SHA-256 (#14 item 4), so a 150 MB message costs 64 KiB of storage.
+constexpr std::size_t kKeptPayloadBytes = 64 * 1024;
+
+// SHA-256 of bytes, as 32 raw bytes (empty if the hash could not be computed). Calls
+// PostgreSQL's cryptohash, which reports failure by its return value, never by ereport.
+std::string Sha256(const std::string& bytes) {
+  pg_cryptohash_ctx* ctx = pg_cryptohash_create(PG_SHA256);
+  uint8 digest[PG_SHA256_DIGEST_LENGTH];
+  bool ok =
+      ctx != nullptr && pg_cryptohash_init(ctx) == 0 &&
+      pg_cryptohash_update(ctx, reinterpret_cast<const uint8*>(bytes.data()), bytes.size()) == 0 &&
+      pg_cryptohash_final(ctx, digest, sizeof digest) == 0;
+  if (ctx != nullptr) pg_cryptohash_free(ctx);
+  return ok ? std::string(reinterpret_cast<const char*>(digest), sizeof digest) : std::string();
+}
+
+// The parser's bounds, from the devicewake.* settings (#14 item 2).
+core::InboundLimits Limits() {
+  core::InboundLimits limits;
+  limits.max_payload_bytes = static_cast<std::size_t>(settings::max_message_bytes);
+  limits.max_json_keys = static_cast<std::size_t>(settings::max_json_keys);
+  limits.max_stored_json_bytes = static_cast<std::size_t>(settings::max_stored_json_bytes);
+  limits.max_text_length = static_cast<std::size_t>(settings::max_field_length);
+  limits.max_image_bytes = settings::max_image_bytes;
+  return limits;
+}
+
+// Devices known to exist (or admitted), so only a device not seen before costs the admission
+// query. Bounded: forgotten all at once when full. The worker is one process, one thread.
+std::unordered_set<std::string>& KnownDevices() {
+  static std::unordered_set<std::string> known;
+  return known;
+}
+constexpr std::size_t kMaxKnownDevices = 100000;
 SavedPlan missing_plan(
     "SELECT devicewake._request_missing_chunks(pg_catalog.make_interval(secs => $1), $2)",
     {INT4OID, INT4OID});
@@ -57,22 +104,30 @@ class Rejections {
  public:
   void Add(const mqtt::Event& message, const std::string& reason, const std::string& mac) {
     topics_.push_back(message.topic);
-    payloads_.push_back(message.payload);
+    payloads_.push_back(message.payload.substr(0, kKeptPayloadBytes));
     reasons_.push_back(reason);
     macs_.push_back(mac);
+    lengths_.push_back(
+        static_cast<int32>(std::min<std::size_t>(message.payload.size(), INT32_MAX)));
+    hashes_.push_back(Sha256(message.payload));
   }
   void Insert() {
     if (topics_.empty()) return;
-    std::vector<bool> no_mac(macs_.size());
+    std::vector<bool> no_mac(macs_.size()), no_hash(hashes_.size());
     for (std::size_t i = 0; i < macs_.size(); ++i) no_mac[i] = macs_[i].empty();
-    Datum args[4] = {VarlenaArrayDatum(topics_, TEXTOID), VarlenaArrayDatum(payloads_, BYTEAOID),
+    for (std::size_t i = 0; i < hashes_.size(); ++i) no_hash[i] = hashes_[i].empty();
+    Datum args[6] = {VarlenaArrayDatum(topics_, TEXTOID),
+                     VarlenaArrayDatum(payloads_, BYTEAOID),
                      VarlenaArrayDatum(reasons_, TEXTOID),
-                     VarlenaArrayDatum(macs_, TEXTOID, &no_mac)};
+                     VarlenaArrayDatum(macs_, TEXTOID, &no_mac),
+                     Int4ArrayDatum(lengths_),
+                     VarlenaArrayDatum(hashes_, BYTEAOID, &no_hash)};
     reject_plan.Execute(args, nullptr, false);
   }
 
  private:
-  std::vector<std::string> topics_, payloads_, reasons_, macs_;
+  std::vector<std::string> topics_, payloads_, reasons_, macs_, hashes_;
+  std::vector<int32> lengths_;
 };
 
 core::InboundTopic ParseTopic(const std::string& topic, const std::vector<std::string>& prefixes) {
@@ -173,7 +228,8 @@ class Batch {
     core::InboundTopic topic = ParseTopic(e.topic, prefixes_);
     if (!topic.ok) return RejectAt(index, topic.error, {});
     prefix_ = topic.prefix;
-    core::InboundMessage message = core::ParseInbound(topic.kind, topic.device_id, e.payload);
+    core::InboundMessage message =
+        core::ParseInbound(topic.kind, topic.device_id, e.payload, limits_);
     if (auto* m = std::get_if<core::Metadata>(&message); m != nullptr && IsRepeat(*m)) {
       deferred_.push_back({std::move(*m), topic.prefix, index});
       return;
@@ -191,6 +247,7 @@ class Batch {
     if (auto* r = std::get_if<core::Rejected>(&message))
       return RejectAt(index, r->reason, topic.device_id);
     if (std::holds_alternative<core::ServerEcho>(message)) return;  // our own ACK_OK, echoed
+    if (!Admitted(index, topic.device_id)) return;
     if (auto* hello = std::get_if<core::Hello>(&message)) {
       Datum args[2] = {TextDatum(hello->device_id), TextDatum(hello->body_json)};
       hello_plan.Execute(args, nullptr, false);
@@ -218,6 +275,22 @@ class Batch {
       ++outcome_.acknowledged;
     }
     ++outcome_.applied;
+  }
+
+  // True when the device exists or may be auto-registered (devicewake.auto_register and its
+  // limits, sql/install/33_device_registry.sql); otherwise the message is recorded as rejected.
+  bool Admitted(std::size_t index, const std::string& mac) {
+    std::unordered_set<std::string>& known = KnownDevices();
+    if (known.count(mac) != 0) return true;
+    Datum args[1] = {TextDatum(mac)};
+    admit_plan.Execute(args, nullptr, false, 1);
+    if (std::optional<std::string> why = SpiText(0, 1)) {
+      RejectAt(index, *why, mac);
+      return false;
+    }
+    if (known.size() >= kMaxKnownDevices) known.clear();
+    known.insert(mac);
+    return true;
   }
 
   // A METADATA with the layout of the last one applied for the image (no error).
@@ -356,6 +429,7 @@ class Batch {
 
   const std::vector<mqtt::Event>& messages_;
   const std::vector<std::string>& prefixes_;
+  const core::InboundLimits limits_ = Limits();
   MetadataLayouts& layouts_;
   std::vector<Deferred> deferred_;
   // "MAC/image" finished in this batch -> the index of its last chunk then (a repeat that came

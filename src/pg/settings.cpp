@@ -3,6 +3,7 @@
 #include "pg/settings.hpp"
 
 #include <cctype>
+#include <climits>
 #include <cstdio>
 #include <string>
 
@@ -38,6 +39,16 @@ int backlog_mode = kSendAllPending;
 int captures_per_wake = 1;
 char* default_wake_schedule = nullptr;
 bool allow_separated_mac_topics = false;
+int max_message_bytes = 256 * 1024;
+int max_json_keys = 256;
+int max_stored_json_bytes = 16 * 1024;
+int max_field_length = 256;
+int max_image_bytes = 16 * 1024 * 1024;
+int max_device_bytes_in_flight = 64 * 1024 * 1024;
+bool auto_register = true;
+int max_registrations_per_minute = 100;
+int max_unassigned_devices = 10000;
+int rejected_retention = 7 * 24 * 3600;
 
 namespace {
 
@@ -79,6 +90,54 @@ bool CheckDefaultWakeSchedule(char** newval, void** extra, GucSource source) {
     core::CronParseResult r = core::ValidateCron(v);
     return r.ok ? std::string() : r.message;
   });
+}
+
+// The bounds on what devices send (#14 items 2-4). Those read by the ingest SQL are PGC_SUSET: a
+// superuser may try a value in a session, the worker uses the server's.
+void DefineDeviceLimits() {
+  DefineCustomIntVariable("devicewake.max_message_bytes",
+                          "Largest inbound MQTT payload parsed; larger ones are rejected (a "
+                          "bounded excerpt is kept).",
+                          nullptr, &max_message_bytes, 256 * 1024, 1024, 64 * 1024 * 1024,
+                          PGC_SIGHUP, GUC_UNIT_BYTE, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("devicewake.max_json_keys",
+                          "Most object keys, at all depths, in one inbound message.", nullptr,
+                          &max_json_keys, 256, 8, 100000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("devicewake.max_stored_json_bytes",
+                          "Largest JSON body of a HELLO, METADATA or telemetry message that is "
+                          "kept (device_images.metadata, sessions, history).",
+                          nullptr, &max_stored_json_bytes, 16 * 1024, 256, 16 * 1024 * 1024,
+                          PGC_SIGHUP, GUC_UNIT_BYTE, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("devicewake.max_field_length",
+                          "Longest text field (status, versions, ids, capture time) of an "
+                          "inbound message.",
+                          nullptr, &max_field_length, 256, 16, 65536, PGC_SIGHUP, 0, nullptr,
+                          nullptr, nullptr);
+  DefineCustomIntVariable("devicewake.max_image_bytes",
+                          "Largest image: announced image_size, and the running byte total of "
+                          "its chunks (with or without image_size).",
+                          nullptr, &max_image_bytes, 16 * 1024 * 1024, 1024, 64 * 1024 * 1024,
+                          PGC_SUSET, GUC_UNIT_BYTE, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("devicewake.max_device_bytes_in_flight",
+                          "Chunk bytes one device may have stored for images not yet complete.",
+                          nullptr, &max_device_bytes_in_flight, 64 * 1024 * 1024, 1024, INT_MAX,
+                          PGC_SUSET, GUC_UNIT_BYTE, nullptr, nullptr, nullptr);
+  DefineCustomBoolVariable("devicewake.auto_register",
+                           "Registers an unknown device heard over MQTT as unassigned.", nullptr,
+                           &auto_register, true, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("devicewake.max_registrations_per_minute",
+                          "Unknown devices auto-registered per minute at most.", nullptr,
+                          &max_registrations_per_minute, 100, 0, 1000000, PGC_SUSET, 0, nullptr,
+                          nullptr, nullptr);
+  DefineCustomIntVariable("devicewake.max_unassigned_devices",
+                          "Unassigned devices (no site) at most; past it none is auto-registered.",
+                          nullptr, &max_unassigned_devices, 10000, 0, 10000000, PGC_SUSET, 0,
+                          nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("devicewake.rejected_retention",
+                          "Age after which the sweep deletes rejected_messages rows (0: keep "
+                          "them).",
+                          nullptr, &rejected_retention, 7 * 24 * 3600, 0, INT_MAX, PGC_SUSET,
+                          GUC_UNIT_S, nullptr, nullptr, nullptr);
 }
 
 }  // namespace
@@ -166,6 +225,7 @@ void DefineSettings() {
                           "session ends.",
                           nullptr, &session_idle_timeout, 120, 5, 86400, PGC_SIGHUP, GUC_UNIT_S,
                           nullptr, nullptr, nullptr);
+  DefineDeviceLimits();
   MarkGUCPrefixReserved("devicewake");
 }
 

@@ -28,6 +28,18 @@ extern int backlog_mode;
 extern int captures_per_wake;
 extern char* default_wake_schedule;
 extern bool allow_separated_mac_topics;
+// What a device can make the server keep or process (#14 items 2-4, docs/security.md). The first
+// four bound the parser (src/core InboundLimits); the others are read by the ingest SQL.
+extern int max_message_bytes;
+extern int max_json_keys;
+extern int max_stored_json_bytes;
+extern int max_field_length;
+extern int max_image_bytes;
+extern int max_device_bytes_in_flight;
+extern bool auto_register;
+extern int max_registrations_per_minute;
+extern int max_unassigned_devices;
+extern int rejected_retention;
 
 // Defines every setting and reserves the "devicewake" prefix. Called once from _PG_init.
 void DefineSettings();

@@ -4,7 +4,7 @@
 -- and a fingerprint of every devicewake table (and pg_cron's jobs) shows nothing changed.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(153);
+SELECT plan(154);
 
 -- ---------------------------------------------------------------- a device, a command, an image
 INSERT INTO devicewake.devices (device_id, device_mac) VALUES ('0e000000-0000-4000-8000-0000000000d1', 'TEST-BAD-1');
@@ -189,6 +189,8 @@ SELECT throws_ok($$INSERT INTO devicewake.device_commands (device_id, command_ty
     '23514', 'new row for relation "device_commands" violates check constraint "device_commands_status_check"', 'commands: unknown status');
 SELECT throws_ok($$INSERT INTO devicewake.device_images (device_id, image_name, status) VALUES ('0e000000-0000-4000-8000-0000000000d1', 'a.jpg', 'weird')$$,
     '23514', 'new row for relation "device_images" violates check constraint "device_images_status_check"', 'images: unknown status');
+SELECT throws_ok($$INSERT INTO devicewake.users (role_name) VALUES ('dw_bad_no_such_role')$$,
+    '42704', 'role "dw_bad_no_such_role" does not exist', 'users: a role that does not exist (#14 item 8)');
 
 -- ---------------------------------------------------------------- fleet operations (issue 16)
 SELECT throws_ok($$SELECT * FROM devicewake.request_manual_wakes(NULL::uuid[], now() + interval '1 hour')$$, '22004',

@@ -1,0 +1,135 @@
+-- #14 items 6, 8, 9: identity is bound to the role's OID (a role dropped and created again under
+-- the same name does not inherit the old one's user), JWT claims are believed only after the
+-- session switched to a JWT role, and require_device_access costs the same for a hidden device as
+-- for a missing one. Existing users rows are bound to the OID their role has now; a row whose role
+-- no longer exists keeps its name and binds to nothing.
+ALTER TABLE devicewake.users ADD COLUMN role_oid oid UNIQUE;
+UPDATE devicewake.users u SET role_oid = r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = u.role_name;
+
+-- A devicewake.users row names its role; the row is bound to that role's OID when it is written, so
+-- a role dropped and created again under the same name is a stranger to it (#14 item 8). Raises
+-- 42704 for a role that does not exist.
+CREATE FUNCTION devicewake._users_bind_role() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
+$$
+BEGIN
+    NEW.role_oid := NULL;
+    IF NEW.role_name IS NOT NULL THEN
+        SELECT r.oid INTO NEW.role_oid FROM pg_catalog.pg_roles r WHERE r.rolname = NEW.role_name;
+        IF NEW.role_oid IS NULL THEN
+            RAISE EXCEPTION 'role "%" does not exist', NEW.role_name
+                USING ERRCODE = '42704', HINT = 'Create the role before mapping a user to it.';
+        END IF;
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER users_bind_role BEFORE INSERT OR UPDATE OF role_name, role_oid ON devicewake.users
+    FOR EACH ROW EXECUTE FUNCTION devicewake._users_bind_role();
+REVOKE ALL ON FUNCTION devicewake._users_bind_role() FROM PUBLIC;
+
+-- The caller's user id. When the session switched (SET ROLE, as PostgREST's authenticator does
+-- per request) from its login role to a role granted devicewake_jwt, it is the JWT subject,
+-- request.jwt.claims ->> 'sub', when present. Otherwise, and when no subject is set, it is the
+-- devicewake.users row bound to the OID of the caller's role. Any session may SET
+-- request.jwt.claims, so the claims are believed only from a role that only a trusted
+-- authenticator can switch to, never from a role that logs in as itself (#14 item 9). NULL when
+-- there is no identity. Raises 28000 for a claims setting that is not JSON or a subject that is
+-- not a UUID.
+CREATE OR REPLACE FUNCTION devicewake.current_user_id() RETURNS uuid
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$$
+DECLARE
+    v_role name := devicewake.caller_role();
+    v_claims text;
+    v_sub text;
+BEGIN
+    IF v_role <> session_user AND pg_catalog.pg_has_role(v_role, 'devicewake_jwt', 'MEMBER') THEN
+        v_claims := nullif(current_setting('request.jwt.claims', true), '');
+        IF v_claims IS NOT NULL THEN
+            BEGIN
+                v_sub := v_claims::jsonb ->> 'sub';
+            EXCEPTION WHEN invalid_text_representation THEN
+                RAISE EXCEPTION 'request.jwt.claims is not valid JSON' USING ERRCODE = '28000';
+            END;
+        END IF;
+        IF v_sub IS NOT NULL THEN
+            IF v_sub !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+                RAISE EXCEPTION 'JWT subject is not a user id'
+                    USING ERRCODE = '28000', DETAIL = 'The "sub" claim must be a UUID.';
+            END IF;
+            RETURN v_sub::uuid;
+        END IF;
+    END IF;
+    RETURN (SELECT u.user_id FROM devicewake.users u JOIN pg_catalog.pg_roles r ON r.oid = u.role_oid
+            WHERE r.rolname = v_role);
+END
+$$;
+
+-- Raises unless the device exists and the caller may act on it. A device the caller may not see
+-- is reported exactly like a missing one, and both cost the same work (the existence and the
+-- access check both run, whatever the first says), so neither the error nor its timing tells
+-- whether another company's device id exists (#14 item 6; bench/oracle.sh measures it).
+CREATE OR REPLACE FUNCTION devicewake.require_device_access(p_device_id uuid) RETURNS void
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$$
+DECLARE
+    v_exists boolean;
+    v_access boolean;
+BEGIN
+    IF p_device_id IS NULL THEN
+        RAISE EXCEPTION 'device id must not be null' USING ERRCODE = '22004';
+    END IF;
+    v_exists := EXISTS (SELECT FROM devicewake.devices d WHERE d.device_id = p_device_id);
+    v_access := devicewake.can_access_device(p_device_id);
+    IF NOT v_exists OR v_access IS NOT TRUE THEN
+        RAISE EXCEPTION 'device % does not exist', p_device_id USING ERRCODE = 'P0002';
+    END IF;
+END
+$$;
+
+-- Queues a retry of one image for its device's next wake, replacing a pending one; returns the
+-- new retry_image command's id. Raises 22004 for NULL, P0002 for an image that does not exist or
+-- that the caller may not see, 55000 for an image already complete.
+CREATE OR REPLACE FUNCTION devicewake.queue_image_retry(p_image_id uuid) RETURNS uuid
+    LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS
+$$
+DECLARE
+    v_device uuid;
+    v_status text;
+    v_command uuid;
+    v_queued integer;
+    v_access boolean;
+BEGIN
+    IF p_image_id IS NULL THEN
+        RAISE EXCEPTION 'image id must not be null' USING ERRCODE = '22004';
+    END IF;
+    -- 1. which device; may the caller act on it? (a hidden device reads as a missing image, and
+    --    costs the same: the access check runs for a missing image too, #14 item 6)
+    SELECT i.device_id INTO v_device FROM devicewake.device_images i WHERE i.image_id = p_image_id;
+    v_access := devicewake.can_access_device(coalesce(v_device, p_image_id));
+    IF v_device IS NULL OR v_access IS NOT TRUE THEN
+        RAISE EXCEPTION 'image % does not exist', p_image_id USING ERRCODE = 'P0002';
+    END IF;
+    PERFORM devicewake.require_device_access(v_device);
+    -- 2. lock the image: concurrent retries of one image queue one after the other, and the next
+    --    statement's fresh snapshot sees the command the previous one queued (and cancels it)
+    SELECT i.status INTO v_status FROM devicewake.device_images i
+    WHERE i.image_id = p_image_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'image % does not exist', p_image_id USING ERRCODE = 'P0002';
+    END IF;
+    IF v_status = 'complete' THEN
+        RAISE EXCEPTION 'image % is already complete', p_image_id
+            USING ERRCODE = '55000', DETAIL = 'A complete image has nothing left to transmit.';
+    END IF;
+    -- 3. cancel the pending retry of this image, queue the new one, log it: one statement
+    SELECT q.id INTO v_command FROM devicewake._queue_image_retries(ARRAY[p_image_id]) AS q(id);
+    GET DIAGNOSTICS v_queued = ROW_COUNT;
+    IF v_queued <> 1 THEN
+        RAISE EXCEPTION 'queueing the image retry failed' USING ERRCODE = 'XX000';
+    END IF;
+    RETURN v_command;
+END
+$$;
