@@ -103,11 +103,20 @@ $$;
 
 -- True when the caller may see and act on the device: fleet admins always; others when the
 -- device's site belongs to one of their companies (an unassigned device: admins only). Never NULL.
+-- One primary-key probe of the device and its site, whatever the size of the caller's fleet; the
+-- caller's companies and admin flag are computed first, whether or not the device exists, so a
+-- missing device costs what another company's does (#14 item 6).
 CREATE FUNCTION devicewake.can_access_device(p_device_id uuid) RETURNS boolean
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
 $$
-    SELECT devicewake.caller_is_fleet_admin()
-        OR coalesce(p_device_id IN (SELECT devicewake.caller_device_ids()), false)
+    WITH caller AS MATERIALIZED (
+        SELECT ARRAY(SELECT devicewake.caller_company_ids()) AS companies,
+               devicewake.caller_is_fleet_admin() AS admin)
+    SELECT c.admin
+        OR coalesce((SELECT s.company_id = ANY (c.companies)
+                     FROM devicewake.devices d JOIN devicewake.sites s ON s.site_id = d.site_id
+                     WHERE d.device_id = p_device_id), false)
+    FROM caller c
 $$;
 
 -- Raises unless the device exists and the caller may act on it. A device the caller may not see

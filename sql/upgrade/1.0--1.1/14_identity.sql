@@ -70,6 +70,24 @@ $$;
 -- is reported exactly like a missing one, and both cost the same work (the existence and the
 -- access check both run, whatever the first says), so neither the error nor its timing tells
 -- whether another company's device id exists (#14 item 6; bench/oracle.sh measures it).
+-- True when the caller may see and act on the device: fleet admins always; others when the
+-- device's site belongs to one of their companies (an unassigned device: admins only). Never NULL.
+-- One primary-key probe of the device and its site, whatever the size of the caller's fleet; the
+-- caller's companies and admin flag are computed first, whether or not the device exists, so a
+-- missing device costs what another company's does (#14 item 6).
+CREATE OR REPLACE FUNCTION devicewake.can_access_device(p_device_id uuid) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$$
+    WITH caller AS MATERIALIZED (
+        SELECT ARRAY(SELECT devicewake.caller_company_ids()) AS companies,
+               devicewake.caller_is_fleet_admin() AS admin)
+    SELECT c.admin
+        OR coalesce((SELECT s.company_id = ANY (c.companies)
+                     FROM devicewake.devices d JOIN devicewake.sites s ON s.site_id = d.site_id
+                     WHERE d.device_id = p_device_id), false)
+    FROM caller c
+$$;
+
 CREATE OR REPLACE FUNCTION devicewake.require_device_access(p_device_id uuid) RETURNS void
     LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
 $$
