@@ -37,10 +37,7 @@ BEGIN
     PERFORM devicewake._register_device(v_mac, p_device_mac, 'hello');
     SELECT * INTO v_device FROM devicewake.devices d WHERE d.device_mac = v_mac FOR UPDATE;
 
-    SELECT coalesce(v_device.wake_schedule_cron, s.wake_schedule_cron),
-           coalesce(v_device.timezone, s.timezone, 'UTC')
-    INTO v_cron, v_tz
-    FROM (SELECT 1) one LEFT JOIN devicewake.sites s ON s.site_id = v_device.site_id;
+    SELECT w.cron, w.timezone INTO v_cron, v_tz FROM devicewake._device_schedule(v_device.device_id) w;
 
     -- a wake still going on: the same conversation goes on
     SELECT s.session_id INTO v_session

@@ -1,15 +1,10 @@
 -- #15: every HELLO field rule has one owner, the core parser (src/core/inbound_message.cpp), with
 -- one set of limits; the SQL receives typed values. record_device_hello keeps its signature and
 -- hands its body to the same parser (_hello_fields); the worker calls _record_hello directly.
--- _mac_matches (the SQL twin of the core's device_id check) is gone.
+-- _mac_matches (the SQL twin of the core's device_id check) is gone. The texts are those of
+-- sql/install/36_device_hello.sql.
 DROP FUNCTION devicewake._mac_matches(text, text);
 
--- Records a HELLO whose fields src/core has parsed and checked (core/inbound_message.cpp owns
--- every HELLO field rule and its limits; nothing here checks them again): p_device_mac as sent,
--- the body p_payload, the typed readings (NULL when absent or ignored), the pending image names,
--- and p_ignored, the fields the core left out and why ([{field, reason, value}]). Returns the id
--- of the wake session it opens. Raises 22023 for an identifier that is not a device identifier.
--- Internal: called by the worker and by record_device_hello.
 CREATE FUNCTION devicewake._record_hello(
     p_device_mac text, p_payload jsonb, p_battery_voltage numeric, p_wifi_rssi integer,
     p_firmware_version text, p_hardware_version text, p_pending_list text[], p_ignored jsonb)
@@ -36,10 +31,7 @@ BEGIN
     PERFORM devicewake._register_device(v_mac, p_device_mac, 'hello');
     SELECT * INTO v_device FROM devicewake.devices d WHERE d.device_mac = v_mac FOR UPDATE;
 
-    SELECT coalesce(v_device.wake_schedule_cron, s.wake_schedule_cron),
-           coalesce(v_device.timezone, s.timezone, 'UTC')
-    INTO v_cron, v_tz
-    FROM (SELECT 1) one LEFT JOIN devicewake.sites s ON s.site_id = v_device.site_id;
+    SELECT w.cron, w.timezone INTO v_cron, v_tz FROM devicewake._device_schedule(v_device.device_id) w;
 
     -- a wake still going on: the same conversation goes on
     SELECT s.session_id INTO v_session
@@ -127,14 +119,6 @@ BEGIN
 END
 $$;
 
--- Records a HELLO from p_device_mac (any spelling normalize_mac accepts) with the HELLO body
--- p_payload (the field names of docs/protocol.md), as the worker does for one received on
--- {prefix}/{MAC}/status: the body is parsed by the same core parser (devicewake._hello_fields).
--- Returns the id of the wake session it opens. Never fails for a bad optional field: a field of
--- the wrong type or out of range is ignored and named in the 'hello' history event. Raises 22004
--- for a NULL MAC, 22023 for an identifier that is not a MAC or a TEST-/VIRTUAL:/SYSTEM: name (the
--- worker records those as rejected) and for a body nested too deeply.
--- Runs as its owner: callers are the worker (superuser) and devicewake_admin.
 CREATE OR REPLACE FUNCTION devicewake.record_device_hello(p_device_mac text, p_payload jsonb DEFAULT '{}')
     RETURNS uuid
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
@@ -155,10 +139,6 @@ BEGIN
 END
 $$;
 
--- The fields of the HELLO body p_payload (JSON text) of the device p_device_mac (normalised), as
--- src/core parses and checks them (ParseHelloBody): the body to store (a body that is not an
--- object becomes {"raw": body}), the readings that passed (NULL otherwise), the pending image
--- names, and the ignored fields as a JSON array. Raises 22023 for a body nested too deeply.
 CREATE FUNCTION devicewake._hello_fields(
     p_device_mac text, p_payload text,
     OUT payload text, OUT battery_voltage double precision, OUT wifi_rssi integer,
