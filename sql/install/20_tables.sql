@@ -1,4 +1,4 @@
--- The data model of DESIGN §2. Every table is keyed and joined by device_id (DESIGN §10).
+-- The data model of docs/design.md §2. Every table is keyed and joined by device_id (docs/design.md §10).
 -- Status vocabularies are CHECK constraints; indexes serve the sweep and the dispatcher.
 
 CREATE TABLE devicewake.companies (
@@ -7,7 +7,7 @@ CREATE TABLE devicewake.companies (
     created_at  timestamptz NOT NULL DEFAULT now()
 );
 
--- People and services that act on devices. Identity (DESIGN §9): the JWT subject when present,
+-- People and services that act on devices. Identity (docs/design.md §9): the JWT subject when present,
 -- otherwise the row whose role_name is the database role.
 CREATE TABLE devicewake.users (
     user_id       uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -165,7 +165,7 @@ CREATE TABLE devicewake.device_commands (
     max_retries         integer NOT NULL DEFAULT 3 CHECK (max_retries >= 0),
     error_message       text,
     created_by_user_id  uuid,
-    -- dispatcher bookkeeping: a claim is taken in the database before publishing (DESIGN §6)
+    -- dispatcher bookkeeping: a claim is taken in the database before publishing (docs/design.md §6)
     -- (meaningful only while pending; un-PUBACKed claims return to pending at worker start)
     claimed_at          timestamptz,
     publish_count       integer NOT NULL DEFAULT 0 CHECK (publish_count >= 0),

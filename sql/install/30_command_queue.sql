@@ -1,4 +1,4 @@
--- The command queue's wake-up path (DESIGN §6, §7): enqueueing a command (an insert, or any
+-- The command queue's wake-up path (docs/design.md §6, §7): enqueueing a command (an insert, or any
 -- update that leaves it pending and unclaimed) notifies devicewake_commands in the same
 -- transaction, so the worker wakes at commit. Applications may LISTEN on the channel too.
 

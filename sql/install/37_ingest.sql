@@ -1,4 +1,4 @@
--- What devices send (DESIGN §8), applied by the worker after src/core parsed and checked it:
+-- What devices send (docs/design.md §8), applied by the worker after src/core parsed and checked it:
 -- image metadata, chunks (set-based, a batch at a time), completion and assembly, telemetry,
 -- command acknowledgements, rejected messages, and requests for missing chunks. Internal
 -- functions: executable by the worker (superuser) only.

@@ -1,4 +1,4 @@
--- Stuck uploads heal themselves (DESIGN §4, docs/retries.md): the timeout sweep, image retries,
+-- Stuck uploads heal themselves (docs/design.md §4, docs/retries.md): the timeout sweep, image retries,
 -- the "Retry all failed images" button, and the sweep's pg_cron schedule. The sweep and the
 -- retries are SQL here, where EXPLAIN can read them; the pg_cron registration is native.
 
@@ -148,7 +148,7 @@ COMMENT ON FUNCTION devicewake.timeout_stale_images() IS
 -- missing_chunks}) for each image of p_image_ids, for the device's next wake: its next_wake_at,
 -- else devicewake._wake_target (its schedule's next slot, a manual wake, the default schedule). Cancels each image's pending retry not
 -- yet claimed (a retry replaces, never duplicates) and writes an image_retry_queued event per
--- image, attributed to the caller (DESIGN §9). Returns the new commands' ids. Internal: the
+-- image, attributed to the caller (docs/design.md §9). Returns the new commands' ids. Internal: the
 -- caller has checked access and locked the images (FOR UPDATE) in an earlier statement, so this
 -- statement's snapshot sees what a concurrent retry of the same images committed.
 CREATE FUNCTION devicewake._queue_image_retries(p_image_ids uuid[]) RETURNS SETOF uuid

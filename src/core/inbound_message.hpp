@@ -1,4 +1,4 @@
-// Device → server messages of DESIGN §8 (HELLO, image metadata, chunks, telemetry, command
+// Device → server messages of docs/design.md §8 (HELLO, image metadata, chunks, telemetry, command
 // acknowledgements), parsed from untrusted bytes into plain values. Every field-name variant of
 // the firmware versions is accepted; anything malformed becomes Rejected with a precise reason
 // (the worker stores it in devicewake.rejected_messages). Pure C++: no PostgreSQL, no MQTT

@@ -6,12 +6,12 @@ is "$(q "SELECT count(*) FROM pg_extension WHERE extname IN ('pg_devicewake', 'p
 is "$(q "SELECT setting FROM pg_settings WHERE name = 'shared_preload_libraries'")" "pg_cron,pg_devicewake" \
   "both libraries are preloaded"
 is "$(q "SELECT count(*) FROM pg_tables WHERE schemaname = 'devicewake'")" 12 \
-  "all tables of DESIGN §2 (plus companies, users, memberships) exist"
+  "all tables of docs/design.md §2 (plus companies, users, memberships) exist"
 is "$(q "SHOW devicewake.topic_prefix")" ESP32CAM "settings are defined with their defaults"
 out=$(psql -X -q -A -t -c "SET devicewake.no_such_setting = 1" 2>&1)
 echo "$out" | grep -q 'invalid configuration parameter name' ; ok $? "the devicewake. prefix is reserved"
 
-# every setting of DESIGN §7 and the README's table: default, unit, and when a change applies
+# every setting of docs/design.md §7 and the README's table: default, unit, and when a change applies
 is "$(q "SELECT string_agg(name || '=' || boot_val || coalesce(unit, '') || ' ' || context, ', ' ORDER BY name)
          FROM pg_settings WHERE name LIKE 'devicewake.%'")" \
   "devicewake.allow_separated_mac_topics=off sighup, devicewake.backlog_mode=send_all_pending sighup, devicewake.batch_size=500 sighup, devicewake.captures_per_wake=1 sighup, devicewake.chunk_quiet_period=10s sighup, devicewake.database=postgres postmaster, devicewake.default_wake_schedule=0 */3 * * * sighup, devicewake.dispatch_policy=when_due sighup, devicewake.enabled=on postmaster, devicewake.max_resend_requests=3 sighup, devicewake.mqtt_client_id= sighup, devicewake.mqtt_host=127.0.0.1 sighup, devicewake.mqtt_keepalive=60s sighup, devicewake.mqtt_password_file= sighup, devicewake.mqtt_port=1883 sighup, devicewake.mqtt_tls_ca_file= sighup, devicewake.mqtt_tls_cert_file= sighup, devicewake.mqtt_tls_key_file= sighup, devicewake.mqtt_username= sighup, devicewake.publish_timeout=30s sighup, devicewake.session_idle_timeout=120s sighup, devicewake.topic_prefix=ESP32CAM sighup" \

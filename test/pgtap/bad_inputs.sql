@@ -1,4 +1,4 @@
--- A catalogue of SQL-level bad inputs across the public API (DESIGN §3, §4, §9): NULLs, unknown
+-- A catalogue of SQL-level bad inputs across the public API (docs/design.md §3, §4, §9): NULLs, unknown
 -- ids, invalid cron, unknown time zones, MACs carrying '/', '+' or '#', past wake times, over-long
 -- strings, values the tables' constraints refuse. Each is refused with its SQLSTATE and message,
 -- and a fingerprint of every devicewake table (and pg_cron's jobs) shows nothing changed.

@@ -1,5 +1,5 @@
-// Unit tests of inbound message parsing with the firmware's real messages (DESIGN §8): every
-// message kind, every field-name variant, curly quotes, and every rejection reason.
+// Unit tests of inbound message parsing with the firmware's real messages (docs/design.md §8):
+// every message kind, every field-name variant, curly quotes, and every rejection reason.
 #include "core/inbound_message.hpp"
 
 #include <gtest/gtest.h>
