@@ -10,7 +10,9 @@ SELECT devicewake.record_device_hello('TEST-esp32-Cam_1', '{}') IS NOT NULL AS t
 SELECT devicewake.record_device_hello('VIRTUAL:sim.7', '{}') IS NOT NULL AS virtual_id;
 SELECT devicewake.record_device_hello('SYSTEM:probe', '{}') IS NOT NULL AS system_id;
 SELECT device_mac, site_id, is_active, last_wake_at = last_seen_at AS seen_at_wake,
-       next_wake_at AS no_schedule_no_wake
+       -- no schedule of their own or a site's: the default schedule's next slot (0 */3 * * * UTC)
+       next_wake_at = devicewake.fn_calculate_next_wake_time(now(), '0 */3 * * *', 'UTC') AS default_slot,
+       next_wake_at > now() AND next_wake_at <= now() + interval '3 hours' AS within_3_hours
 FROM devicewake.devices ORDER BY device_mac;
 SELECT d.device_mac, h.event_data ->> 'given_as' AS given_as
 FROM devicewake.device_history h JOIN devicewake.devices d USING (device_id)
