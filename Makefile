@@ -30,11 +30,17 @@ REGRESS_OPTS = --load-extension=$(EXTENSION)
 ISOLATION = $(sort $(basename $(notdir $(wildcard specs/*.spec))))
 ISOLATION_OPTS = --load-extension=$(EXTENSION)
 
+# WERROR=1 turns warnings into errors (`make test`, and so CI, builds that way). Objects remember
+# the setting they were built with: changing it rebuilds them, so a warning is never hidden by an
+# object built earlier without -Werror.
 WERROR ?= 0
 WARN_FLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 ifeq ($(WERROR),1)
 WARN_FLAGS += -Werror
 endif
+FLAGS_STAMP = build/.werror
+# rewritten (and so newer than every object) only when the setting changes
+$(shell mkdir -p build; echo $(WERROR) | cmp -s - $(FLAGS_STAMP) || echo $(WERROR) > $(FLAGS_STAMP))
 PG_CXXFLAGS = -std=c++17 -fPIC $(WARN_FLAGS) -Wno-register
 # DW_EXTVERSION: the catalog version this library is built for (the worker waits for it).
 PG_CPPFLAGS = -Isrc -I$(shell $(PG_CONFIG) --includedir) -DDW_EXTVERSION='"$(EXTVERSION)"'
@@ -52,6 +58,8 @@ else
 all:
 	@echo "PostgreSQL build files not found: run scripts/install_deps.sh (or make test / make demo)" >&2; exit 1
 endif
+
+$(OBJS): $(FLAGS_STAMP)
 
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PARTS) Makefile
 	@mkdir -p $(dir $@)
@@ -71,7 +79,7 @@ UNIT_CXX   = g++ -std=c++17 -g -O1 -Isrc $(WARN_FLAGS)
 UNIT_SRCS := $(sort $(wildcard test/unit/*.cpp))
 UNIT_OBJS  = $(patsubst %.cpp,$(UNIT_DIR)/%.o,$(CORE_SRCS) $(MQTT_SRCS) $(UNIT_SRCS))
 
-$(UNIT_DIR)/%.o: %.cpp
+$(UNIT_DIR)/%.o: %.cpp $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(UNIT_CXX) -MMD -MP -c $< -o $@
 
@@ -130,7 +138,7 @@ fuzz: fuzz-build
 	  fi; \
 	done; exit $$status
 
-.PHONY: unit unit-build tools deps test demo bench fuzz fuzz-build format
+.PHONY: unit unit-build tools deps test demo bench fuzz fuzz-build format format-check
 unit-build: $(UNIT_DIR)/unit_tests
 unit: unit-build
 	$(UNIT_DIR)/unit_tests
@@ -139,9 +147,11 @@ tools: $(TOOLS)
 deps:
 	scripts/install_deps.sh
 
+# What CI runs (.ci/run): the formatting check, then every suite built with warnings as errors.
 test:
 	scripts/install_deps.sh
-	scripts/run_tests.sh
+	$(MAKE) -s format-check
+	WERROR=1 scripts/run_tests.sh
 
 demo:
 	scripts/install_deps.sh
@@ -151,7 +161,13 @@ bench:
 	scripts/install_deps.sh
 	scripts/run_bench.sh
 
+FORMAT_FILES = $(CORE_SRCS) $(MQTT_SRCS) $(PG_SRCS) $(wildcard src/*/*.hpp) $(UNIT_SRCS) $(TOOL_SRCS) \
+               $(wildcard test/tools/*.hpp) $(wildcard test/fuzz/*.cpp)
 format:
-	clang-format -i $(CORE_SRCS) $(MQTT_SRCS) $(PG_SRCS) $(wildcard src/*/*.hpp) $(UNIT_SRCS) $(TOOL_SRCS) $(wildcard test/tools/*.hpp)
+	clang-format -i $(FORMAT_FILES)
+# Fails, naming each file and line, when `make format` would change anything.
+format-check:
+	@clang-format --dry-run --Werror $(FORMAT_FILES) || \
+	  { echo "make format-check: the files above are not formatted: run make format" >&2; exit 1; }
 
 EXTRA_CLEAN = $(BUILD) results regression.diffs regression.out output_iso

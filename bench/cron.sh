@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark of the cron engine (DESIGN §3), printing figures and ratios, asserting nothing:
+# Benchmark of the cron engine (docs/design.md §3), printing figures and ratios, asserting nothing:
 #  1. 1,000,000 fn_calculate_next_wake_time calls in one statement over a mix of typical wake
 #     schedules and DST zones, against 1,000,000 AT TIME ZONE conversions of the same rows
 #     (target: at most 3x that floor);

@@ -9,7 +9,7 @@ PACKAGES=(
   postgresql-15-cron postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
   libmosquitto-dev mosquitto mosquitto-clients
   libgtest-dev libgmock-dev googletest libbenchmark-dev nlohmann-json3-dev
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev clang-format
 )
 # node and npm (differential test, benchmarks, demo picture) may come from another nodejs build
 # that already bundles npm; Debian's own packages only when neither is there.

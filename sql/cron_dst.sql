@@ -1,4 +1,4 @@
--- Daylight saving time (DESIGN §3), with named dates in each zone:
+-- Daylight saving time (docs/design.md §3), with named dates in each zone:
 --  gap (spring forward): a wall time that does not exist is read with the offset in force just
 --    before the transition, exactly as AT TIME ZONE reads it;
 --  overlap (fall back): a repeated wall time fires once, at its first occurrence, unless the

@@ -1,4 +1,4 @@
--- Cron dialect (DESIGN §3): every form the parser accepts, shown through the preview function,
+-- Cron dialect (docs/design.md §3): every form the parser accepts, shown through the preview function,
 -- and every parse error with its message (SQLSTATE 22023, naming the field and the text).
 SET timezone = 'UTC';
 -- fields, ranges, steps, lists

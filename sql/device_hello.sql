@@ -1,10 +1,6 @@
 -- record_device_hello: identifier normalisation, auto-registration, telemetry, tolerance of bad
 -- optional fields, wake sessions closed and opened, pending_list images, released claims.
 \set VERBOSITY terse
--- temporary: a stand-in for fn_calculate_next_wake_time until it is merged (test/fixtures)
-\set ECHO none
-\i test/fixtures/next_wake_stand_in.sql
-\set ECHO all
 SET timezone = 'UTC';
 
 -- Unknown devices are registered unassigned, under their normalised identifier, whatever the spelling.

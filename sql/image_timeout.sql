@@ -1,19 +1,6 @@
--- Stuck uploads (DESIGN §4): the timeout sweep, retries, alerts, manual retry, the views, and
+-- Stuck uploads (docs/design.md §4): the timeout sweep, retries, alerts, manual retry, the views, and
 -- every error a user can reach. Outputs show no uuids or timestamps: times compare to now().
 \set VERBOSITY terse
--- Test-only stand-in for fn_calculate_next_wake_time (DESIGN §3, written in another branch),
--- created only when the real one is absent. It knows the one schedule used here, hourly in UTC,
--- where it agrees with the real function: the next top of the hour strictly after p_last.
-DO $$
-BEGIN
-    IF to_regprocedure('devicewake.fn_calculate_next_wake_time(timestamptz, text, text)') IS NULL THEN
-        CREATE FUNCTION devicewake.fn_calculate_next_wake_time(
-            p_last timestamptz, p_cron text, p_tz text DEFAULT 'UTC') RETURNS timestamptz
-            LANGUAGE sql STABLE AS
-        $f$ SELECT CASE WHEN p_cron = '0 * * * *' THEN date_trunc('hour', p_last) + interval '1 hour' END $f$;
-    END IF;
-END
-$$;
 -- SQLSTATE and message of a statement's error
 CREATE FUNCTION pg_temp.error_of(p_sql text) RETURNS text LANGUAGE plpgsql AS $$
 BEGIN

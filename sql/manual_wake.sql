@@ -1,10 +1,6 @@
 -- Manual wakes (issue 5's seed scenario, literally), superseding, acknowledge/cancel, and every
 -- error a user can reach. now() is fixed per transaction, so times are checked relative to it.
 \set VERBOSITY terse
--- temporary: a stand-in for fn_calculate_next_wake_time until it is merged (test/fixtures)
-\set ECHO none
-\i test/fixtures/next_wake_stand_in.sql
-\set ECHO all
 SET timezone = 'UTC';
 
 SET client_min_messages = warning;

@@ -1,5 +1,5 @@
 -- Schema devicewake is created by CREATE EXTENSION (control file: schema = devicewake).
--- The three roles of DESIGN §9 (and the devicewake_jwt marker) are cluster-wide: created once, kept across DROP/CREATE EXTENSION.
+-- The three roles of docs/design.md §9 (and the devicewake_jwt marker) are cluster-wide: created once, kept across DROP/CREATE EXTENSION.
 
 CREATE FUNCTION devicewake._assert_preloaded() RETURNS void
     LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'devicewake_assert_preloaded';

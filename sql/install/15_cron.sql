@@ -1,4 +1,4 @@
--- The cron engine (DESIGN §3): next wake time of a schedule in a time zone, a preview of the next
+-- The cron engine (docs/design.md §3): next wake time of a schedule in a time zone, a preview of the next
 -- wake times, and the validator behind the cron_schedule domain used by sites and devices.
 
 CREATE FUNCTION devicewake.check_cron_expression(p_cron_expression text) RETURNS boolean
@@ -17,7 +17,7 @@ CREATE FUNCTION devicewake.fn_calculate_next_wake_time(
     LANGUAGE c STABLE STRICT PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'devicewake_fn_calculate_next_wake_time';
 COMMENT ON FUNCTION devicewake.fn_calculate_next_wake_time(timestamptz, text, text) IS
-    'earliest instant after p_last_wake_at whose wall-clock minute in p_timezone matches p_cron_expression (DESIGN §3)';
+    'earliest instant after p_last_wake_at whose wall-clock minute in p_timezone matches p_cron_expression (docs/design.md §3)';
 
 CREATE FUNCTION devicewake.next_wake_times(
         p_from timestamptz, p_cron text, p_timezone text, p_count integer)

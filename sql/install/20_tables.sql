@@ -1,4 +1,4 @@
--- The data model of DESIGN §2. Every table is keyed and joined by device_id (DESIGN §10).
+-- The data model of docs/design.md §2. Every table is keyed and joined by device_id (docs/design.md §10).
 -- Status vocabularies are CHECK constraints; indexes serve the sweep and the dispatcher.
 
 CREATE TABLE devicewake.companies (
@@ -7,7 +7,7 @@ CREATE TABLE devicewake.companies (
     created_at  timestamptz NOT NULL DEFAULT now()
 );
 
--- People and services that act on devices. Identity (DESIGN §9): the JWT subject when present,
+-- People and services that act on devices. Identity (docs/design.md §9): the JWT subject when present,
 -- otherwise the row bound to the database role: role_name as written, role_oid the OID of that
 -- role when the row was written (set by a trigger, 22_identity.sql; what identity compares).
 CREATE TABLE devicewake.users (
@@ -171,7 +171,7 @@ CREATE TABLE devicewake.device_commands (
     max_retries         integer NOT NULL DEFAULT 3 CHECK (max_retries >= 0),
     error_message       text,
     created_by_user_id  uuid,
-    -- dispatcher bookkeeping: a claim is taken in the database before publishing (DESIGN §6)
+    -- dispatcher bookkeeping: a claim is taken in the database before publishing (docs/design.md §6)
     -- (meaningful only while pending; un-PUBACKed claims return to pending at worker start)
     claimed_at          timestamptz,
     publish_count       integer NOT NULL DEFAULT 0 CHECK (publish_count >= 0),

@@ -1,4 +1,4 @@
--- Caller identity and device access (DESIGN §9). Every function that acts on a device calls
+-- Caller identity and device access (docs/design.md §9). Every function that acts on a device calls
 -- devicewake.require_device_access(device_id) first; identities are never taken from parameters.
 
 -- The database role acting: SET ROLE (PostgREST switches role per request) survives SECURITY

@@ -10,6 +10,20 @@ CREATE FUNCTION devicewake._default_wake_schedule() RETURNS text
     LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS
 $$ SELECT coalesce(nullif(current_setting('devicewake.default_wake_schedule', true), ''), '0 */3 * * *') $$;
 
+-- The schedule a device sleeps on and the time zone it is read in: its own schedule, else its
+-- site's (read in the device's time zone, else the site's, else UTC), else
+-- devicewake.default_wake_schedule in UTC. No row for an unknown device.
+CREATE FUNCTION devicewake._device_schedule(p_device_id uuid, OUT cron text, OUT timezone text)
+    RETURNS SETOF record
+    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS
+$$
+    SELECT coalesce(d.wake_schedule_cron, s.wake_schedule_cron, devicewake._default_wake_schedule()),
+           CASE WHEN coalesce(d.wake_schedule_cron, s.wake_schedule_cron) IS NULL THEN 'UTC'
+                ELSE coalesce(d.timezone, s.timezone, 'UTC') END
+    FROM devicewake.devices d LEFT JOIN devicewake.sites s ON s.site_id = d.site_id
+    WHERE d.device_id = p_device_id
+$$;
+
 -- The device's next wake as of p_from: the earliest of its schedule's next slot (device's, else
 -- its site's schedule in the device's or site's time zone, else default_wake_schedule in UTC)
 -- and a manual wake still ahead; when that is more than 24 h away, a relay wake 23 h ahead
@@ -23,14 +37,10 @@ DECLARE
     v_manual timestamptz;
     v_target timestamptz;
 BEGIN
-    SELECT devicewake.fn_calculate_next_wake_time(
-               p_from,
-               coalesce(d.wake_schedule_cron, s.wake_schedule_cron, devicewake._default_wake_schedule()),
-               CASE WHEN coalesce(d.wake_schedule_cron, s.wake_schedule_cron) IS NULL THEN 'UTC'
-                    ELSE coalesce(d.timezone, s.timezone, 'UTC') END),
+    SELECT devicewake.fn_calculate_next_wake_time(p_from, w.cron, w.timezone),
            CASE WHEN d.manual_wake_override AND d.manual_wake_at > p_from THEN d.manual_wake_at END
     INTO v_slot, v_manual
-    FROM devicewake.devices d LEFT JOIN devicewake.sites s ON s.site_id = d.site_id
+    FROM devicewake.devices d CROSS JOIN LATERAL devicewake._device_schedule(d.device_id) w
     WHERE d.device_id = p_device_id;
     IF NOT FOUND THEN
         RETURN;
@@ -98,5 +108,6 @@ BEGIN
 END
 $$;
 
-REVOKE ALL ON FUNCTION devicewake._default_wake_schedule(), devicewake._wake_plan(uuid, timestamptz),
+REVOKE ALL ON FUNCTION devicewake._default_wake_schedule(), devicewake._device_schedule(uuid),
+    devicewake._wake_plan(uuid, timestamptz),
     devicewake._wake_target(uuid), devicewake._command_payload(uuid, text, jsonb) FROM PUBLIC;

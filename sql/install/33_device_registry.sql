@@ -1,4 +1,4 @@
--- Auto-registration of devices heard over MQTT (DESIGN §9): an unknown, valid identifier becomes
+-- Auto-registration of devices heard over MQTT (docs/design.md §9): an unknown, valid identifier becomes
 -- an unassigned device (no site), with one 'device_registered' history event, even when two
 -- messages of the same new device arrive at once.
 

@@ -1,4 +1,4 @@
--- Manual wakes and the command state changes a user may ask for (DESIGN §4, §6, §9):
+-- Manual wakes and the command state changes a user may ask for (docs/design.md §4, §6, §9):
 -- request_manual_wake (two overloads), acknowledge_command, cancel_command. Each checks the
 -- caller's access to the device first and takes the requester from devicewake.current_user_id().
 

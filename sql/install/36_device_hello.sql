@@ -5,29 +5,25 @@
 -- (the device spoke within devicewake.session_idle_timeout) is the same wake: it keeps the
 -- session and its conversation.
 
--- Records a HELLO from p_device_mac (any spelling normalize_mac accepts) with the HELLO body
--- p_payload (field names of DESIGN §8). Returns the id of the wake session it opens.
--- Never fails for a bad optional field: a field of the wrong type or out of range is ignored and
--- named in the 'hello' history event. Raises 22004 for a NULL MAC and 22023 for an identifier
--- that is not a MAC or a TEST-/VIRTUAL:/SYSTEM: name (the worker records those as rejected).
--- Runs as its owner: callers are the worker (superuser) and devicewake_admin.
-CREATE FUNCTION devicewake.record_device_hello(p_device_mac text, p_payload jsonb DEFAULT '{}')
+-- Records a HELLO whose fields src/core has parsed and checked (core/inbound_message.cpp owns
+-- every HELLO field rule and its limits; nothing here checks them again): p_device_mac as sent,
+-- the body p_payload, the typed readings (NULL when absent or ignored), the pending image names,
+-- and p_ignored, the fields the core left out and why ([{field, reason, value}]). Returns the id
+-- of the wake session it opens. Raises 22023 for an identifier that is not a device identifier.
+-- Internal: called by the worker and by record_device_hello.
+CREATE FUNCTION devicewake._record_hello(
+    p_device_mac text, p_payload jsonb, p_battery_voltage numeric, p_wifi_rssi integer,
+    p_firmware_version text, p_hardware_version text, p_pending_list text[], p_ignored jsonb)
     RETURNS uuid
-    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+    LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS
 $$
 DECLARE
-    v_mac text;
-    v_payload jsonb := coalesce(p_payload, '{}'::jsonb);
+    v_mac text := devicewake.normalize_mac(p_device_mac);
+    v_payload jsonb := p_payload;
     v_device devicewake.devices%ROWTYPE;
     v_cron text;
     v_tz text;
-    v_ignored jsonb := '[]'::jsonb;
-    v_battery numeric;
-    v_rssi integer;
-    v_firmware text;
-    v_hardware text;
-    v_names text[] := '{}';
-    v_item jsonb;
+    v_battery numeric := round(p_battery_voltage, 3);
     v_old_session uuid;
     v_old_status text;
     v_session uuid;
@@ -37,98 +33,11 @@ DECLARE
     v_same_wake boolean := false;
     v_clear_override boolean;
 BEGIN
-    IF p_device_mac IS NULL THEN
-        RAISE EXCEPTION 'device identifier must not be null' USING ERRCODE = '22004';
-    END IF;
-    v_mac := devicewake.normalize_mac(p_device_mac);
-
-    IF pg_catalog.jsonb_typeof(v_payload) <> 'object' THEN
-        v_ignored := v_ignored || pg_catalog.jsonb_build_object(
-            'field', '(payload)', 'reason', 'not a JSON object', 'value', v_payload);
-        v_payload := pg_catalog.jsonb_build_object('raw', v_payload);
-    END IF;
-
-    -- the optional fields, each checked on its own: a bad one is noted and skipped
-    IF v_payload ? 'battery_voltage' THEN
-        -- CASE, not AND: the cast must never run on a value that is not a number
-        IF (CASE WHEN pg_catalog.jsonb_typeof(v_payload->'battery_voltage') = 'number'
-                THEN (v_payload->>'battery_voltage')::numeric BETWEEN 0 AND 100 ELSE false END) THEN
-            v_battery := round((v_payload->>'battery_voltage')::numeric, 3);
-        ELSE
-            v_ignored := v_ignored || pg_catalog.jsonb_build_object('field', 'battery_voltage',
-                'reason', 'expected a number of volts between 0 and 100', 'value', v_payload->'battery_voltage');
-        END IF;
-    END IF;
-    IF v_payload ? 'wifi_rssi' THEN
-        IF (CASE WHEN pg_catalog.jsonb_typeof(v_payload->'wifi_rssi') = 'number'
-                THEN (v_payload->>'wifi_rssi')::numeric BETWEEN -200 AND 100 ELSE false END) THEN
-            -- real cameras send decimals (-61.4): stored rounded to a whole dBm
-            v_rssi := round((v_payload->>'wifi_rssi')::numeric)::integer;
-        ELSE
-            v_ignored := v_ignored || pg_catalog.jsonb_build_object('field', 'wifi_rssi',
-                'reason', 'expected a number of dBm between -200 and 100', 'value', v_payload->'wifi_rssi');
-        END IF;
-    END IF;
-    IF v_payload ? 'firmware_version' THEN
-        IF pg_catalog.jsonb_typeof(v_payload->'firmware_version') = 'string'
-           AND length(v_payload->>'firmware_version') BETWEEN 1 AND 64 THEN
-            v_firmware := v_payload->>'firmware_version';
-        ELSE
-            v_ignored := v_ignored || pg_catalog.jsonb_build_object('field', 'firmware_version',
-                'reason', 'expected a string of 1 to 64 characters', 'value', v_payload->'firmware_version');
-        END IF;
-    END IF;
-    IF v_payload ? 'hardware_version' THEN
-        IF pg_catalog.jsonb_typeof(v_payload->'hardware_version') = 'string'
-           AND length(v_payload->>'hardware_version') BETWEEN 1 AND 64 THEN
-            v_hardware := v_payload->>'hardware_version';
-        ELSE
-            v_ignored := v_ignored || pg_catalog.jsonb_build_object('field', 'hardware_version',
-                'reason', 'expected a string of 1 to 64 characters', 'value', v_payload->'hardware_version');
-        END IF;
-    END IF;
-    IF v_payload ? 'pendingImg' AND pg_catalog.jsonb_typeof(v_payload->'pendingImg') <> 'number' THEN
-        v_ignored := v_ignored || pg_catalog.jsonb_build_object('field', 'pendingImg',
-            'reason', 'expected a number', 'value', v_payload->'pendingImg');
-    END IF;
-    IF v_payload ? 'pending_count' AND pg_catalog.jsonb_typeof(v_payload->'pending_count') <> 'number' THEN
-        v_ignored := v_ignored || pg_catalog.jsonb_build_object('field', 'pending_count',
-            'reason', 'expected a number', 'value', v_payload->'pending_count');
-    END IF;
-    IF v_payload ? 'pending_list' THEN
-        IF pg_catalog.jsonb_typeof(v_payload->'pending_list') = 'array' THEN
-            FOR v_item IN SELECT e FROM pg_catalog.jsonb_array_elements(v_payload->'pending_list') e LOOP
-                IF pg_catalog.jsonb_typeof(v_item) = 'string'
-                   AND length(v_item #>> '{}') BETWEEN 1 AND 200 THEN
-                    v_names := v_names || (v_item #>> '{}');
-                ELSE
-                    v_ignored := v_ignored || pg_catalog.jsonb_build_object('field', 'pending_list',
-                        'reason', 'expected image names of 1 to 200 characters', 'value', v_item);
-                END IF;
-            END LOOP;
-        ELSE
-            v_ignored := v_ignored || pg_catalog.jsonb_build_object('field', 'pending_list',
-                'reason', 'expected an array of image names', 'value', v_payload->'pending_list');
-        END IF;
-    END IF;
-    -- the topic names the device; a body naming another one is noted, not believed
-    IF v_payload ? 'device_id' THEN
-        IF (CASE WHEN pg_catalog.jsonb_typeof(v_payload->'device_id') = 'string'
-                THEN devicewake._mac_matches(v_payload->>'device_id', v_mac) IS NOT TRUE
-                ELSE true END) THEN
-            v_ignored := v_ignored || pg_catalog.jsonb_build_object('field', 'device_id',
-                'reason', 'does not name the device of the topic', 'value', v_payload->'device_id');
-        END IF;
-    END IF;
-
     -- the device, registered (unassigned: no site) when unknown; locked for the rest
     PERFORM devicewake._register_device(v_mac, p_device_mac, 'hello');
     SELECT * INTO v_device FROM devicewake.devices d WHERE d.device_mac = v_mac FOR UPDATE;
 
-    SELECT coalesce(v_device.wake_schedule_cron, s.wake_schedule_cron),
-           coalesce(v_device.timezone, s.timezone, 'UTC')
-    INTO v_cron, v_tz
-    FROM (SELECT 1) one LEFT JOIN devicewake.sites s ON s.site_id = v_device.site_id;
+    SELECT w.cron, w.timezone INTO v_cron, v_tz FROM devicewake._device_schedule(v_device.device_id) w;
 
     -- a wake still going on: the same conversation goes on
     SELECT s.session_id INTO v_session
@@ -145,9 +54,9 @@ BEGIN
         UPDATE devicewake.devices d
         SET last_seen_at = pg_catalog.now(),
             battery_voltage = coalesce(v_battery, d.battery_voltage),
-            wifi_rssi = coalesce(v_rssi, d.wifi_rssi),
-            firmware_version = coalesce(v_firmware, d.firmware_version),
-            hardware_version = coalesce(v_hardware, d.hardware_version)
+            wifi_rssi = coalesce(p_wifi_rssi, d.wifi_rssi),
+            firmware_version = coalesce(p_firmware_version, d.firmware_version),
+            hardware_version = coalesce(p_hardware_version, d.hardware_version)
         WHERE d.device_id = v_device.device_id;
         v_next := v_device.next_wake_at;
     ELSE
@@ -170,9 +79,9 @@ BEGIN
         SET last_seen_at = pg_catalog.now(),
             last_wake_at = pg_catalog.now(),
             battery_voltage = coalesce(v_battery, d.battery_voltage),
-            wifi_rssi = coalesce(v_rssi, d.wifi_rssi),
-            firmware_version = coalesce(v_firmware, d.firmware_version),
-            hardware_version = coalesce(v_hardware, d.hardware_version),
+            wifi_rssi = coalesce(p_wifi_rssi, d.wifi_rssi),
+            firmware_version = coalesce(p_firmware_version, d.firmware_version),
+            hardware_version = coalesce(p_hardware_version, d.hardware_version),
             manual_wake_override = d.manual_wake_override AND NOT v_clear_override,
             manual_wake_requested_by = CASE WHEN v_clear_override THEN NULL ELSE d.manual_wake_requested_by END,
             manual_wake_requested_at = CASE WHEN v_clear_override THEN NULL ELSE d.manual_wake_requested_at END,
@@ -189,7 +98,7 @@ BEGIN
 
     -- images the device says it holds and we have never heard of wait for their upload
     INSERT INTO devicewake.device_images (device_id, session_id, image_name, status)
-    SELECT DISTINCT v_device.device_id, v_session, n, 'pending' FROM unnest(v_names) n
+    SELECT DISTINCT v_device.device_id, v_session, n, 'pending' FROM unnest(p_pending_list) n
     ON CONFLICT (device_id, image_name) DO NOTHING;
     GET DIAGNOSTICS v_created = ROW_COUNT;
 
@@ -202,7 +111,7 @@ BEGIN
     VALUES (v_device.device_id, v_session, 'hello',
             pg_catalog.jsonb_build_object(
                 'payload', v_payload,
-                'ignored_fields', v_ignored,
+                'ignored_fields', p_ignored,
                 'previous_session', v_old_session,
                 'previous_session_status', v_old_status,
                 'same_wake', v_same_wake,
@@ -216,18 +125,47 @@ BEGIN
 END
 $$;
 
--- True when p_given (a device_id from a message body) names the same device as the normalised
--- p_mac; false when it names another device or is not a device identifier. Never raises.
-CREATE FUNCTION devicewake._mac_matches(p_given text, p_mac text) RETURNS boolean
-    LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS
+-- Records a HELLO from p_device_mac (any spelling normalize_mac accepts) with the HELLO body
+-- p_payload (the field names of docs/protocol.md), as the worker does for one received on
+-- {prefix}/{MAC}/status: the body is parsed by the same core parser (devicewake._hello_fields).
+-- Returns the id of the wake session it opens. Never fails for a bad optional field: a field of
+-- the wrong type or out of range is ignored and named in the 'hello' history event. Raises 22004
+-- for a NULL MAC, 22023 for an identifier that is not a MAC or a TEST-/VIRTUAL:/SYSTEM: name (the
+-- worker records those as rejected) and for a body nested too deeply.
+-- Runs as its owner: callers are the worker (superuser) and devicewake_admin.
+CREATE FUNCTION devicewake.record_device_hello(p_device_mac text, p_payload jsonb DEFAULT '{}')
+    RETURNS uuid
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
 $$
+DECLARE
+    v_hello record;
 BEGIN
-    RETURN devicewake.normalize_mac(p_given) = p_mac;
-EXCEPTION WHEN invalid_parameter_value THEN
-    RETURN false;
+    IF p_device_mac IS NULL THEN
+        RAISE EXCEPTION 'device identifier must not be null' USING ERRCODE = '22004';
+    END IF;
+    SELECT * INTO v_hello
+    FROM devicewake._hello_fields(devicewake.normalize_mac(p_device_mac),
+                                  coalesce(p_payload, '{}'::jsonb)::text);
+    RETURN devicewake._record_hello(p_device_mac, v_hello.payload::jsonb, v_hello.battery_voltage::numeric,
+                                    v_hello.wifi_rssi, v_hello.firmware_version,
+                                    v_hello.hardware_version, v_hello.pending_list,
+                                    v_hello.ignored_fields::jsonb);
 END
 $$;
 
+-- The fields of the HELLO body p_payload (JSON text) of the device p_device_mac (normalised), as
+-- src/core parses and checks them (ParseHelloBody): the body to store (a body that is not an
+-- object becomes {"raw": body}), the readings that passed (NULL otherwise), the pending image
+-- names, and the ignored fields as a JSON array. Raises 22023 for a body nested too deeply.
+CREATE FUNCTION devicewake._hello_fields(
+    p_device_mac text, p_payload text,
+    OUT payload text, OUT battery_voltage double precision, OUT wifi_rssi integer,
+    OUT firmware_version text, OUT hardware_version text, OUT pending_list text[],
+    OUT ignored_fields text)
+    LANGUAGE c IMMUTABLE STRICT
+    AS 'MODULE_PATHNAME', 'devicewake_hello_fields';
+
 REVOKE ALL ON FUNCTION devicewake.record_device_hello(text, jsonb),
-    devicewake._mac_matches(text, text) FROM PUBLIC;
+    devicewake._record_hello(text, jsonb, numeric, integer, text, text, text[], jsonb),
+    devicewake._hello_fields(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION devicewake.record_device_hello(text, jsonb) TO devicewake_admin;

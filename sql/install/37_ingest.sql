@@ -1,4 +1,4 @@
--- What devices send (DESIGN §8), applied by the worker after src/core parsed and checked it:
+-- What devices send (docs/design.md §8), applied by the worker after src/core parsed and checked it:
 -- image metadata, chunks (set-based, a batch at a time), completion and assembly, telemetry,
 -- command acknowledgements, rejected messages, and requests for missing chunks. Internal
 -- functions: executable by the worker (superuser) only.
@@ -408,6 +408,20 @@ BEGIN
 END
 $$;
 
+-- The chunk indexes of image p_image_id (0-based, below p_total_chunks) that image_chunks does
+-- not hold, in order; '{}' when none is missing or the count is unknown. The one definition of a
+-- missing chunk: the quiet-period request below, the sweep's retries and queue_image_retry
+-- (38_image_retry.sql) all ask it.
+CREATE FUNCTION devicewake._missing_chunks(p_image_id uuid, p_total_chunks integer)
+    RETURNS integer[]
+    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS
+$$
+    SELECT coalesce(pg_catalog.array_agg(g.n ORDER BY g.n), '{}')
+    FROM pg_catalog.generate_series(0, coalesce(p_total_chunks, 0) - 1) AS g(n)
+    WHERE NOT EXISTS (SELECT FROM devicewake.image_chunks ch
+                      WHERE ch.image_id = p_image_id AND ch.chunk_index = g.n)
+$$;
+
 -- Quiet period with gaps: for images of awake devices whose upload has sent at least one chunk
 -- and then nothing for p_quiet (counted from the last chunk or the last request, whichever is
 -- later), a resend_chunks command (published on /ack) names the missing ones, at most
@@ -432,9 +446,7 @@ BEGIN
         FOR UPDATE OF i SKIP LOCKED),
     missing AS (
         SELECT q.image_id, q.device_id, q.session_id, q.image_name,
-               (SELECT array_agg(n ORDER BY n) FROM generate_series(0, q.total_chunks - 1) n
-                WHERE NOT EXISTS (SELECT FROM devicewake.image_chunks c
-                                  WHERE c.image_id = q.image_id AND c.chunk_index = n)) AS chunks
+               devicewake._missing_chunks(q.image_id, q.total_chunks) AS chunks
         FROM quiet q),
     bumped AS (
         UPDATE devicewake.device_images i
@@ -451,7 +463,7 @@ BEGIN
                10, now() + devicewake._session_idle_timeout(), s.session_id
         FROM missing m
         JOIN devicewake.device_wake_sessions s ON s.device_id = m.device_id AND s.status = 'in_progress'
-        WHERE m.chunks IS NOT NULL
+        WHERE m.chunks <> '{}'
         RETURNING 1)
     SELECT count(*) INTO v_count FROM queued;
     RETURN v_count;

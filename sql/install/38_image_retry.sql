@@ -1,4 +1,4 @@
--- Stuck uploads heal themselves (DESIGN §4, docs/retries.md): the timeout sweep, image retries,
+-- Stuck uploads heal themselves (docs/design.md §4, docs/retries.md): the timeout sweep, image retries,
 -- the "Retry all failed images" button, and the sweep's pg_cron schedule. The sweep and the
 -- retries are SQL here, where EXPLAIN can read them; the pg_cron registration is native.
 
@@ -74,11 +74,7 @@ BEGIN
                        THEN pg_catalog.gen_random_uuid() END AS command_id),
     retry AS (
         SELECT f.image_id, f.device_id, f.image_name, f.total_chunks, f.wake, f.command_id,
-               -- the chunk indexes (0-based, below total_chunks) not in image_chunks
-               (SELECT coalesce(pg_catalog.jsonb_agg(g.n ORDER BY g.n), '[]'::jsonb)
-                FROM pg_catalog.generate_series(0, coalesce(f.total_chunks, 0) - 1) AS g(n)
-                WHERE NOT EXISTS (SELECT FROM devicewake.image_chunks ch
-                                  WHERE ch.image_id = f.image_id AND ch.chunk_index = g.n)) AS missing_chunks
+               pg_catalog.to_jsonb(devicewake._missing_chunks(f.image_id, f.total_chunks)) AS missing_chunks
         FROM failed f WHERE f.command_id IS NOT NULL),
     -- a retry replaces, never duplicates: the image's pending retries not yet claimed and not past
     -- expiry are cancelled (the same steps as devicewake._queue_image_retries)
@@ -171,7 +167,7 @@ COMMENT ON FUNCTION devicewake.timeout_stale_images() IS
 -- missing_chunks}) for each image of p_image_ids, for the device's next wake: its next_wake_at,
 -- else devicewake._wake_target (its schedule's next slot, a manual wake, the default schedule). Cancels each image's pending retry not
 -- yet claimed (a retry replaces, never duplicates) and writes an image_retry_queued event per
--- image, attributed to the caller (DESIGN §9). Returns the new commands' ids. Internal: the
+-- image, attributed to the caller (docs/design.md §9). Returns the new commands' ids. Internal: the
 -- caller has checked access and locked the images (FOR UPDATE) in an earlier statement, so this
 -- statement's snapshot sees what a concurrent retry of the same images committed.
 CREATE FUNCTION devicewake._queue_image_retries(p_image_ids uuid[]) RETURNS SETOF uuid
@@ -186,11 +182,7 @@ BEGIN
                -- the device's next wake (one line, the one place that says what it is)
                coalesce(d.next_wake_at, devicewake._wake_target(i.device_id)) AS wake,
                pg_catalog.gen_random_uuid() AS command_id,
-               -- the chunk indexes (0-based, below total_chunks) not in image_chunks
-               (SELECT coalesce(pg_catalog.jsonb_agg(g.n ORDER BY g.n), '[]'::jsonb)
-                FROM pg_catalog.generate_series(0, coalesce(i.total_chunks, 0) - 1) AS g(n)
-                WHERE NOT EXISTS (SELECT FROM devicewake.image_chunks ch
-                                  WHERE ch.image_id = i.image_id AND ch.chunk_index = g.n)) AS missing_chunks
+               pg_catalog.to_jsonb(devicewake._missing_chunks(i.image_id, i.total_chunks)) AS missing_chunks
         FROM devicewake.device_images i
         JOIN devicewake.devices d ON d.device_id = i.device_id
         WHERE i.image_id = ANY (p_image_ids)),

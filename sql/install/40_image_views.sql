@@ -1,4 +1,4 @@
--- Views for DBAs and dashboards on uploads and commands (DESIGN §5). security_invoker: a reader
+-- Views for DBAs and dashboards on uploads and commands (docs/design.md §5). security_invoker: a reader
 -- sees through them exactly the rows the tables' policies let it see.
 
 -- Per device: the yellow "[1 pending]" (uploads in flight) and red "[2 failed]" badges, and the

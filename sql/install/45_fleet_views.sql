@@ -1,4 +1,4 @@
--- Dashboard views of DESIGN §5 about devices themselves: who asked which device to wake
+-- Dashboard views of docs/design.md §5 about devices themselves: who asked which device to wake
 -- (manual_wake_overrides) and which devices need attention (fleet_health). Both run with the
 -- caller's privileges (security_invoker), so row-level security shows each user its own fleet.
 

@@ -1,4 +1,4 @@
--- Privileges and row-level security (DESIGN §9, docs/security.md). Runs after every table,
+-- Privileges and row-level security (docs/design.md §9, docs/security.md). Runs after every table,
 -- function and view exists. The tables' owner (the superuser who created the extension, which is
 -- also the worker's role) is not subject to RLS (ENABLE, not FORCE), nor are the SECURITY DEFINER
 -- functions it owns: they check access themselves with devicewake.require_device_access.

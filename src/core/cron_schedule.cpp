@@ -1,4 +1,4 @@
-// Parser and validator of cron expressions (DESIGN §3) into CronSchedule bitmasks.
+// Parser and validator of cron expressions (docs/design.md §3) into CronSchedule bitmasks.
 #include "core/cron_schedule.hpp"
 
 #include <cctype>

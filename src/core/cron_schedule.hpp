@@ -1,5 +1,5 @@
-// A parsed cron expression (DESIGN §3): the five fields as bitmasks, parsed once and cheap to copy,
-// plus the parser and the validator that rejects expressions that can never fire.
+// A parsed cron expression (docs/design.md §3): the five fields as bitmasks, parsed once and cheap
+// to copy, plus the parser and the validator that rejects expressions that can never fire.
 #pragma once
 #include "core/cpp_only.hpp"
 
@@ -49,9 +49,9 @@ struct CronParseResult {
   std::string fields[5];
 };
 
-// Parses a cron expression of the dialect of DESIGN §3 (case-insensitive, surrounding blanks
-// ignored). Does not check that the expression can fire: see ValidateCron. Never throws except
-// std::bad_alloc.
+// Parses a cron expression of the dialect of docs/design.md §3 (case-insensitive, surrounding
+// blanks ignored). Does not check that the expression can fire: see ValidateCron. Never throws
+// except std::bad_alloc.
 CronParseResult ParseCron(std::string_view expression);
 
 // True when some day of some year matches (checked over a 28-year window that contains every

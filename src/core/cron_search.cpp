@@ -1,6 +1,6 @@
 // The cron search: field-by-field jumps over local wall-clock time (month -> day bitmask -> hour
 // -> minute), and a walk over the UTC segments of constant offset of a time zone that applies
-// the DST rules of DESIGN §3.
+// the DST rules of docs/design.md §3.
 #include "core/cron_search.hpp"
 
 #include <algorithm>

@@ -1,4 +1,4 @@
-// The next instants at which a cron schedule fires in a time zone (DESIGN §3): the earliest
+// The next instants at which a cron schedule fires in a time zone (docs/design.md §3): the earliest
 // instant strictly after t0 whose local wall-clock minute matches, with the DST rules fixed there.
 #pragma once
 #include "core/cpp_only.hpp"
@@ -18,7 +18,7 @@ namespace devicewake::core {
 std::optional<int64_t> NextLocalMatch(const CronSchedule& schedule, int64_t local_from);
 
 // The earliest instant (seconds since the Unix epoch, UTC) strictly after t0 at which the
-// schedule fires in zone. Rules (DESIGN §3):
+// schedule fires in zone. Rules (docs/design.md §3):
 //  - gap (offset increases): a matching wall time that does not exist fires at that wall time
 //    read with the offset in force just before the transition (as PostgreSQL's AT TIME ZONE);
 //  - overlap (offset decreases): a repeated wall time fires only at its first occurrence, unless

@@ -135,11 +135,40 @@ constexpr std::initializer_list<const char*> kCaptureTimeNames = {"timestamp", "
                                                                   "capture_timeStamp"};
 constexpr const char* kSensorNames[] = {"temperature", "humidity", "pressure", "gas_resistance"};
 
+// Whether value is a number within the limits (the limits are inclusive).
+bool NumberWithin(const json& value, double min, double max) {
+  if (!value.is_number()) return false;
+  double d = value.get<double>();
+  return std::isfinite(d) && d >= min && d <= max;
+}
+
+std::int64_t RoundRssi(double rssi) { return static_cast<std::int64_t>(std::llround(rssi)); }
+
+// Characters (UTF-8 code points) of text, which ValidateUtf8 has accepted.
+std::size_t CharacterCount(const std::string& text) {
+  std::size_t n = 0;
+  for (char c : text) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
+const char* const kRssiReason = "expected a number of dBm between -200 and 100";
+const char* const kBatteryReason = "expected a number of volts between 0 and 100";
+
+// wifi_rssi of a METADATA or telemetry message, rejected when out of range.
 std::optional<std::int64_t> RoundedRssi(const Fields& f) {
-  std::optional<double> rssi = f.Number({"wifi_rssi"});
-  if (!rssi) return std::nullopt;
-  if (*rssi < -1000 || *rssi > 1000) Fail("wifi_rssi must be between -1000 and 1000 dBm");
-  return static_cast<std::int64_t>(std::llround(*rssi));
+  const json* v = f.Find({"wifi_rssi"});
+  if (!v) return std::nullopt;
+  if (!NumberWithin(*v, kMinRssiDbm, kMaxRssiDbm)) Fail(std::string("wifi_rssi: ") + kRssiReason);
+  return RoundRssi(v->get<double>());
+}
+
+// battery_voltage of a telemetry message, rejected when out of range.
+std::optional<double> BatteryVolts(const Fields& f) {
+  const json* v = f.Find({"battery_voltage"});
+  if (!v) return std::nullopt;
+  if (!NumberWithin(*v, kMinBatteryVolts, kMaxBatteryVolts))
+    Fail(std::string("battery_voltage: ") + kBatteryReason);
+  return v->get<double>();
 }
 
 // Readings flat in the body or nested in sensor_data (nested wins when both are present).
@@ -186,34 +215,84 @@ std::string RequiredImageName(const Fields& f, const InboundLimits& limits) {
   return *name;
 }
 
+// A HELLO's fields. Every optional field is checked on its own: a bad one is noted in
+// h.ignored and left out, never a reason to reject the HELLO (the wake must go on).
 Hello ParseHello(const json& body, std::string device_id, const InboundLimits& limits) {
   const Fields f(body);
   Hello h;
   h.device_id = std::move(device_id);
-  h.status = f.String({"status"}, limits.max_text_length).value_or("");
-  const json* list = f.Find({"pending_list"});
-  if (list) {
-    if (!list->is_array())
-      Fail(std::string("pending_list must be an array, got ") + list->type_name());
-    if (list->size() > limits.max_pending_list) {
-      Fail("pending_list has " + std::to_string(list->size()) +
-           " entries, more than the limit of " + std::to_string(limits.max_pending_list));
+  auto ignore = [&h](const char* field, std::string reason, const json& value) {
+    h.ignored.push_back({field, std::move(reason), Dump(value)});
+  };
+  auto text = [&](const char* field, std::size_t min, std::size_t max,
+                  const std::string& reason) -> std::optional<std::string> {
+    const json* v = f.Find({field});
+    if (!v) return std::nullopt;
+    if (v->is_string()) {
+      const std::string& s = v->get_ref<const std::string&>();
+      std::size_t n = CharacterCount(s);
+      bool control = false;
+      for (char c : s) control |= static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+      if (n >= min && n <= max && !control) return s;
     }
-    for (const json& entry : *list) {
-      if (!entry.is_string())
-        Fail(std::string("pending_list entries must be strings, got ") + entry.type_name());
-      std::string error =
-          ValidateImageName(entry.get_ref<const std::string&>(), limits.max_image_name_length);
-      if (!error.empty()) Fail("pending_list: " + error);
-      h.pending_list.push_back(entry.get<std::string>());
+    ignore(field, reason, *v);
+    return std::nullopt;
+  };
+  h.status =
+      text("status", 0, limits.max_text_length,
+           "expected a string of at most " + std::to_string(limits.max_text_length) + " characters")
+          .value_or("");
+  if (const json* list = f.Find({"pending_list"})) {
+    if (!list->is_array()) {
+      ignore("pending_list", "expected an array of image names", *list);
+    } else if (list->size() > limits.max_pending_list) {
+      ignore("pending_list",
+             "expected at most " + std::to_string(limits.max_pending_list) + " image names",
+             json(list->size()));
+    } else {
+      for (const json& entry : *list) {
+        std::string error = entry.is_string()
+                                ? ValidateImageName(entry.get_ref<const std::string&>(),
+                                                    limits.max_image_name_length)
+                                : std::string("expected an image name (a string)");
+        if (error.empty()) {
+          h.pending_list.push_back(entry.get<std::string>());
+        } else {
+          ignore("pending_list", error, entry);
+        }
+      }
     }
   }
-  h.pending_count = f.Integer({"pendingImg", "pending_count"}, 0, limits.max_chunks_per_image)
-                        .value_or(static_cast<std::int64_t>(h.pending_list.size()));
-  h.firmware_version = f.String({"firmware_version"}, limits.max_text_length);
-  h.hardware_version = f.String({"hardware_version"}, limits.max_text_length);
-  h.wifi_rssi = RoundedRssi(f);
-  h.battery_voltage = f.Number({"battery_voltage"});
+  h.pending_count = static_cast<std::int64_t>(h.pending_list.size());
+  for (const char* field : {"pendingImg", "pending_count"}) {
+    const json* v = f.Find({field});
+    if (!v) continue;
+    if (NumberWithin(*v, 0, static_cast<double>(limits.max_chunks_per_image)) &&
+        std::floor(v->get<double>()) == v->get<double>()) {
+      h.pending_count = static_cast<std::int64_t>(v->get<double>());
+      break;
+    }
+    ignore(field,
+           "expected a whole number from 0 to " + std::to_string(limits.max_chunks_per_image), *v);
+  }
+  const std::string version_reason =
+      "expected a string of 1 to " + std::to_string(kMaxVersionLength) + " characters";
+  h.firmware_version = text("firmware_version", 1, kMaxVersionLength, version_reason);
+  h.hardware_version = text("hardware_version", 1, kMaxVersionLength, version_reason);
+  if (const json* v = f.Find({"wifi_rssi"})) {
+    if (NumberWithin(*v, kMinRssiDbm, kMaxRssiDbm)) {
+      h.wifi_rssi = RoundRssi(v->get<double>());
+    } else {
+      ignore("wifi_rssi", kRssiReason, *v);
+    }
+  }
+  if (const json* v = f.Find({"battery_voltage"})) {
+    if (NumberWithin(*v, kMinBatteryVolts, kMaxBatteryVolts)) {
+      h.battery_voltage = v->get<double>();
+    } else {
+      ignore("battery_voltage", kBatteryReason, *v);
+    }
+  }
   h.body_json = StoredJson(body, "HELLO", limits);
   return h;
 }
@@ -226,11 +305,11 @@ Metadata ParseMetadata(const json& body, std::string device_id, const InboundLim
   m.error = f.Integer({"error"}, INT32_MIN, INT32_MAX).value_or(0);
   m.total_chunks = *f.Integer(kChunkCountNames, m.error == 0 ? 1 : 0, limits.max_chunks_per_image);
   m.image_size = f.Integer({"image_size"}, 0, limits.max_image_bytes);
-  m.max_chunk_size =
+  std::optional<std::int64_t> max_chunk_size =
       f.Integer(kChunkSizeNames, 1, static_cast<std::int64_t>(limits.max_chunk_bytes));
-  if (m.image_size && m.max_chunk_size && *m.image_size > m.total_chunks * *m.max_chunk_size) {
+  if (m.image_size && max_chunk_size && *m.image_size > m.total_chunks * *max_chunk_size) {
     Fail("image_size " + std::to_string(*m.image_size) + " does not fit in " +
-         std::to_string(m.total_chunks) + " chunks of " + std::to_string(*m.max_chunk_size) +
+         std::to_string(m.total_chunks) + " chunks of " + std::to_string(*max_chunk_size) +
          " bytes");
   }
   const char* time_name = nullptr;
@@ -238,29 +317,15 @@ Metadata ParseMetadata(const json& body, std::string device_id, const InboundLim
     if (t->is_string()) {
       const std::string& s = t->get_ref<const std::string&>();
       if (s.size() > limits.max_text_length) Fail(std::string(time_name) + " is too long");
-      m.capture_timestamp = s;
       m.captured_at_micros = ParseCaptureTimeMicros(s);
     } else if (t->is_number()) {
-      m.capture_timestamp = Dump(*t);
       m.captured_at_micros = EpochCountToMicros(t->get<double>());
     } else {
       Fail(std::string(time_name) + " must be a string or a number, got " + t->type_name());
     }
   }
   json sensor_object;
-  m.sensors = ReadSensors(body, sensor_object);
-  m.battery_voltage = f.Number({"battery_voltage"});
-  m.wifi_rssi = RoundedRssi(f);
-  if (const json* loc = f.Find({"location"})) m.location_json = Dump(*loc);
-  if (const json* id = f.Find({"image_id"})) {
-    if (id->is_string()) {
-      m.image_id = f.String({"image_id"}, limits.max_text_length);
-    } else if (id->is_number_integer()) {
-      m.image_id = Dump(*id);
-    } else {
-      Fail(std::string("image_id must be a string or an integer, got ") + id->type_name());
-    }
-  }
+  ReadSensors(body, sensor_object);
   m.sensor_json = Dump(sensor_object);
   m.body_json = StoredJson(body, "METADATA", limits);
   return m;
@@ -298,7 +363,7 @@ Telemetry ParseTelemetry(const json& body, std::string device_id, const InboundL
   t.device_id = std::move(device_id);
   json sensor_object;
   t.sensors = ReadSensors(body, sensor_object);
-  t.battery_voltage = f.Number({"battery_voltage"});
+  t.battery_voltage = BatteryVolts(f);
   t.wifi_rssi = RoundedRssi(f);
   if (t.sensors.Empty() && !t.battery_voltage && !t.wifi_rssi) {
     Fail(
@@ -394,6 +459,24 @@ InboundMessage ParseAck(const json& body, std::string device_id, const InboundLi
   return a;
 }
 
+// The JSON text of text after the checks every payload gets (UTF-8, curly quotes, depth, keys).
+json ParseJsonText(std::string_view payload, const InboundLimits& limits) {
+  std::string error = ValidateUtf8(payload);
+  if (!error.empty()) Fail(error);
+  std::string text = ReplaceCurlyQuotes(payload);
+  error = CheckJsonDepth(text, limits.max_json_depth);
+  if (!error.empty()) Fail(error);
+  error = CheckJsonKeys(text, limits.max_json_keys);
+  if (!error.empty()) Fail(error);
+  try {
+    return json::parse(text);
+  } catch (const json::parse_error& e) {
+    Fail("payload is not valid JSON (at byte " + std::to_string(e.byte) + ")");
+  } catch (const json::out_of_range&) {
+    Fail("payload is not valid JSON (a number is out of range)");
+  }
+}
+
 InboundMessage ParseOrThrow(InboundKind kind, std::string_view topic_id, std::string_view payload,
                             const InboundLimits& limits) {
   DeviceIdResult id = NormalizeDeviceId(topic_id);
@@ -403,21 +486,7 @@ InboundMessage ParseOrThrow(InboundKind kind, std::string_view topic_id, std::st
     Fail("payload is " + std::to_string(payload.size()) + " bytes, more than the limit of " +
          std::to_string(limits.max_payload_bytes));
   }
-  std::string error = ValidateUtf8(payload);
-  if (!error.empty()) Fail(error);
-  std::string text = ReplaceCurlyQuotes(payload);
-  error = CheckJsonDepth(text, limits.max_json_depth);
-  if (!error.empty()) Fail(error);
-  error = CheckJsonKeys(text, limits.max_json_keys);
-  if (!error.empty()) Fail(error);
-  json body;
-  try {
-    body = json::parse(text);
-  } catch (const json::parse_error& e) {
-    Fail("payload is not valid JSON (at byte " + std::to_string(e.byte) + ")");
-  } catch (const json::out_of_range&) {
-    Fail("payload is not valid JSON (a number is out of range)");
-  }
+  json body = ParseJsonText(payload, limits);
   if (!body.is_object())
     Fail(std::string("payload must be a JSON object, got ") + body.type_name());
   const Fields f(body);
@@ -455,6 +524,46 @@ InboundMessage ParseInbound(InboundKind kind, std::string_view device_id_from_to
     return Rejected{std::string("payload could not be parsed: ") + e.what()};
   } catch (...) {
     return Rejected{"payload could not be parsed"};
+  }
+}
+
+InboundMessage ParseHelloBody(std::string_view device_id, std::string_view json_text,
+                              const InboundLimits& limits) {
+  try {
+    json body = ParseJsonText(json_text, limits);
+    if (!body.is_object()) {
+      json raw = json::object();
+      raw["raw"] = body;
+      Hello h = ParseHello(raw, std::string(device_id), limits);
+      h.ignored.insert(h.ignored.begin(), {"(payload)", "not a JSON object", Dump(body)});
+      return h;
+    }
+    Hello h = ParseHello(body, std::string(device_id), limits);
+    auto id = body.find("device_id");
+    if (id != body.end() && !id->is_null()) {
+      DeviceIdResult given =
+          id->is_string() ? NormalizeDeviceId(id->get_ref<const std::string&>()) : DeviceIdResult{};
+      if (!given.ok || given.value != device_id)
+        h.ignored.push_back({"device_id", "does not name the device of the topic", Dump(*id)});
+    }
+    return h;
+  } catch (const Reject& r) {
+    return Rejected{r.reason};
+  } catch (...) {
+    return Rejected{"payload could not be parsed"};
+  }
+}
+
+std::string IgnoredFieldsJson(const std::vector<IgnoredField>& ignored) {
+  try {
+    json list = json::array();
+    for (const IgnoredField& i : ignored) {
+      list.push_back(
+          {{"field", i.field}, {"reason", i.reason}, {"value", json::parse(i.value_json)}});
+    }
+    return Dump(list);
+  } catch (...) {
+    return "[]";
   }
 }
 

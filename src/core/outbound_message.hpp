@@ -1,8 +1,8 @@
-// Server → device bodies of DESIGN §8: one builder turns a device_commands row (command_type,
-// command_payload as jsonb text) into the JSON body it publishes, ChannelFor says whether that
-// goes on {prefix}/{MAC}/cmd or {prefix}/{MAC}/ack (the wake conversation's ack_ok and sleep
-// among them). Every body carries "device_id": MAC, taken only from a normalised id. Pure C++;
-// never throws; any thread may call these.
+// Server → device bodies of docs/design.md §8: one builder turns a device_commands row
+// (command_type, command_payload as jsonb text) into the JSON body it publishes, ChannelFor says
+// whether that goes on {prefix}/{MAC}/cmd or {prefix}/{MAC}/ack (the wake conversation's ack_ok and
+// sleep among them). Every body carries "device_id": MAC, taken only from a normalised id. Pure
+// C++; never throws; any thread may call these.
 #pragma once
 #include "core/cpp_only.hpp"
 
@@ -50,8 +50,8 @@ struct OutboundBody {
 OutboundBody BuildCommandBody(std::string_view command_type, std::string_view command_payload_json,
                               std::string_view device_id, std::int64_t now_epoch_seconds);
 
-// Where a command's body is published: /ack for resend_chunks, ack_ok and sleep (DESIGN §8.1),
-// /cmd for every other command_type (unknown ones included).
+// Where a command's body is published: /ack for resend_chunks, ack_ok and sleep (docs/design.md
+// §8.1), /cmd for every other command_type (unknown ones included).
 enum class CommandChannel { kCmd, kAck };
 
 CommandChannel ChannelFor(std::string_view command_type) noexcept;

@@ -1,7 +1,7 @@
-// MQTT topics of DESIGN §8: parsing what devices publish on ({prefix}/{MAC}/status|data|ack) and
-// building what the server publishes ({prefix}/{MAC}/cmd|ack) from normalised identifiers only,
-// so that no MAC or payload field can inject '/', '+', '#' or another device's topic.
-// Pure C++; never throws; any thread may call these.
+// MQTT topics of docs/design.md §8: parsing what devices publish on
+// ({prefix}/{MAC}/status|data|ack) and building what the server publishes ({prefix}/{MAC}/cmd|ack)
+// from normalised identifiers only, so that no MAC or payload field can inject '/', '+', '#' or
+// another device's topic. Pure C++; never throws; any thread may call these.
 #pragma once
 #include "core/cpp_only.hpp"
 

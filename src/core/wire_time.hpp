@@ -1,7 +1,7 @@
-// Times on the wire (DESIGN §8): device capture timestamps (ISO-8601 or epoch seconds/millis),
-// PostgreSQL's JSON rendering of timestamptz, ISO-8601 output for ping, and the firmware's
-// "H:MMAM"/"H:MMPM" wake times. All in UTC, proleptic Gregorian; no time zone database and no
-// clock (callers pass instants). Never throws; any thread may call these.
+// Times on the wire (docs/design.md §8): device capture timestamps (ISO-8601 or epoch
+// seconds/millis), PostgreSQL's JSON rendering of timestamptz, ISO-8601 output for ping, and the
+// firmware's "H:MMAM"/"H:MMPM" wake times. All in UTC, proleptic Gregorian; no time zone database
+// and no clock (callers pass instants). Never throws; any thread may call these.
 #pragma once
 #include "core/cpp_only.hpp"
 

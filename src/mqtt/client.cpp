@@ -119,7 +119,8 @@ std::vector<Event> Client::TakeEvents() {
 }
 
 // The callbacks run inside libmosquitto's C frames: nothing may be thrown out of them. An event
-// that cannot be queued (out of memory) is counted in lost_events.
+// that cannot be queued (out of memory) is dropped: a lost PUBACK ends as a publish timeout and
+// the command is published again.
 void Client::HandleConnect(struct mosquitto*, void* self, int rc) {
   auto* client = static_cast<Client*>(self);
   client->connected_ = (rc == 0);
@@ -130,7 +131,6 @@ void Client::HandleConnect(struct mosquitto*, void* self, int rc) {
       client->error_ =
           std::string("broker refused the connection: ") + mosquitto_connack_string(rc);
   } catch (...) {
-    ++client->lost_events_;
   }
 }
 
@@ -140,7 +140,6 @@ void Client::HandleDisconnect(struct mosquitto*, void* self, int rc) {
   try {
     client->events_.push_back(Event{Event::Kind::kDisconnected, rc, {}, {}});
   } catch (...) {
-    ++client->lost_events_;
   }
 }
 
@@ -149,7 +148,6 @@ void Client::HandlePublish(struct mosquitto*, void* self, int mid) {
   try {
     client->events_.push_back(Event{Event::Kind::kPublished, mid, {}, {}});
   } catch (...) {
-    ++client->lost_events_;
   }
 }
 
@@ -160,7 +158,6 @@ void Client::HandleMessage(struct mosquitto*, void* self, const struct mosquitto
                                     std::string(static_cast<const char*>(msg->payload),
                                                 static_cast<std::size_t>(msg->payloadlen))});
   } catch (...) {
-    ++client->lost_events_;
   }
 }
 

@@ -70,8 +70,6 @@ class Client {
   std::size_t queued_events() const { return events_.size(); }
   const std::string& error() const { return error_; }
   const ClientConfig& config() const { return config_; }
-  // Events dropped because they could not be queued (out of memory); should stay 0.
-  std::uint64_t lost_events() const { return lost_events_; }
 
  private:
   static void HandleConnect(struct mosquitto*, void* self, int rc);
@@ -85,7 +83,6 @@ class Client {
   bool connected_ = false;
   std::vector<Event> events_;
   std::string error_;
-  std::uint64_t lost_events_ = 0;
 };
 
 }  // namespace devicewake::mqtt

@@ -1,6 +1,7 @@
-// The command lifecycle's database side (DESIGN §6), used only by the worker: claim due commands
-// before publishing, mark them sent on PUBACK, count publish failures, expire, find the next
-// timer. Each call runs inside the caller's transaction with SPI connected; may throw SqlError.
+// The command lifecycle's database side (docs/design.md §6), used only by the worker: claim due
+// commands before publishing, mark them sent on PUBACK, count publish failures, expire, find the
+// next timer. Each call runs inside the caller's transaction with SPI connected; may throw
+// SqlError.
 #pragma once
 
 #include <array>

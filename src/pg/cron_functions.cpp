@@ -1,6 +1,6 @@
-// SQL entry points of the cron engine (DESIGN §3): fn_calculate_next_wake_time, next_wake_times
-// and check_cron_expression. The parsed expression and the resolved time zone are cached in
-// fn_extra, keyed by their text, so a million calls in one statement parse once.
+// SQL entry points of the cron engine (docs/design.md §3): fn_calculate_next_wake_time,
+// next_wake_times and check_cron_expression. The parsed expression and the resolved time zone are
+// cached in fn_extra, keyed by their text, so a million calls in one statement parse once.
 #include <cstring>
 #include <string>
 #include <vector>
@@ -169,8 +169,8 @@ bool ToTimestampTz(int64_t unix_seconds, TimestampTz* out) {
 
 // fn_calculate_next_wake_time(timestamptz, text, text) RETURNS timestamptz, STABLE STRICT:
 // the earliest instant strictly after the first argument whose wall-clock minute in the zone
-// matches the expression (DESIGN §3). NULL for an infinite instant or an expression that can
-// never fire; 22023 for an expression that does not parse or an unknown time zone.
+// matches the expression (docs/design.md §3). NULL for an infinite instant or an expression that
+// can never fire; 22023 for an expression that does not parse or an unknown time zone.
 DW_SQL_FUNCTION(devicewake_fn_calculate_next_wake_time) {
   TimestampTz t0 = PG_GETARG_TIMESTAMPTZ(0);
   CronCallCache* cache = CacheFor(fcinfo);

@@ -28,7 +28,9 @@ extern "C" {
 namespace devicewake::pg {
 namespace {
 
-SavedPlan hello_plan("SELECT devicewake.record_device_hello($1, $2::jsonb)", {TEXTOID, TEXTOID});
+SavedPlan hello_plan(
+    "SELECT devicewake._record_hello($1, $2::jsonb, $3::numeric, $4, $5, $6, $7, $8::jsonb)",
+    {TEXTOID, TEXTOID, FLOAT8OID, INT4OID, TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID});
 SavedPlan metadata_plan(
     "SELECT kind, already_asked"
     "  FROM devicewake._ingest_metadata($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb)",
@@ -249,8 +251,25 @@ class Batch {
     if (std::holds_alternative<core::ServerEcho>(message)) return;  // our own ACK_OK, echoed
     if (!Admitted(index, topic.device_id)) return;
     if (auto* hello = std::get_if<core::Hello>(&message)) {
-      Datum args[2] = {TextDatum(hello->device_id), TextDatum(hello->body_json)};
-      hello_plan.Execute(args, nullptr, false);
+      // the core checked every field: SQL receives typed values (NULL: absent or ignored)
+      Datum args[8] = {TextDatum(hello->device_id),
+                       TextDatum(hello->body_json),
+                       Float8GetDatum(hello->battery_voltage.value_or(0)),
+                       Int32GetDatum(static_cast<int32>(hello->wifi_rssi.value_or(0))),
+                       TextDatum(hello->firmware_version.value_or("")),
+                       TextDatum(hello->hardware_version.value_or("")),
+                       VarlenaArrayDatum(hello->pending_list, TEXTOID),
+                       TextDatum(core::IgnoredFieldsJson(hello->ignored))};
+      char nulls[9] = {' ',
+                       ' ',
+                       hello->battery_voltage ? ' ' : 'n',
+                       hello->wifi_rssi ? ' ' : 'n',
+                       hello->firmware_version ? ' ' : 'n',
+                       hello->hardware_version ? ' ' : 'n',
+                       ' ',
+                       ' ',
+                       '\0'};
+      hello_plan.Execute(args, nulls, false);
       outcome_.commands_queued = true;
       layouts_.erase(hello->device_id);  // a new wake: its METADATA are news again
       Converse(hello->device_id, [&](const Conversation& c) {

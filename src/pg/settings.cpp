@@ -1,5 +1,5 @@
-// Definition of the devicewake.* settings (DESIGN §7). Connection settings reload on SIGHUP (the
-// worker reconnects); the database and the on/off switch need a restart.
+// Definition of the devicewake.* settings (docs/design.md §7). Connection settings reload on SIGHUP
+// (the worker reconnects); the database and the on/off switch need a restart.
 #include "pg/settings.hpp"
 
 #include <cctype>

@@ -1,4 +1,5 @@
-// The devicewake.* settings (DESIGN §7), defined in _PG_init and read by the worker and SQL API.
+// The devicewake.* settings (docs/design.md §7), defined in _PG_init and read by the worker and SQL
+// API.
 #pragma once
 
 namespace devicewake::pg::settings {

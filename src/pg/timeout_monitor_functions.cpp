@@ -1,6 +1,6 @@
 // SQL entry points that register the timeout sweep (devicewake.timeout_stale_images(), written in
 // sql/install/38_image_retry.sql) with pg_cron: schedule_timeout_monitor and
-// unschedule_timeout_monitor (DESIGN §4, docs/retries.md).
+// unschedule_timeout_monitor (docs/design.md §4, docs/retries.md).
 #include <string>
 
 #include "pg/datum.hpp"

@@ -1,7 +1,7 @@
 // Differential test of devicewake.fn_calculate_next_wake_time against croner (an independent
 // cron library with time-zone support): thousands of random expressions, zones and instants from
 // a fixed seed. Our side runs in the live cluster through psql (one query for all cases).
-// Where DESIGN §3's DST rules differ from croner's (croner skips the second occurrence of a
+// Where docs/design.md §3's DST rules differ from croner's (croner skips the second occurrence of a
 // repeated wall time even for wildcard schedules, and reads some gap times differently), cases
 // within a day of a transition are checked instead against an oracle of the §3 rules built from
 // croner's matcher (in UTC, on wall-clock times) and Intl's offsets, and counted.

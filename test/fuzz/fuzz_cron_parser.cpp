@@ -23,10 +23,11 @@ void Check(bool condition) {
 
 bool SameSchedule(const CronSchedule& a, const CronSchedule& b) {
   return a.minutes == b.minutes && a.hours == b.hours && a.days_of_month == b.days_of_month &&
-         a.months == b.months && a.days_of_week == b.days_of_week && a.last_weekdays == b.last_weekdays &&
+         a.months == b.months && a.days_of_week == b.days_of_week &&
+         a.last_weekdays == b.last_weekdays &&
          std::memcmp(a.nth_weekdays, b.nth_weekdays, sizeof a.nth_weekdays) == 0 &&
-         a.last_day_of_month == b.last_day_of_month && a.dom_star == b.dom_star && a.dow_star == b.dow_star &&
-         a.wildcard == b.wildcard && a.can_fire == b.can_fire;
+         a.last_day_of_month == b.last_day_of_month && a.dom_star == b.dom_star &&
+         a.dow_star == b.dow_star && a.wildcard == b.wildcard && a.can_fire == b.can_fire;
 }
 
 // Standard time `base`, one hour more in the second half of every period of 2 * kHalf seconds:

@@ -34,6 +34,15 @@ void CheckInvariants(const InboundMessage& m, const InboundLimits& limits) {
   } else if (const auto* h = std::get_if<Hello>(&m)) {
     Check(h->pending_list.size() <= limits.max_pending_list);
     for (const std::string& name : h->pending_list) Check(ValidateImageName(name).empty());
+    Check(!h->wifi_rssi || (*h->wifi_rssi >= kMinRssiDbm && *h->wifi_rssi <= kMaxRssiDbm));
+    Check(!h->battery_voltage ||
+          (*h->battery_voltage >= kMinBatteryVolts && *h->battery_voltage <= kMaxBatteryVolts));
+    for (const auto* v : {&h->firmware_version, &h->hardware_version})
+      Check(!*v || (!(*v)->empty() && (*v)->size() <= 4 * kMaxVersionLength));
+  } else if (const auto* t = std::get_if<Telemetry>(&m)) {
+    Check(!t->wifi_rssi || (*t->wifi_rssi >= kMinRssiDbm && *t->wifi_rssi <= kMaxRssiDbm));
+    Check(!t->battery_voltage ||
+          (*t->battery_voltage >= kMinBatteryVolts && *t->battery_voltage <= kMaxBatteryVolts));
   }
   if (const auto* d = std::get_if<Hello>(&m)) Check(d->device_id == "B8F862F9C1C4");
 }

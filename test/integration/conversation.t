@@ -98,11 +98,14 @@ pub "$T/status" '{"device_id":"112233445566","status":"Alive"}'
 head -c 400000 /dev/zero | tr '\0' 'x' >"$DW_RUN/big.txt"; pubfile "$T/data" "$DW_RUN/big.txt"
 pub "$T/ack" '{"device_id":"AABBCCDDEEFF","command_ack":"acknowledged","command_id":"00000000-0000-4000-8000-000000000000"}'
 pub "$T/data" '{"device_id":"AABBCCDDEEFF","battery_voltage":1000000,"temperature":20}'
+pub "$T/data" '{"device_id":"AABBCCDDEEFF","temperature":20,"note":"a\u0000b"}'
 pub "$T/status" '{"device_id":"AABBCCDDEEFF","status":"Alive","pendingImg":0}'
-wait_for 15 "SELECT count(*) >= $before + 10 FROM devicewake.rejected_messages"; ok $? "malformed messages are recorded in rejected_messages"
-# a message that parses but fails in SQL (battery_voltage overflows numeric(6,3)) is isolated by
-# replaying its batch one message per transaction: it alone is rejected, with the SQL error
-for reason in json 'total' chunk_id base64 metadata 'device id' 'does not match' 'payload' 'not awaiting' 'numeric field overflow'; do
+wait_for 15 "SELECT count(*) >= $before + 11 FROM devicewake.rejected_messages"; ok $? "malformed messages are recorded in rejected_messages"
+# a reading outside the limits is the parser's to refuse (it never reaches numeric(6,3)); a message
+# that parses but fails in SQL (jsonb refuses \u0000) is isolated by replaying its batch one
+# message per transaction: it alone is rejected, with the SQL error
+for reason in json 'total' chunk_id base64 metadata 'device id' 'does not match' 'payload' 'not awaiting' \
+              'battery_voltage: expected a number of volts' 'unsupported Unicode escape sequence'; do
   is "$(q "SELECT count(*) > 0 FROM devicewake.rejected_messages WHERE reason ILIKE '%$reason%'")" t "a rejection names the problem: $reason"
 done
 is "$(q "SELECT count(*) FROM devicewake.device_images WHERE image_name IN ('huge.jpg', 'never_announced.jpg')")" 0 \

@@ -1,4 +1,4 @@
-# Reliability (issue 8, DESIGN §6): the broker is killed with SIGKILL in the middle of a
+# Reliability (issue 8, docs/design.md §6): the broker is killed with SIGKILL in the middle of a
 # 10,000-command drain and comes back 3 s later. Every command reaches the subscriber at least
 # once, none is left pending or claimed, and the duplicates are counted.
 # The test broker keeps nothing on disk, so subscriptions die with it: while it is down the worker
@@ -42,7 +42,10 @@ q "ALTER SYSTEM SET devicewake.mqtt_port = $(dw_free_port)" >/dev/null; q "SELEC
 wait_for 20 "SELECT NOT connected FROM devicewake.worker_status()"; ok $? "the worker notices the broker is gone"
 # what the dead broker had accepted (PUBACK, so `sent`) is the broker's to deliver: without
 # persistence, whatever of it the broker had not yet forwarded died with it
-sleep 1  # the worker records the PUBACKs it had read
+# the worker records the PUBACKs it had read before the connection dropped, then returns the claims
+# still awaiting one to pending: once nothing is claimed, what is `sent` is what the broker accepted
+wait_for 20 "SELECT count(*) = 0 FROM devicewake.device_commands WHERE device_id = '$dev' AND claimed_at IS NOT NULL"
+ok $? "the worker has settled its in-flight publishes (PUBACKed: sent; the rest: pending again)"
 q "SELECT command_payload->>'image_name' FROM devicewake.device_commands WHERE device_id = '$dev' AND status = 'sent'" | sort >"$OUT.accepted"
 sleep 2  # the outage itself: the fault being injected, not a wait for a condition
 dw_broker_start >/dev/null 2>&1; ok $? "the broker restarts on the same port"; disown -a

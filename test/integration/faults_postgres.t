@@ -1,4 +1,4 @@
-# Reliability (issue 8, DESIGN §6): PostgreSQL crashes (pg_ctl stop -m immediate, then start) in
+# Reliability (issue 8, docs/design.md §6): PostgreSQL crashes (pg_ctl stop -m immediate, then start) in
 # the middle of a 10,000-command drain and in the middle of an upload of 10,000 chunks. Run with
 # synchronous_commit = on (the throwaway cluster's default is off, which by design may lose the
 # last commits in a crash): zero commands lost, none stuck claimed, the worker back within

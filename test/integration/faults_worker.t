@@ -1,4 +1,4 @@
-# Reliability (issue 8, DESIGN §6, §7): the worker is terminated (pg_terminate_backend) in the
+# Reliability (issue 8, docs/design.md §6, §7): the worker is terminated (pg_terminate_backend) in the
 # middle of a 10,000-command drain and in the middle of an upload of 10,000 chunks. Zero commands
 # lost, none stuck claimed, the postmaster restarts the worker within seconds; chunks lost in the
 # window between libmosquitto's PUBACK and the commit are counted and recovered by resend_chunks.

@@ -1,4 +1,4 @@
-# Reliability (issue 8, DESIGN §8, §9): 10,000 malformed MQTT messages (random bytes, truncated
+# Reliability (issue 8, docs/design.md §8, §9): 10,000 malformed MQTT messages (random bytes, truncated
 # JSON, huge payloads and fields, wrong types, topic levels that only look like a device, other
 # devices' ids in bodies, unknown kinds, acks of unknown commands) at the live worker while real
 # traffic flows: 300 commands dispatched and a real 40-chunk image upload. The worker stays up

@@ -6,12 +6,12 @@ is "$(q "SELECT count(*) FROM pg_extension WHERE extname IN ('pg_devicewake', 'p
 is "$(q "SELECT setting FROM pg_settings WHERE name = 'shared_preload_libraries'")" "pg_cron,pg_devicewake" \
   "both libraries are preloaded"
 is "$(q "SELECT count(*) FROM pg_tables WHERE schemaname = 'devicewake'")" 16 \
-  "all tables of DESIGN §2 (plus companies, users, memberships; events, manual_wakes, campaigns, campaign_targets) exist"
+  "all tables of docs/design.md §2 (plus companies, users, memberships; events, manual_wakes, campaigns, campaign_targets) exist"
 is "$(q "SHOW devicewake.topic_prefix")" ESP32CAM "settings are defined with their defaults"
 out=$(psql -X -q -A -t -c "SET devicewake.no_such_setting = 1" 2>&1)
 echo "$out" | grep -q 'invalid configuration parameter name' ; ok $? "the devicewake. prefix is reserved"
 
-# every setting of DESIGN §7 and the README's table: default, unit, and when a change applies
+# every setting of docs/design.md §7 and the README's table: default, unit, and when a change applies
 is "$(q "SELECT string_agg(name || '=' || boot_val || coalesce(unit, '') || ' ' || context, ', ' ORDER BY name)
          FROM pg_settings WHERE name LIKE 'devicewake.%'")" \
   "devicewake.allow_separated_mac_topics=off sighup, devicewake.auto_register=on superuser, devicewake.backlog_mode=send_all_pending sighup, devicewake.batch_size=500 sighup, devicewake.captures_per_wake=1 sighup, devicewake.chunk_quiet_period=10s sighup, devicewake.database=postgres postmaster, devicewake.default_wake_schedule=0 */3 * * * sighup, devicewake.dispatch_policy=when_due sighup, devicewake.enabled=on postmaster, devicewake.max_device_bytes_in_flight=67108864B superuser, devicewake.max_field_length=256 sighup, devicewake.max_image_bytes=16777216B superuser, devicewake.max_json_keys=256 sighup, devicewake.max_message_bytes=262144B sighup, devicewake.max_registrations_per_minute=100 superuser, devicewake.max_resend_requests=3 sighup, devicewake.max_stored_json_bytes=16384B sighup, devicewake.max_unassigned_devices=10000 superuser, devicewake.mqtt_client_id= sighup, devicewake.mqtt_host=127.0.0.1 sighup, devicewake.mqtt_keepalive=60s sighup, devicewake.mqtt_password_file= sighup, devicewake.mqtt_port=1883 sighup, devicewake.mqtt_tls_ca_file= sighup, devicewake.mqtt_tls_cert_file= sighup, devicewake.mqtt_tls_key_file= sighup, devicewake.mqtt_username= sighup, devicewake.publish_timeout=30s sighup, devicewake.rejected_retention=604800s superuser, devicewake.session_idle_timeout=120s sighup, devicewake.topic_prefix=ESP32CAM sighup" \

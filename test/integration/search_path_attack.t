@@ -1,4 +1,4 @@
-# Security (issue #14 item 1, DESIGN §7, §9, docs/security.md): the owner of the worker's database
+# Security (issue #14 item 1, docs/design.md §7, §9, docs/security.md): the owner of the worker's database
 # is not a superuser, but it owns schema public and may ALTER DATABASE ... SET search_path. It plants
 # look-alikes in public of the functions, aggregates, operators and type names that the worker,
 # the ingest functions and the sweep use, each of which makes it superuser when superuser code

@@ -79,7 +79,7 @@ compare_snapshots() {
     ok 0 "$5"
   else
     ok 1 "$5"
-    sed -e 's/^/#   /' "$DW_RUN/upgrade.diff" | head -n 60
+    sed -e 's/^/#   /' "$DW_RUN/upgrade.diff" | head -n 60 >&2
   fi
 }
 

@@ -1,4 +1,4 @@
-# Reliability (issue 8, DESIGN §7 "reset its memory per iteration"): the worker's resident memory
+# Reliability (issue 8, docs/design.md §7 "reset its memory per iteration"): the worker's resident memory
 # after a warm-up of 100,000 messages is compared with its memory after 100,000 more (50,000 commands drained, 50,000 messages ingested: 1,000 images of 49
 # chunks): growth must stay within a small bound. VmRSS also counts the pages of shared_buffers
 # the process has touched (RssShmem), which grows as it reads more of the table and is not the

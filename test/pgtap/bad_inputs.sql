@@ -1,10 +1,10 @@
--- A catalogue of SQL-level bad inputs across the public API (DESIGN §3, §4, §9): NULLs, unknown
+-- A catalogue of SQL-level bad inputs across the public API (docs/design.md §3, §4, §9): NULLs, unknown
 -- ids, invalid cron, unknown time zones, MACs carrying '/', '+' or '#', past wake times, over-long
 -- strings, values the tables' constraints refuse. Each is refused with its SQLSTATE and message,
 -- and a fingerprint of every devicewake table (and pg_cron's jobs) shows nothing changed.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(154);
+SELECT plan(156);
 
 -- ---------------------------------------------------------------- a device, a command, an image
 INSERT INTO devicewake.devices (device_id, device_mac) VALUES ('0e000000-0000-4000-8000-0000000000d1', 'TEST-BAD-1');
@@ -123,6 +123,10 @@ SELECT throws_ok(format('SELECT devicewake.record_device_hello(%L, %L)', m, '{}'
 FROM unnest(ARRAY['AA/BB/CC/DD/EE/FF', 'AABBCCDDEE+F', 'AABBCCDDEE#F', 'TEST-X/Y', '']) m;
 SELECT throws_ok($$SELECT devicewake.record_device_hello(repeat('A', 10000), '{}')$$, '22023',
     'invalid device identifier "' || repeat('A', 80) || '..."', 'HELLO: a 10,000-character MAC');
+SELECT throws_ok($$SELECT devicewake.record_device_hello('TEST-DEEP', (repeat('[', 40) || repeat(']', 40))::jsonb)$$,
+    '22023', 'invalid HELLO body: JSON nests deeper than 16 levels', 'HELLO: a body nested 40 deep');
+SELECT is((SELECT count(*) FROM devicewake.devices WHERE device_mac = 'TEST-DEEP'), 0::bigint,
+    'HELLO: the refused body registered no device');
 
 -- ---------------------------------------------------------------- acknowledge_command, cancel_command
 SELECT throws_ok($$SELECT devicewake.acknowledge_command(NULL)$$, '22004', 'command id must not be null', 'ack: NULL');

@@ -1,4 +1,4 @@
--- The cron engine's contract (DESIGN §3): signatures, volatility, privileges with real roles,
+-- The cron engine's contract (docs/design.md §3): signatures, volatility, privileges with real roles,
 -- the domain on sites/devices, and the SQLSTATE of every user error.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;

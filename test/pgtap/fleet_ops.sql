@@ -4,7 +4,6 @@
 -- their SQLSTATEs are in bad_inputs.sql; signatures and privileges in schema.sql.)
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-\ir ../fixtures/next_wake_stand_in.sql
 SELECT plan(51);
 
 -- Company A: operator op, viewer view; company B: operator op_b. Site A has 5 devices (the last

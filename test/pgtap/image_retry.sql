@@ -1,19 +1,9 @@
--- The contract of the timeout/retry API (DESIGN §4, §5): signatures, return types, SECURITY
+-- The contract of the timeout/retry API (docs/design.md §4, §5): signatures, return types, SECURITY
 -- DEFINER with a pinned search_path, privileges with real roles, device access, SQLSTATEs, and
 -- the pg_cron registration (pg_cron is installed in this database).
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 SELECT plan(53);
-
--- test-only stand-in for fn_calculate_next_wake_time (written in another branch), if absent
-DO $$
-BEGIN
-    IF to_regprocedure('devicewake.fn_calculate_next_wake_time(timestamptz, text, text)') IS NULL THEN
-        CREATE FUNCTION devicewake.fn_calculate_next_wake_time(timestamptz, text, text DEFAULT 'UTC')
-            RETURNS timestamptz LANGUAGE sql STABLE AS 'SELECT NULL::timestamptz';
-    END IF;
-END
-$$;
 
 SELECT has_function('devicewake', 'timeout_stale_images', ARRAY[]::text[]);
 SELECT function_returns('devicewake', 'timeout_stale_images', ARRAY[]::text[], 'setof record');

@@ -1,8 +1,7 @@
--- The contract of the manual-wake, HELLO and command functions (DESIGN §4): signatures, who may
+-- The contract of the manual-wake, HELLO and command functions (docs/design.md §4): signatures, who may
 -- call them, every error's SQLSTATE, and that a refused call changes nothing.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-\ir ../fixtures/next_wake_stand_in.sql
 SELECT plan(48);
 
 -- ---------------------------------------------------------------- signatures and privileges

@@ -1,4 +1,4 @@
--- The data model's contract (DESIGN §2): tables, keys, status vocabularies, roles.
+-- The data model's contract (docs/design.md §2): tables, keys, status vocabularies, roles.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 SELECT plan(45);

@@ -1,4 +1,4 @@
--- The search_path contract (DESIGN §7, §9, docs/security.md "Superuser code and search_path"):
+-- The search_path contract (docs/design.md §7, §9, docs/security.md "Superuser code and search_path"):
 -- superusers (the worker, pg_cron) run these functions, so no SQL or PL/pgSQL function of the
 -- schema may resolve a name through the caller's search_path. Each either pins it to pg_catalog
 -- (SET search_path) or has an SQL-standard body, whose names are bound at CREATE EXTENSION.

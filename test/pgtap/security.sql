@@ -1,9 +1,8 @@
--- The security model of DESIGN §9 with real roles: who sees and acts on which device (RLS and the
+-- The security model of docs/design.md §9 with real roles: who sees and acts on which device (RLS and the
 -- SECURITY DEFINER API), identity from role mappings and JWT claims, forged identities,
 -- search_path hijacking, and what PUBLIC may execute (nothing).
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-\ir ../fixtures/next_wake_stand_in.sql
 SELECT plan(83);
 
 -- Two companies. A: operator op_a, viewer view_a. B: operator op_b, and uj who signs in through

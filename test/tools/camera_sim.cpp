@@ -1,7 +1,7 @@
 // camera_sim: a fleet of simulated ESP32-CAM cameras that behave like the firmware in the wake
-// conversation of DESIGN §8.1: a camera says HELLO and then only answers what the server tells it
-// (capture_image, send_image, send_all_pending, missing chunks, ACK_OK, the sleep signal); it never
-// uploads on its own. Used by the integration tests, the ingest benchmark and `make demo`.
+// conversation of docs/design.md §8.1: a camera says HELLO and then only answers what the server
+// tells it (capture_image, send_image, send_all_pending, missing chunks, ACK_OK, the sleep signal);
+// it never uploads on its own. Used by the integration tests, the ingest benchmark and `make demo`.
 // One MQTT connection per camera (persistent session, client id "camsim-{MAC}", disconnected
 // while asleep); progress on stdout, one event a line ("EVENT CAM field…"); `--help` lists all.
 // Threads: libmosquitto's threaded loop per camera feeds the camera's inbox; one agent thread per
@@ -43,7 +43,7 @@ using Json = nlohmann::ordered_json;  // keeps the firmware's field order on the
 const char* kUsage =
     R"(usage: camera_sim [options] fleet|script|bench|baseline-broker|baseline-insert
 
-Each simulated camera behaves like the ESP32-CAM firmware (DESIGN §8.1). It wakes, connects
+Each simulated camera behaves like the ESP32-CAM firmware (docs/design.md §8.1). It wakes, connects
 (persistent session, client id camsim-{MAC}), subscribes {prefix}/{MAC}/cmd and /ack, publishes
 HELLO on /status {"device_id":MAC,"status":"Alive","pendingImg":N,"pending_list":[at most 10
 names]} (N = images it holds), and then waits to be told; it never uploads on its own:
@@ -321,7 +321,7 @@ std::string StringField(const Json& body, const char* key) {
   return it != body.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
-// What a body on /cmd or /ack asks of the camera (DESIGN §8, server -> device).
+// What a body on /cmd or /ack asks of the camera (docs/design.md §8, server -> device).
 Message Classify(bool on_ack_topic, const Json& body) {
   Message m;
   m.name = StringField(body, "image_name");

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks that build/tools/camera_sim behaves like the ESP32-CAM firmware (DESIGN §8.1) without any
+# Checks that build/tools/camera_sim behaves like the ESP32-CAM firmware (docs/design.md §8.1) without any
 # server: a throwaway mosquitto, one script-mode simulator, and this script playing the server with
 # mosquitto_pub while mosquitto_sub records every message on the wire. TAP output; every wait is on
 # a condition with a bounded timeout. Usage: make tools && test/tools/camera_sim_selftest.sh

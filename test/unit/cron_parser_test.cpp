@@ -1,5 +1,5 @@
-// Unit tests of the cron expression parser and validator: the whole dialect of DESIGN §3 and
-// every error, which must name the field and the offending text.
+// Unit tests of the cron expression parser and validator: the whole dialect of docs/design.md §3
+// and every error, which must name the field and the offending text.
 #include "core/cron_schedule.hpp"
 
 #include <gtest/gtest.h>

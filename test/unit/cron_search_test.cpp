@@ -1,6 +1,6 @@
 // Unit tests of the cron search over table-driven time zones (New York 2025, Lord Howe's
 // 30-minute DST, Apia's skipped day, Kathmandu's +05:45, a rule-based US zone for far dates):
-// the DST rules of DESIGN §3 and a cost that does not grow with the distance to the match.
+// the DST rules of docs/design.md §3 and a cost that does not grow with the distance to the match.
 #include "core/cron_search.hpp"
 
 #include <gtest/gtest.h>

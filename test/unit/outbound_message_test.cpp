@@ -1,4 +1,4 @@
-// Unit tests of the server → device bodies of DESIGN §8, built from device_commands rows.
+// Unit tests of the server → device bodies of docs/design.md §8, built from device_commands rows.
 #include "core/outbound_message.hpp"
 
 #include <gtest/gtest.h>
@@ -254,7 +254,7 @@ TEST(OutboundCommand, TooManyMissingChunks) {
   EXPECT_EQ(b.error, "missing_chunks has more than 4096 entries");
 }
 
-// The sleep signal of a completed image, as DESIGN §8 writes it (5:30PM UTC).
+// The sleep signal of a completed image, as docs/design.md §8 writes it (5:30PM UTC).
 TEST(OutboundSleep, TheDesignExample) {
   EXPECT_EQ(
       Body("sleep", R"({"image_name":"image_3.jpg","next_wake_epoch":1795368600})"),

@@ -23,16 +23,4 @@ CREATE TRIGGER device_wake_sessions_opened
     AFTER INSERT ON devicewake.device_wake_sessions
     FOR EACH ROW WHEN (NEW.status = 'in_progress') EXECUTE FUNCTION devicewake._wake_worker_at_commit();
 
--- worker_health() (LANGUAGE sql) names worker_status() in its body only: no dependency to drop.
-DROP FUNCTION devicewake.worker_status();
-CREATE FUNCTION devicewake.worker_status(
-    OUT pid integer, OUT connected boolean, OUT broker text, OUT since timestamptz,
-    OUT published bigint, OUT delivered bigint, OUT acknowledged bigint, OUT failed bigint,
-    OUT expired bigint, OUT republished bigint, OUT ingested bigint, OUT rejected bigint,
-    OUT last_error text, OUT last_error_at timestamptz,
-    OUT commit_wakeups bigint, OUT dispatch_scans bigint)
-    LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'devicewake_worker_status';
-COMMENT ON FUNCTION devicewake.worker_status() IS
-    'the MQTT worker from shared memory: connection, broker, counters since start, last error, wake-ups by commits and claim scans';
-REVOKE ALL ON FUNCTION devicewake.worker_status() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION devicewake.worker_status() TO devicewake_admin;
+-- worker_status() gains the two counters in 15_worker_status_standby.sql, which redefines it.
