@@ -45,13 +45,11 @@ $$;
 
 CREATE FUNCTION devicewake._missing_chunks(p_image_id uuid, p_total_chunks integer)
     RETURNS integer[]
-    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS
-$$
-    SELECT coalesce(pg_catalog.array_agg(g.n ORDER BY g.n), '{}')
-    FROM pg_catalog.generate_series(0, coalesce(p_total_chunks, 0) - 1) AS g(n)
-    WHERE NOT EXISTS (SELECT FROM devicewake.image_chunks ch
-                      WHERE ch.image_id = p_image_id AND ch.chunk_index = g.n)
-$$;
+    LANGUAGE sql STABLE PARALLEL SAFE
+    RETURN (SELECT coalesce(pg_catalog.array_agg(g.n ORDER BY g.n), '{}')
+            FROM pg_catalog.generate_series(0, coalesce(p_total_chunks, 0) - 1) AS g(n)
+            WHERE NOT EXISTS (SELECT FROM devicewake.image_chunks ch
+                              WHERE ch.image_id = p_image_id AND ch.chunk_index = g.n));
 
 CREATE OR REPLACE FUNCTION devicewake._request_missing_chunks(p_quiet interval, p_max_requests integer)
     RETURNS integer
