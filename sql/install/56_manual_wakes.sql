@@ -42,6 +42,34 @@ CREATE FUNCTION devicewake._manual_wake_late_tolerance() RETURNS interval
     LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS
 $$ SELECT interval '10 minutes' $$;
 
+-- Raises unless every id of p_ids is a device the caller may see (P0002, the first one in list
+-- order; a device the caller may not see is reported exactly like a missing one) and none is
+-- listed twice (22023): the all-or-nothing check of batch wakes and of campaign targets. p_admin:
+-- the caller is a fleet admin (sees every device). Runs inside its callers' SECURITY DEFINER.
+CREATE FUNCTION devicewake._require_device_list(p_ids uuid[], p_admin boolean) RETURNS void
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS
+$$
+DECLARE
+    v_bad uuid;
+BEGIN
+    SELECT u.id INTO v_bad
+    FROM pg_catalog.unnest(p_ids) WITH ORDINALITY AS u(id, n)
+    LEFT JOIN devicewake.devices d ON d.device_id = u.id
+    WHERE d.device_id IS NULL
+       OR (NOT p_admin AND NOT coalesce(d.site_id IN (SELECT devicewake.caller_site_ids()), false))
+    ORDER BY u.n LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'device % does not exist', v_bad USING ERRCODE = 'P0002';
+    END IF;
+    SELECT u.id INTO v_bad FROM pg_catalog.unnest(p_ids) AS u(id)
+    GROUP BY u.id HAVING pg_catalog.count(*) > 1 LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'device % is listed more than once', v_bad USING ERRCODE = '22023';
+    END IF;
+END
+$$;
+REVOKE ALL ON FUNCTION devicewake._require_device_list(uuid[], boolean) FROM PUBLIC;
+
 -- The rule of a manual wake, for one device or many, in one set-based pass: checks (in this
 -- order) p_wake_at not NULL (22004), the ids not NULL (22004), every device visible to the caller
 -- (P0002, the first one that is not, as for a missing device), no id twice (22023), the time in
@@ -79,21 +107,7 @@ BEGIN
             USING ERRCODE = '54000',
                   DETAIL = pg_catalog.format('Asked for %s.', pg_catalog.cardinality(p_device_ids));
     END IF;
-    -- a device the caller may not see is reported exactly like a missing one
-    SELECT u.id INTO v_bad
-    FROM pg_catalog.unnest(p_device_ids) WITH ORDINALITY AS u(id, n)
-    LEFT JOIN devicewake.devices d ON d.device_id = u.id
-    WHERE d.device_id IS NULL
-       OR (NOT v_admin AND NOT coalesce(d.site_id IN (SELECT devicewake.caller_site_ids()), false))
-    ORDER BY u.n LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION 'device % does not exist', v_bad USING ERRCODE = 'P0002';
-    END IF;
-    SELECT u.id INTO v_bad FROM pg_catalog.unnest(p_device_ids) AS u(id)
-    GROUP BY u.id HAVING pg_catalog.count(*) > 1 LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION 'device % is listed more than once', v_bad USING ERRCODE = '22023';
-    END IF;
+    PERFORM devicewake._require_device_list(p_device_ids, v_admin);
     IF p_wake_at <= v_now THEN
         RAISE EXCEPTION 'wake time must be in the future'
             USING ERRCODE = '22023',

@@ -149,20 +149,7 @@ BEGIN
             v_n := v_n + 1;
             v_ids := v_ids || devicewake._target_uuid(v_item, 'device_ids[' || v_n || ']');
         END LOOP;
-        SELECT u.id INTO v_bad
-        FROM pg_catalog.unnest(v_ids) WITH ORDINALITY AS u(id, n)
-        LEFT JOIN devicewake.devices d ON d.device_id = u.id
-        WHERE d.device_id IS NULL
-           OR (NOT v_admin AND NOT coalesce(d.site_id IN (SELECT devicewake.caller_site_ids()), false))
-        ORDER BY u.n LIMIT 1;
-        IF FOUND THEN
-            RAISE EXCEPTION 'device % does not exist', v_bad USING ERRCODE = 'P0002';
-        END IF;
-        SELECT u.id INTO v_bad FROM pg_catalog.unnest(v_ids) AS u(id)
-        GROUP BY u.id HAVING pg_catalog.count(*) > 1 LIMIT 1;
-        IF FOUND THEN
-            RAISE EXCEPTION 'device % is listed more than once', v_bad USING ERRCODE = '22023';
-        END IF;
+        PERFORM devicewake._require_device_list(v_ids, v_admin);
         SELECT u.id INTO v_bad
         FROM pg_catalog.unnest(v_ids) WITH ORDINALITY AS u(id, n)
         JOIN devicewake.devices d ON d.device_id = u.id
