@@ -52,10 +52,13 @@ BEGIN
     IF p_command_id IS NULL THEN
         RAISE EXCEPTION 'command id must not be null' USING ERRCODE = '22004';
     END IF;
-    -- access is checked before locking: nobody may lock another company's rows
+    -- access is checked before locking: nobody may lock another company's rows. The check runs
+    -- whether or not the command exists, so a missing command costs what another company's does
+    -- (#14 item 6).
     SELECT c.device_id INTO device_id
     FROM devicewake.device_commands c WHERE c.command_id = p_command_id;
-    IF NOT FOUND OR devicewake.can_access_device(device_id) IS NOT TRUE THEN
+    IF devicewake.can_access_device(coalesce(device_id, p_command_id)) IS NOT TRUE
+       OR device_id IS NULL THEN
         RAISE EXCEPTION 'command % does not exist', p_command_id USING ERRCODE = 'P0002';
     END IF;
     SELECT c.status INTO status

@@ -3,7 +3,7 @@
 -- check does the same work for another company's device as for a missing one.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(17);
+SELECT plan(18);
 
 -- Company A with user Ann (role dw_s_ann), company B with user Ben (no role: signs in with a JWT).
 CREATE ROLE dw_s_ann NOLOGIN IN ROLE devicewake_operator;
@@ -29,6 +29,8 @@ INSERT INTO devicewake.devices (device_id, device_mac, site_id) VALUES
     ('5b000000-0000-4000-8000-0000000000db', 'TEST-SECID-B', '5b000000-0000-4000-8000-00000000051b');
 INSERT INTO devicewake.device_images (image_id, device_id, image_name) VALUES
     ('5b000000-0000-4000-8000-0000000000eb', '5b000000-0000-4000-8000-0000000000db', 'b.jpg');
+INSERT INTO devicewake.device_commands (command_id, device_id, command_type) VALUES
+    ('5b000000-0000-4000-8000-0000000000cb', '5b000000-0000-4000-8000-0000000000db', 'ping');
 
 -- ---------------------------------------------------------------- item 8: bound to the OID
 -- (read through to_jsonb, so that on a version without the column each check fails on its own)
@@ -121,7 +123,9 @@ SET LOCAL request.jwt.claims = '{"sub":"5a000000-0000-4000-8000-0000000000a2"}';
 SELECT pg_temp.checks_by($$SELECT devicewake.require_device_access('5b000000-0000-4000-8000-0000000000db')$$) AS hidden_dev,
        pg_temp.checks_by($$SELECT devicewake.require_device_access('5f000000-0000-4000-8000-0000000000ff')$$) AS missing_dev,
        pg_temp.checks_by($$SELECT devicewake.queue_image_retry('5b000000-0000-4000-8000-0000000000eb')$$) AS hidden_img,
-       pg_temp.checks_by($$SELECT devicewake.queue_image_retry('5f000000-0000-4000-8000-0000000000fe')$$) AS missing_img
+       pg_temp.checks_by($$SELECT devicewake.queue_image_retry('5f000000-0000-4000-8000-0000000000fe')$$) AS missing_img,
+       pg_temp.checks_by($$SELECT devicewake.cancel_command('5b000000-0000-4000-8000-0000000000cb')$$) AS hidden_cmd,
+       pg_temp.checks_by($$SELECT devicewake.cancel_command('5f000000-0000-4000-8000-0000000000fc')$$) AS missing_cmd
 \gset
 RESET request.jwt.claims;
 RESET ROLE;
@@ -130,6 +134,8 @@ SELECT is(:missing_dev::bigint, :hidden_dev::bigint,
           'require_device_access does the same access work for a missing device as for a hidden one');
 SELECT is(:missing_img::bigint, :hidden_img::bigint,
           'queue_image_retry does the same access work for a missing image as for a hidden one');
+SELECT is(:missing_cmd::bigint, :hidden_cmd::bigint,
+          'cancel_command (and acknowledge_command) do the same access work for a missing command as for a hidden one');
 
 -- the side channel RLS itself has, documented in docs/security.md: EXPLAIN ANALYZE counts the rows
 -- the policy removed, so it tells another company's device from a missing one

@@ -151,3 +151,27 @@ BEGIN
     RETURN v_command;
 END
 $$;
+
+-- cancel_command and acknowledge_command: the same access work for a missing command as for
+-- another company's (#14 item 6).
+CREATE OR REPLACE FUNCTION devicewake._lock_visible_command(p_command_id uuid,
+                                                 OUT device_id uuid, OUT status text)
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$$
+BEGIN
+    IF p_command_id IS NULL THEN
+        RAISE EXCEPTION 'command id must not be null' USING ERRCODE = '22004';
+    END IF;
+    -- access is checked before locking: nobody may lock another company's rows. The check runs
+    -- whether or not the command exists, so a missing command costs what another company's does
+    -- (#14 item 6).
+    SELECT c.device_id INTO device_id
+    FROM devicewake.device_commands c WHERE c.command_id = p_command_id;
+    IF devicewake.can_access_device(coalesce(device_id, p_command_id)) IS NOT TRUE
+       OR device_id IS NULL THEN
+        RAISE EXCEPTION 'command % does not exist', p_command_id USING ERRCODE = 'P0002';
+    END IF;
+    SELECT c.status INTO status
+    FROM devicewake.device_commands c WHERE c.command_id = p_command_id FOR UPDATE;
+END
+$$;
