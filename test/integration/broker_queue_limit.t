@@ -60,9 +60,9 @@ SQL
   --ack-timeout 20 --no-verify bench >"$LOG.first" 2>&1
 first_rc=$?
 complete_sql="SELECT count(*) FROM devicewake.device_images i JOIN devicewake.devices d USING (device_id)
-              WHERE d.device_mac LIKE 'BD%' AND i.status = 'complete'"
+              WHERE d.device_mac LIKE 'BD%' AND i.image_name = 'image_1.jpg' AND i.status = 'complete'"
 known_sql="SELECT count(*) FROM devicewake.device_images i JOIN devicewake.devices d USING (device_id)
-           WHERE d.device_mac LIKE 'BD%'"
+           WHERE d.device_mac LIKE 'BD%' AND i.image_name = 'image_1.jpg'"
 complete1=$(q "$complete_sql")
 known1=$(q "$known_sql")
 resends=$(grep -c '^MISSING\|missing_chunks' "$LOG.first")
@@ -78,23 +78,25 @@ diag "first pass: the server asked for missing chunks $asked times (resend_chunk
 # The cameras left holding an image (never ACK_OK'd) are due again: their next wake arrives, the
 # sweep fails the upload and queues its retry, and each such camera wakes holding its image. A
 # wake can lose messages again (the cameras of the wake still burst together), so this repeats,
-# as the fleet's schedule would, until every image is in: at most 6 wakes. Real wakes are hours
+# as the fleet's schedule would, until every image of the burst is in: at most 10 wakes (a camera
+# is also asked to capture at each later wake; those new pictures are not what this counts). Real wakes are hours
 # apart; here they follow at once, so the wake session's idle timeout is cut to 5 s: a camera's
 # next HELLO (it slept after 15 s of silence) is a new wake, not a repeated HELLO of the last one.
 q "ALTER SYSTEM SET devicewake.session_idle_timeout = 5" >/dev/null; q "SELECT pg_reload_conf()" >/dev/null
 left_sql="SELECT d.device_mac || ' ' || i.image_name FROM devicewake.device_images i
           JOIN devicewake.devices d USING (device_id)
-          WHERE d.device_mac LIKE 'BD%' AND i.status <> 'complete' ORDER BY 1"
+          WHERE d.device_mac LIKE 'BD%' AND i.image_name = 'image_1.jpg' AND i.status <> 'complete'
+          ORDER BY 1"
 left=$(q "$left_sql")
 n_left=$(echo "$left" | sed '/^$/d' | wc -l)
 is "$n_left" "$((CAMERAS - complete1))" "every image not complete is known to the server as an upload to finish"
 wakes=1; swept_total=0
-while [ "$n_left" -gt 0 ] && [ $wakes -lt 6 ]; do
+while [ "$n_left" -gt 0 ] && [ $wakes -lt 10 ]; do
   wakes=$((wakes + 1))
   q "UPDATE devicewake.devices SET next_wake_at = now() - interval '1 second'
      WHERE device_mac LIKE 'BD%' AND device_id IN (SELECT device_id FROM devicewake.device_images WHERE status = 'receiving')" >/dev/null
   swept=$(q "SELECT count(*) FROM devicewake.timeout_stale_images() t JOIN devicewake.devices d USING (device_id)
-             WHERE d.device_mac LIKE 'BD%'")
+             WHERE d.device_mac LIKE 'BD%' AND t.image_name = 'image_1.jpg'")
   swept_total=$((swept_total + swept))
   {
     echo "$left" | while read -r mac name; do echo "hold $mac $name 71680"; done
