@@ -45,7 +45,10 @@ q "DELETE FROM devicewake.device_commands WHERE device_id = '$dev'" >/dev/null
 
 # --- the standby
 mkdir -p "$SB" "$SB_SOCK"; chown postgres "$SB" "$SB_SOCK"; chmod 700 "$SB"
-dw_as_postgres "$DW_PGBIN/pg_basebackup" -D "$SB" -R -X stream -h "$PGHOST" -p "$PGPORT" -U postgres >"$DW_RUN/basebackup.log" 2>&1
+# scram-sha-256 on every line (scripts/lib.sh): the password comes from the environment (the
+# pgpass file belongs to root), -w never prompts, and -R writes it into primary_conninfo
+dw_as_postgres env PGPASSWORD="$DW_PGPASSWORD" "$DW_PGBIN/pg_basebackup" -w -D "$SB" -R -X stream \
+  -h "$PGHOST" -p "$PGPORT" -U postgres >"$DW_RUN/basebackup.log" 2>&1
 ok $? "pg_basebackup -R copies the primary"
 cat >>"$SB/postgresql.conf" <<CONF
 port = $SB_PORT
