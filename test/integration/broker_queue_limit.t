@@ -83,13 +83,16 @@ diag "first pass: the server asked for missing chunks $asked times (resend_chunk
 # apart; here they follow at once, so the wake session's idle timeout is cut to 5 s: a camera's
 # next HELLO (it slept after 15 s of silence) is a new wake, not a repeated HELLO of the last one.
 q "ALTER SYSTEM SET devicewake.session_idle_timeout = 5" >/dev/null; q "SELECT pg_reload_conf()" >/dev/null
-left_sql="SELECT d.device_mac || ' ' || i.image_name FROM devicewake.device_images i
-          JOIN devicewake.devices d USING (device_id)
-          WHERE d.device_mac LIKE 'BD%' AND i.image_name = 'image_1.jpg' AND i.status <> 'complete'
-          ORDER BY 1"
+# every camera whose picture is not in, whether or not its METADATA reached the server (a
+# camera lists what it holds in its next HELLO, and the server then asks for it)
+left_sql="SELECT m.mac || ' image_1.jpg'
+          FROM (SELECT 'BD' || lpad(upper(to_hex(i)), 10, '0') AS mac FROM generate_series(1, $CAMERAS) i) m
+          LEFT JOIN devicewake.devices d ON d.device_mac = m.mac
+          LEFT JOIN devicewake.device_images i ON i.device_id = d.device_id AND i.image_name = 'image_1.jpg'
+          WHERE i.status IS DISTINCT FROM 'complete' ORDER BY 1"
 left=$(q "$left_sql")
 n_left=$(echo "$left" | sed '/^$/d' | wc -l)
-is "$n_left" "$((CAMERAS - complete1))" "every image not complete is known to the server as an upload to finish"
+diag "after the first wake $n_left cameras still hold their picture; $((CAMERAS - known1)) of those pictures are unknown to the server (every METADATA of it was lost)"
 wakes=1; swept_total=0
 while [ "$n_left" -gt 0 ] && [ $wakes -lt 10 ]; do
   wakes=$((wakes + 1))
