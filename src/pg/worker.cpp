@@ -15,6 +15,7 @@
 
 #include "core/backoff.hpp"
 #include "core/outbound_message.hpp"
+#include "core/token_bucket.hpp"
 #include "core/topic.hpp"
 #include "mqtt/client.hpp"
 #include "pg/command_store.hpp"
@@ -47,10 +48,13 @@ constexpr long kSafetyScanMs = 60 * 1000;    // a slow safety net, not the way w
 constexpr long kTickMs = 1000;               // libmosquitto keepalive housekeeping
 constexpr std::size_t kMaxInFlight = 20000;  // QoS 1 publishes awaiting PUBACK (mids are 16 bit)
 constexpr int kTransientAttempts = 3;        // tries of one device message before it is rejected
-// After a claim scan that found nothing, the next scan a wake-up asks for waits this long: a
-// flood of commits that enqueue nothing due (each may set the latch the worker just reset)
-// costs at most 1000 / kIdleScanGapMs empty scans a second. A scan that claimed work is followed
-// at once (its cost is paid by the commands it publishes); timers are never held back.
+// Claim scans that find nothing are rationed: kIdleScanBurst at once, then one per
+// kIdleScanGapMs, so a flood of commits that enqueue nothing due (each may set the latch the
+// worker just reset) costs at most about 1000 / kIdleScanGapMs empty scans a second, while the
+// usual single empty scan (a commit that landed during the previous scan, whose command that
+// scan already took) never holds back the next command. A scan that claimed work is followed at
+// once (its cost is paid by the commands it publishes); timers are never held back.
+constexpr int kIdleScanBurst = 5;
 constexpr int64_t kIdleScanGapMs = 10;
 // A connection the broker accepted and then closed within this long is the mark of a client-id
 // takeover: the broker keeps one connection per client id and drops the older one, so two
@@ -160,7 +164,8 @@ class Worker {
   int takeovers_in_a_row_ = 0;
   int64_t next_timer_ms_ = -1;  // earliest scheduled_for / expires_at, -1 none
   int64_t next_safety_ms_ = 0;
-  int64_t next_scan_ms_ = 0;  // earliest claim scan a wake-up may start (kIdleScanGapMs)
+  int64_t next_scan_ms_ = 0;  // earliest claim scan a wake-up may start (idle_scans_)
+  core::TokenBucket idle_scans_{kIdleScanBurst, kIdleScanGapMs};
   bool work_pending_ = true;
   std::unordered_map<int, InFlight> in_flight_;
   int64_t earliest_deadline_ms_ = INT64_MAX;  // <= every deadline in in_flight_
@@ -426,7 +431,8 @@ void Worker::Dispatch() {
     if (static_cast<int>(claimed.size()) < limit && !again) {
       // Rounded up to the millisecond: waking early would only find the command not yet due.
       next_timer_ms_ = next_timer ? (*next_timer + 999) / 1000 : -1;
-      next_scan_ms_ = claimed_total == 0 ? NowMs() + kIdleScanGapMs : 0;
+      int64_t now = NowMs();
+      next_scan_ms_ = claimed_total == 0 ? now + idle_scans_.Take(now) : 0;
       return;
     }
     // A full batch: push bytes out and collect PUBACKs before claiming more.
