@@ -31,6 +31,7 @@ std::int64_t TokenBucket::Take(std::int64_t now_ms) noexcept {
     --tokens_;
     return 0;
   }
+  tokens_ = -1;  // owed: the next token pays for this event
   return std::max<std::int64_t>(refilled_ms_ + interval_ms_ - now_ms, 1);
 }
 

@@ -14,9 +14,11 @@ class TokenBucket {
   // burst >= 1 and interval_ms >= 1 (smaller values are raised to 1). Starts full.
   TokenBucket(int burst, std::int64_t interval_ms) noexcept;
 
-  // Spends a token at now_ms. Returns 0 when one was there, otherwise how many ms from now_ms
-  // until the next one is (the event is then not counted: the caller waits and asks again).
-  // A clock that goes backwards refills nothing.
+  // Counts an event that happened at now_ms: spends a token, or goes one token into debt when
+  // there is none. Returns 0 when the bucket had a token, otherwise how many ms from now_ms until
+  // the debt is paid: the caller lets no further event happen before then. (The debt is at most
+  // one token: an event that came anyway during the wait is not charged again.) A clock that goes
+  // backwards refills nothing.
   std::int64_t Take(std::int64_t now_ms) noexcept;
 
  private:
