@@ -6,23 +6,25 @@
 
 -- devicewake.default_wake_schedule: what a device without a schedule of its own or its site's
 -- sleeps on (UTC).
+-- SQL-standard bodies here and below: bound when the extension is created (no caller's
+-- search_path reaches them) and, without a SET clause, inlined into the calling statement.
 CREATE FUNCTION devicewake._default_wake_schedule() RETURNS text
-    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS
-$$ SELECT coalesce(nullif(current_setting('devicewake.default_wake_schedule', true), ''), '0 */3 * * *') $$;
+    LANGUAGE sql STABLE
+    RETURN coalesce(nullif(pg_catalog.current_setting('devicewake.default_wake_schedule', true), ''), '0 */3 * * *');
 
 -- The schedule a device sleeps on and the time zone it is read in: its own schedule, else its
 -- site's (read in the device's time zone, else the site's, else UTC), else
 -- devicewake.default_wake_schedule in UTC. No row for an unknown device.
 CREATE FUNCTION devicewake._device_schedule(p_device_id uuid, OUT cron text, OUT timezone text)
     RETURNS SETOF record
-    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS
-$$
+    LANGUAGE sql STABLE
+BEGIN ATOMIC
     SELECT coalesce(d.wake_schedule_cron, s.wake_schedule_cron, devicewake._default_wake_schedule()),
            CASE WHEN coalesce(d.wake_schedule_cron, s.wake_schedule_cron) IS NULL THEN 'UTC'
                 ELSE coalesce(d.timezone, s.timezone, 'UTC') END
     FROM devicewake.devices d LEFT JOIN devicewake.sites s ON s.site_id = d.site_id
-    WHERE d.device_id = p_device_id
-$$;
+    WHERE d.device_id = p_device_id;
+END;
 
 -- The device's next wake as of p_from: the earliest of its schedule's next slot (device's, else
 -- its site's schedule in the device's or site's time zone, else default_wake_schedule in UTC)

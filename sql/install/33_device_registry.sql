@@ -32,14 +32,17 @@ $$;
 
 -- A devicewake.* setting (#14 items 2-4) as a number: bytes for a size (SHOW's '16MB' form),
 -- seconds for a time, the count itself otherwise; p_default when the setting is not defined (the
--- library is not loaded in this session). Internal.
+-- library is not loaded in this session). Internal. SQL-standard bodies: bound when the
+-- extension is created (no caller's search_path reaches them), and without a SET clause the
+-- planner inlines them into the calling statement (a SET costs a settings change and a planning
+-- of the body at every call).
 CREATE FUNCTION devicewake._setting_bytes(p_name text, p_default bigint) RETURNS bigint
-    LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS
-$$ SELECT coalesce(pg_catalog.pg_size_bytes(nullif(pg_catalog.current_setting(p_name, true), '')), p_default) $$;
+    LANGUAGE sql STABLE PARALLEL SAFE
+    RETURN coalesce(pg_catalog.pg_size_bytes(nullif(pg_catalog.current_setting(p_name, true), '')), p_default);
 
 CREATE FUNCTION devicewake._setting_interval(p_name text, p_default interval) RETURNS interval
-    LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS
-$$ SELECT coalesce(nullif(pg_catalog.current_setting(p_name, true), '')::interval, p_default) $$;
+    LANGUAGE sql STABLE PARALLEL SAFE
+    RETURN coalesce(nullif(pg_catalog.current_setting(p_name, true), '')::interval, p_default);
 
 -- Whether a message of the device p_mac (normalised) may be applied: NULL when the device exists
 -- or may be auto-registered, otherwise why not (the worker records the message in

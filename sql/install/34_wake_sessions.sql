@@ -16,17 +16,23 @@ CREATE FUNCTION devicewake._session_last_heard(p_started_at timestamptz, p_last_
     RETURN greatest(p_started_at, coalesce(p_last_seen_at, p_started_at));
 
 -- devicewake.session_idle_timeout as an interval (2 minutes when the setting is not defined).
+-- An SQL-standard body, inlined like _session_last_heard.
 CREATE FUNCTION devicewake._session_idle_timeout() RETURNS interval
-    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS
-$$ SELECT coalesce(nullif(current_setting('devicewake.session_idle_timeout', true), ''), '2min')::interval $$;
+    LANGUAGE sql STABLE
+    RETURN coalesce(nullif(pg_catalog.current_setting('devicewake.session_idle_timeout', true), ''), '2min')::interval;
 
 -- Ends the open sessions p_session_ids: at the sleep signal (p_told_to_sleep, now()) or at the
 -- device's last message. Commands the session's conversation queued and never sent die with it
 -- (told later, a camera would act on a wake that is over). Returns how many ended.
+-- PL/pgSQL, like the two below: it keeps its statements' plans for the session, where an SQL
+-- function is planned again at every call (the worker calls these at every wake).
 CREATE FUNCTION devicewake._close_wake_sessions(p_session_ids uuid[], p_told_to_sleep boolean)
     RETURNS integer
-    LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS
+    LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS
 $$
+DECLARE
+    v_count integer;
+BEGIN
     WITH ended AS (
         UPDATE devicewake.device_wake_sessions s
         SET status = CASE WHEN EXISTS (SELECT FROM devicewake.device_images i
@@ -44,25 +50,33 @@ $$
         SET status = 'cancelled', error_message = 'the wake session ended before it was sent'
         FROM ended
         WHERE c.session_id = ended.session_id AND c.status = 'pending' AND c.claimed_at IS NULL)
-    SELECT count(*)::integer FROM ended
+    SELECT count(*)::integer INTO v_count FROM ended;
+    RETURN v_count;
+END
 $$;
 
 -- Ends the open sessions of the devices p_device_ids. Returns how many ended.
 CREATE FUNCTION devicewake._end_wake_sessions(p_device_ids uuid[]) RETURNS integer
-    LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS
+    LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS
 $$
-    SELECT devicewake._close_wake_sessions(array_agg(s.session_id), false)
-    FROM devicewake.device_wake_sessions s
-    WHERE s.device_id = ANY (p_device_ids) AND s.status = 'in_progress'
+BEGIN
+    RETURN devicewake._close_wake_sessions(
+        ARRAY(SELECT s.session_id FROM devicewake.device_wake_sessions s
+              WHERE s.device_id = ANY (p_device_ids) AND s.status = 'in_progress'), false);
+END
 $$;
 
 -- Ends the open sessions of the devices silent for longer than p_idle: those cameras are asleep.
 -- Returns how many ended.
 CREATE FUNCTION devicewake._end_idle_wake_sessions(p_idle interval) RETURNS integer
-    LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS
+    LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS
 $$
-    SELECT devicewake._close_wake_sessions(array_agg(s.session_id), false)
-    FROM devicewake.device_wake_sessions s JOIN devicewake.devices d USING (device_id)
-    WHERE s.status = 'in_progress'
-      AND devicewake._session_last_heard(s.started_at, d.last_seen_at) < now() - p_idle
+BEGIN
+    RETURN devicewake._close_wake_sessions(
+        ARRAY(SELECT s.session_id
+              FROM devicewake.device_wake_sessions s JOIN devicewake.devices d USING (device_id)
+              WHERE s.status = 'in_progress'
+                AND devicewake._session_last_heard(s.started_at, d.last_seen_at) < now() - p_idle),
+        false);
+END
 $$;

@@ -18,9 +18,9 @@ uint64 SavedPlan::Execute(const Datum* values, const char* nulls, bool read_only
   return PgCall([&]() -> uint64 {
     if (plan_ == nullptr) {
       if (nargs_ > kMaxArgs) elog(ERROR, "pg_devicewake: too many arguments for: %s", sql_);
-      SPIPlanPtr plan = SPI_prepare(sql_, nargs_, argtypes_);
+      SPIPlanPtr plan = SPI_prepare_cursor(sql_, nargs_, argtypes_, CURSOR_OPT_CUSTOM_PLAN);
       if (plan == nullptr) {
-        elog(ERROR, "pg_devicewake: SPI_prepare failed (%s) for: %s",
+        elog(ERROR, "pg_devicewake: SPI_prepare_cursor failed (%s) for: %s",
              SPI_result_code_string(SPI_result), sql_);
       }
       SPI_keepplan(plan);

@@ -10,7 +10,11 @@
 
 namespace devicewake::pg {
 
-// A statement prepared once (SPI_prepare + SPI_keepplan) on first use.
+// A statement prepared once (SPI_prepare_cursor + SPI_keepplan) on first use, and planned for
+// its real arguments at every execution (CURSOR_OPT_CUSTOM_PLAN): batches vary from 1 to
+// batch_size rows, and a generic plan could turn a primary-key lookup into a scan of the whole
+// queue. Only the worker's own statements: what they call (PL/pgSQL, SQL functions) keeps
+// PostgreSQL's plan cache, so a function's statements are not planned again at every call.
 class SavedPlan {
  public:
   SavedPlan(const char* sql, std::initializer_list<Oid> argtypes);

@@ -1,0 +1,84 @@
+-- Issue 18: the worker's hot path, as sql/install has it. Functions new in 1.1 are created (and
+-- kept from PUBLIC); those replaced keep their privileges (CREATE OR REPLACE). Helpers that were
+-- SQL functions with a SET clause (planned again at every call) become SQL-standard bodies,
+-- inlined by the planner, or PL/pgSQL, whose plans are kept.
+
+CREATE OR REPLACE FUNCTION devicewake._default_wake_schedule() RETURNS text
+    LANGUAGE sql STABLE
+    RETURN coalesce(nullif(pg_catalog.current_setting('devicewake.default_wake_schedule', true), ''), '0 */3 * * *');
+
+CREATE OR REPLACE FUNCTION devicewake._device_schedule(p_device_id uuid, OUT cron text, OUT timezone text)
+    RETURNS SETOF record
+    LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT coalesce(d.wake_schedule_cron, s.wake_schedule_cron, devicewake._default_wake_schedule()),
+           CASE WHEN coalesce(d.wake_schedule_cron, s.wake_schedule_cron) IS NULL THEN 'UTC'
+                ELSE coalesce(d.timezone, s.timezone, 'UTC') END
+    FROM devicewake.devices d LEFT JOIN devicewake.sites s ON s.site_id = d.site_id
+    WHERE d.device_id = p_device_id;
+END;
+
+CREATE OR REPLACE FUNCTION devicewake._setting_bytes(p_name text, p_default bigint) RETURNS bigint
+    LANGUAGE sql STABLE PARALLEL SAFE
+    RETURN coalesce(pg_catalog.pg_size_bytes(nullif(pg_catalog.current_setting(p_name, true), '')), p_default);
+
+CREATE OR REPLACE FUNCTION devicewake._setting_interval(p_name text, p_default interval) RETURNS interval
+    LANGUAGE sql STABLE PARALLEL SAFE
+    RETURN coalesce(nullif(pg_catalog.current_setting(p_name, true), '')::interval, p_default);
+
+CREATE OR REPLACE FUNCTION devicewake._session_idle_timeout() RETURNS interval
+    LANGUAGE sql STABLE
+    RETURN coalesce(nullif(pg_catalog.current_setting('devicewake.session_idle_timeout', true), ''), '2min')::interval;
+
+CREATE OR REPLACE FUNCTION devicewake._close_wake_sessions(p_session_ids uuid[], p_told_to_sleep boolean)
+    RETURNS integer
+    LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS
+$$
+DECLARE
+    v_count integer;
+BEGIN
+    WITH ended AS (
+        UPDATE devicewake.device_wake_sessions s
+        SET status = CASE WHEN EXISTS (SELECT FROM devicewake.device_images i
+                                       WHERE i.session_id = s.session_id
+                                         AND i.status IN ('receiving', 'failed'))
+                          THEN 'timeout' ELSE 'completed' END,
+            ended_at = CASE WHEN p_told_to_sleep THEN greatest(s.started_at, now())
+                            ELSE devicewake._session_last_heard(s.started_at, d.last_seen_at) END
+        FROM devicewake.devices d
+        WHERE d.device_id = s.device_id AND s.session_id = ANY (p_session_ids)
+          AND s.status = 'in_progress'
+        RETURNING s.session_id),
+    dropped AS (
+        UPDATE devicewake.device_commands c
+        SET status = 'cancelled', error_message = 'the wake session ended before it was sent'
+        FROM ended
+        WHERE c.session_id = ended.session_id AND c.status = 'pending' AND c.claimed_at IS NULL)
+    SELECT count(*)::integer INTO v_count FROM ended;
+    RETURN v_count;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION devicewake._end_wake_sessions(p_device_ids uuid[]) RETURNS integer
+    LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS
+$$
+BEGIN
+    RETURN devicewake._close_wake_sessions(
+        ARRAY(SELECT s.session_id FROM devicewake.device_wake_sessions s
+              WHERE s.device_id = ANY (p_device_ids) AND s.status = 'in_progress'), false);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION devicewake._end_idle_wake_sessions(p_idle interval) RETURNS integer
+    LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS
+$$
+BEGIN
+    RETURN devicewake._close_wake_sessions(
+        ARRAY(SELECT s.session_id
+              FROM devicewake.device_wake_sessions s JOIN devicewake.devices d USING (device_id)
+              WHERE s.status = 'in_progress'
+                AND devicewake._session_last_heard(s.started_at, d.last_seen_at) < now() - p_idle),
+        false);
+END
+$$;
+
