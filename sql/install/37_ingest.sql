@@ -109,6 +109,28 @@ BEGIN
 END
 $$;
 
+-- METADATA the worker knows to be repeats (the layout of the last one it applied for the image,
+-- in this wake: cameras repeat it every few chunks), a batch at a time: the devices were heard
+-- from (last_seen_at, once per transaction), and nothing else changes while the image is still
+-- receiving, exactly as _ingest_metadata's 'repeat'. Returns the 1-based positions of those whose
+-- image is not receiving any more (completed, failed or gone meanwhile): the worker applies them
+-- one by one with _ingest_metadata, which decides what they are.
+CREATE FUNCTION devicewake._ingest_repeats(p_macs text[], p_image_names text[])
+    RETURNS SETOF bigint
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
+$$
+BEGIN
+    UPDATE devicewake.devices d SET last_seen_at = now()
+    WHERE d.device_mac = ANY (p_macs) AND d.last_seen_at IS DISTINCT FROM now();
+    RETURN QUERY
+    SELECT r.ord FROM unnest(p_macs, p_image_names) WITH ORDINALITY AS r(mac, name, ord)
+    LEFT JOIN devicewake.devices d ON d.device_mac = r.mac
+    LEFT JOIN devicewake.device_images i ON i.device_id = d.device_id AND i.image_name = r.name
+    WHERE i.status IS DISTINCT FROM 'receiving'
+    ORDER BY r.ord;
+END
+$$;
+
 -- CHUNKs, a batch at a time (arrays of equal length, in arrival order). Stores each chunk once
 -- (a duplicate is idempotent), keeps received_chunks, received_bytes and the session's chunks_sent
 -- current, and completes every image whose last chunk arrived. Bounded (#14 item 3): a new chunk

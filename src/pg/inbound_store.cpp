@@ -35,6 +35,8 @@ SavedPlan metadata_plan(
     "SELECT kind, already_asked"
     "  FROM devicewake._ingest_metadata($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb)",
     {TEXTOID, TEXTOID, INT4OID, INT4OID, TIMESTAMPTZOID, INT4OID, TEXTOID, TEXTOID});
+SavedPlan repeats_plan("SELECT * FROM devicewake._ingest_repeats($1, $2)",
+                       {TEXTARRAYOID, TEXTARRAYOID});
 SavedPlan chunks_plan("SELECT * FROM devicewake._ingest_chunks($1, $2, $3, $4)",
                       {TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID, BYTEAARRAYOID});
 SavedPlan telemetry_plan("SELECT devicewake._ingest_telemetry($1, $2::numeric, $3, $4::jsonb)",
@@ -207,17 +209,28 @@ class Batch {
   InboundOutcome Run() {
     for (std::size_t i = 0; i < messages_.size(); ++i) ApplyOne(i);
     FlushChunks();
-    // Repeated METADATA (same layout as the last one applied) changes nothing: applied after the
+    // Repeated METADATA (same layout as the last one applied) changes nothing: handled after the
     // chunks, so a camera's repeat every 10 chunks does not cut the batch of chunks short. One
-    // that came before the last chunk of an image that finished in this batch is a no-op.
-    for (Deferred& d : deferred_) {
+    // that came before the last chunk of an image that finished in this batch is a no-op; one
+    // after it asks for the answer again. The others are one statement for the batch (the
+    // device was heard from), except those whose image stopped receiving meanwhile.
+    std::vector<bool> apply(deferred_.size(), false);
+    std::vector<std::size_t> repeats;
+    for (std::size_t i = 0; i < deferred_.size(); ++i) {
+      const Deferred& d = deferred_[i];
       auto done = finished_.find(d.metadata.device_id + '/' + d.metadata.image_name);
-      if (done != finished_.end() && d.index < done->second) {
-        ++outcome_.applied;
-        continue;
+      if (done == finished_.end()) {
+        repeats.push_back(i);
+      } else {
+        apply[i] = d.index > done->second;
       }
-      prefix_ = d.prefix;
-      ApplyMetadata(d.metadata);
+    }
+    for (std::size_t i : StillReceivingExcept(repeats)) apply[i] = true;
+    for (std::size_t i = 0; i < deferred_.size(); ++i) {
+      if (apply[i]) {
+        prefix_ = deferred_[i].prefix;
+        ApplyMetadata(deferred_[i].metadata);
+      }
       ++outcome_.applied;
     }
     rejections_.Insert();
@@ -310,6 +323,26 @@ class Batch {
     if (known.size() >= kMaxKnownDevices) known.clear();
     known.insert(mac);
     return true;
+  }
+
+  // Applies the repeats deferred_[positions] (devicewake._ingest_repeats) and returns those whose
+  // image is not receiving any more: they are applied in full.
+  std::vector<std::size_t> StillReceivingExcept(const std::vector<std::size_t>& positions) {
+    std::vector<std::size_t> stale;
+    if (positions.empty()) return stale;
+    std::vector<std::string> macs, names;
+    for (std::size_t i : positions) {
+      macs.push_back(deferred_[i].metadata.device_id);
+      names.push_back(deferred_[i].metadata.image_name);
+    }
+    Datum args[2] = {VarlenaArrayDatum(macs, TEXTOID), VarlenaArrayDatum(names, TEXTOID)};
+    uint64 rows = repeats_plan.Execute(args, nullptr, false);
+    for (uint64 row = 0; row < rows; ++row) {
+      bool is_null = false;
+      int64 ordinal = DatumGetInt64(SpiValue(row, 1, &is_null));
+      stale.push_back(positions.at(static_cast<std::size_t>(ordinal - 1)));
+    }
+    return stale;
   }
 
   // A METADATA with the layout of the last one applied for the image (no error).

@@ -82,3 +82,20 @@ BEGIN
 END
 $$;
 
+CREATE OR REPLACE FUNCTION devicewake._ingest_repeats(p_macs text[], p_image_names text[])
+    RETURNS SETOF bigint
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
+$$
+BEGIN
+    UPDATE devicewake.devices d SET last_seen_at = now()
+    WHERE d.device_mac = ANY (p_macs) AND d.last_seen_at IS DISTINCT FROM now();
+    RETURN QUERY
+    SELECT r.ord FROM unnest(p_macs, p_image_names) WITH ORDINALITY AS r(mac, name, ord)
+    LEFT JOIN devicewake.devices d ON d.device_mac = r.mac
+    LEFT JOIN devicewake.device_images i ON i.device_id = d.device_id AND i.image_name = r.name
+    WHERE i.status IS DISTINCT FROM 'receiving'
+    ORDER BY r.ord;
+END
+$$;
+
+REVOKE ALL ON FUNCTION devicewake._ingest_repeats(text[], text[]) FROM PUBLIC;
