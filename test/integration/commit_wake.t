@@ -26,6 +26,16 @@ is "$(q "SELECT count(*) FILTER (WHERE auth_method <> 'scram-sha-256') || ' of '
 is "$(q "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'pg_devicewake%' AND backend_type <> 'pg_devicewake worker'")" 0 \
   "the worker opens no libpq connection of its own"
 
+# --- nothing notifies devicewake_commands any more: a HELLO recorded from SQL did (dead since
+# the worker stopped listening, and a NOTIFY costs every commit and refuses two-phase commit)
+out=$(psql -X -q -A -t -v ON_ERROR_STOP=1 2>&1 <<'SQL'
+LISTEN devicewake_commands;
+SELECT devicewake.record_device_hello('TEST-COMMIT-WAKE-HELLO', '{}') \g /dev/null
+SELECT 1 \g /dev/null
+SQL
+)
+is "$(echo "$out" | grep -c 'notification "devicewake_commands"')" 0 "recording a HELLO sends no NOTIFY devicewake_commands"
+
 # --- a rolled-back enqueue sets no latch; the committed one after it sets exactly one
 send warmup.jpg; wait_text 10 "$SUB_OUT" warmup.jpg; ok $? "a committed command goes out"
 w0=$(wakeups)
