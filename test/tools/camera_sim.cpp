@@ -1485,13 +1485,20 @@ int RunBaselineBroker(const Options& opt) {
   return 0;
 }
 
-// libpq floor: the same chunk rows INSERTed one row per statement (autocommit) by one client.
+// libpq floor: the same chunk rows INSERTed one row per statement (autocommit) by one client,
+// into an ordinary table (WAL-logged, like the worker's: a temporary table writes no WAL, so its
+// commits never wait for a flush), dropped at the end.
 int RunBaselineInsert(const Options& opt) {
   PGconn* conn = Connect();
   if (!conn) return 2;
-  PQclear(PQexec(conn,
-                 "CREATE TEMP TABLE bench_chunks (mac text, image_name text, chunk_index integer, "
-                 "data bytea, PRIMARY KEY (mac, image_name, chunk_index))"));
+  const std::string table = "bench_chunks_" + opt.mac_prefix;
+  PQclear(PQexec(conn, "SET client_min_messages = warning"));
+  PQclear(PQexec(conn, ("DROP TABLE IF EXISTS " + table).c_str()));
+  PQclear(PQexec(conn, ("CREATE TABLE " + table +
+                        " (mac text, image_name text, chunk_index integer, "
+                        "data bytea, PRIMARY KEY (mac, image_name, chunk_index))")
+                           .c_str()));
+  const std::string insert = "INSERT INTO " + table + " VALUES ($1, $2, $3, $4)";
   int total = ChunkCount(opt.image_size, opt.chunk_size);
   auto t0 = Clock::now();
   long rows = 0;
@@ -1503,14 +1510,14 @@ int RunBaselineInsert(const Options& opt) {
       const char* values[4] = {mac.c_str(), "raw.jpg", idx.c_str(), part.data()};
       int lengths[4] = {0, 0, 0, static_cast<int>(part.size())};
       int formats[4] = {0, 0, 0, 1};
-      PGresult* r = PQexecParams(conn, "INSERT INTO bench_chunks VALUES ($1, $2, $3, $4)", 4,
-                                 nullptr, values, lengths, formats, 0);
+      PGresult* r = PQexecParams(conn, insert.c_str(), 4, nullptr, values, lengths, formats, 0);
       rows += PQresultStatus(r) == PGRES_COMMAND_OK;
       PQclear(r);
     }
   }
   double wall = Seconds(Clock::now() - t0);
   std::printf("baseline-insert rows=%ld wall_s=%.2f chunks_per_s=%.0f\n", rows, wall, rows / wall);
+  PQclear(PQexec(conn, ("DROP TABLE " + table).c_str()));
   PQfinish(conn);
   return 0;
 }
