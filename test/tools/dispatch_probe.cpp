@@ -1,9 +1,12 @@
 // Benchmark probe for the dispatch worker: measures commit -> receipt latency of commands at a
-// fixed rate, the raw broker round trip as a floor, and the drain rate of a large backlog.
+// fixed rate, the raw broker round trip as a floor, the drain rate of a large backlog, and the
+// drain's baseline: one plain libmosquitto client publishing the same messages at QoS 1.
 // Usage: dispatch_probe latency RATE SECONDS | dispatch_probe drain COUNT
+//        | dispatch_probe raw COUNT [WINDOW]
 // Environment: PG* for libpq, DW_MQTT_PORT for the broker on 127.0.0.1.
 #include <libpq-fe.h>
 #include <mosquitto.h>
+#include <poll.h>
 
 #include <algorithm>
 #include <atomic>
@@ -248,6 +251,8 @@ int Drain(int count) {
       "commands/s\n",
       Ms(received - t0), count / (Ms(received - t0) / 1000), Ms(all_sent - t0),
       count / (Ms(all_sent - t0) / 1000));
+  std::printf("bench drain_received_per_s=%.0f drain_sent_per_s=%.0f\n",
+              count / (Ms(received - t0) / 1000), count / (Ms(all_sent - t0) / 1000));
   std::printf(
       "worker RSS: %ld kB before, peak %ld kB during the drain (VmHWM %ld kB; includes shared "
       "buffers it touched)\n",
@@ -259,12 +264,110 @@ int Drain(int count) {
   return r.count.load() >= count ? 0 : 1;
 }
 
+// The drain's baseline: what one plain libmosquitto client achieves alone. It publishes COUNT
+// messages of the drain's shape (topic ESP32CAM/TEST-BENCH-1/cmd, body {"device_id":...,
+// "send_image":"rawdr_N.jpg"}, byte for byte as long as the worker's "drain_N.jpg" bodies) at
+// QoS 1 to the same broker, read by the same subscriber as the drain. The client is set up as the
+// worker's (MQTT 3.1.1, TCP_NODELAY, no libmosquitto in-flight limit) and driven as a sane
+// publisher drives it: one thread, poll() on its socket, at most WINDOW messages awaiting their
+// PUBACK, refilled as PUBACKs are read. libmosquitto walks its in-flight list on every publish and
+// every PUBACK, so a large window costs time per message (bench/dispatch.sh uses 500).
+struct Publisher {
+  bool connected = false;
+  long acked = 0;
+  long in_flight = 0;
+  Clock::time_point last_ack;
+};
+
+void OnPublisherConnect(struct mosquitto*, void* user, int rc) {
+  if (rc == 0) static_cast<Publisher*>(user)->connected = true;
+}
+
+void OnPublisherPuback(struct mosquitto*, void* user, int) {
+  auto* p = static_cast<Publisher*>(user);
+  ++p->acked;
+  --p->in_flight;
+  p->last_ack = Clock::now();
+}
+
+int Raw(int count, int window) {
+  Receiver r;
+  struct mosquitto* sub = Subscribe(&r, "ESP32CAM/+/cmd");
+  Publisher p;
+  struct mosquitto* pub = mosquitto_new(nullptr, true, &p);
+  mosquitto_int_option(pub, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+  mosquitto_int_option(pub, MOSQ_OPT_TCP_NODELAY, 1);
+  mosquitto_max_inflight_messages_set(pub, 0);  // the window below is the only limit
+  mosquitto_connect_callback_set(pub, OnPublisherConnect);
+  mosquitto_publish_callback_set(pub, OnPublisherPuback);
+  const char* port = std::getenv("DW_MQTT_PORT");
+  if (mosquitto_connect(pub, "127.0.0.1", port ? std::atoi(port) : 1883, 30) != MOSQ_ERR_SUCCESS) {
+    std::fprintf(stderr, "cannot connect to the broker\n");
+    return 2;
+  }
+  auto deadline = Clock::now() + std::chrono::seconds(10);
+  while (!p.connected && Clock::now() < deadline) mosquitto_loop(pub, 100, 1);
+  if (!p.connected) {
+    std::fprintf(stderr, "no CONNACK from the broker\n");
+    return 2;
+  }
+
+  const std::string topic = "ESP32CAM/TEST-BENCH-1/cmd";
+  const int fd = mosquitto_socket(pub);
+  int next = 0;
+  auto t0 = Clock::now();
+  deadline = t0 + std::chrono::seconds(120);
+  while (p.acked < count && Clock::now() < deadline) {
+    for (; next < count && p.in_flight < window; ++next) {
+      std::string body = "{\"device_id\":\"TEST-BENCH-1\",\"send_image\":\"rawdr_" +
+                         std::to_string(next + 1) + ".jpg\"}";
+      int rc = mosquitto_publish(pub, nullptr, topic.c_str(), static_cast<int>(body.size()),
+                                 body.data(), 1, false);
+      if (rc != MOSQ_ERR_SUCCESS) {
+        std::fprintf(stderr, "publish: %s\n", mosquitto_strerror(rc));
+        return 2;
+      }
+      ++p.in_flight;
+    }
+    struct pollfd pfd = {fd, static_cast<short>(POLLIN | (mosquitto_want_write(pub) ? POLLOUT : 0)),
+                         0};
+    if (poll(&pfd, 1, 100) > 0) {
+      if (pfd.revents & POLLIN) mosquitto_loop_read(pub, 1);
+      if (pfd.revents & POLLOUT) mosquitto_loop_write(pub, 1);
+    }
+    mosquitto_loop_misc(pub);
+  }
+  while (r.count.load() < count && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  auto received = r.last;
+  std::printf(
+      "raw: %d QoS 1 messages from one libmosquitto client, in-flight window %d; received %ld "
+      "(duplicates %ld), PUBACKed %ld\n",
+      count, window, r.count.load(), r.duplicates.load(), p.acked);
+  std::printf(
+      "all received after %.0f ms: %.0f messages/s; all PUBACKed after %.0f ms: %.0f "
+      "messages/s\n",
+      Ms(received - t0), count / (Ms(received - t0) / 1000), Ms(p.last_ack - t0),
+      count / (Ms(p.last_ack - t0) / 1000));
+  std::printf("bench raw_received_per_s=%.0f raw_acked_per_s=%.0f\n",
+              count / (Ms(received - t0) / 1000), count / (Ms(p.last_ack - t0) / 1000));
+  mosquitto_disconnect(pub);
+  mosquitto_destroy(pub);
+  mosquitto_loop_stop(sub, true);
+  return r.count.load() >= count && p.acked >= count ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc >= 4 && std::strcmp(argv[1], "latency") == 0)
     return Latency(std::atoi(argv[2]), std::atoi(argv[3]));
   if (argc >= 3 && std::strcmp(argv[1], "drain") == 0) return Drain(std::atoi(argv[2]));
-  std::fprintf(stderr, "usage: dispatch_probe latency RATE SECONDS | dispatch_probe drain COUNT\n");
+  if (argc >= 3 && std::strcmp(argv[1], "raw") == 0)
+    return Raw(std::atoi(argv[2]), argc >= 4 ? std::atoi(argv[3]) : 500);
+  std::fprintf(stderr,
+               "usage: dispatch_probe latency RATE SECONDS | dispatch_probe drain COUNT | "
+               "dispatch_probe raw COUNT [WINDOW]\n");
   return 2;
 }
