@@ -35,16 +35,20 @@ echo "-- baseline (b): libpq, one INSERT per chunk, one client"
 insert=$("$sim" --cameras "$cameras" --image-size "$image" --chunk-size "$chunk" --mac-prefix BI baseline-insert)
 echo "$insert"
 echo "-- pg_devicewake: $cameras cameras x $image bytes in $chunk-byte chunks (target: >= 2x one INSERT per chunk, >= 0.6x the raw broker)"
-# the cameras sit at a site (an unassigned camera is only told to sleep); MACs as camera_sim
-# numbers them: the prefix, then the 1-based index in hex
-psql -X -q -v ON_ERROR_STOP=1 >/dev/null <<SQL
-INSERT INTO devicewake.sites (name, timezone, wake_schedule_cron) VALUES ('Bench site', 'UTC', '0 */3 * * *');
+# cameras_run PREFIX OUT: the cameras with MACs PREFIX... wake, upload and sleep (camera_sim bench,
+# output in OUT; its exit status). They sit at a site (an unassigned camera is only told to
+# sleep); MACs as camera_sim numbers them: the prefix, then the 1-based index in hex.
+psql -X -q -c "INSERT INTO devicewake.sites (name, timezone, wake_schedule_cron) VALUES ('Bench site', 'UTC', '0 */3 * * *')"
+cameras_run() {
+  psql -X -q -v ON_ERROR_STOP=1 >/dev/null <<SQL
 INSERT INTO devicewake.devices (device_mac, site_id)
-SELECT 'BE' || lpad(upper(to_hex(i)), 10, '0'), (SELECT site_id FROM devicewake.sites WHERE name = 'Bench site' LIMIT 1)
+SELECT '$1' || lpad(upper(to_hex(i)), 10, '0'), (SELECT site_id FROM devicewake.sites WHERE name = 'Bench site' LIMIT 1)
 FROM generate_series(1, $cameras) i ON CONFLICT (device_mac) DO NOTHING;
 SQL
-"$sim" --cameras "$cameras" --image-size "$image" --chunk-size "$chunk" --mac-prefix BE \
-  --ack-timeout 300 bench >"$out" 2>&1
+  "$sim" --cameras "$cameras" --image-size "$image" --chunk-size "$chunk" --mac-prefix "$1" \
+    --ack-timeout 300 bench >"$2" 2>&1
+}
+cameras_run BE "$out"
 rc=$?
 grep '^bench ' "$out"
 grep -E '^(ERROR|TIMEOUT|IGNORED) |^SLEEP .* (timeout|mid-upload)' "$out" | cut -d' ' -f1,3- | sort | uniq -c | head -n 5
@@ -77,13 +81,7 @@ psql -X -q -c "ALTER SYSTEM SET fsync = on" -c "ALTER SYSTEM SET synchronous_com
 sleep 1
 dinsert=$("$sim" --cameras "$cameras" --image-size "$image" --chunk-size "$chunk" --mac-prefix DI baseline-insert)
 echo "$dinsert"
-psql -X -q -v ON_ERROR_STOP=1 >/dev/null <<SQL
-INSERT INTO devicewake.devices (device_mac, site_id)
-SELECT 'BD' || lpad(upper(to_hex(i)), 10, '0'), (SELECT site_id FROM devicewake.sites WHERE name = 'Bench site' LIMIT 1)
-FROM generate_series(1, $cameras) i ON CONFLICT (device_mac) DO NOTHING;
-SQL
-"$sim" --cameras "$cameras" --image-size "$image" --chunk-size "$chunk" --mac-prefix BD \
-  --ack-timeout 300 bench >"$out.durable" 2>&1
+cameras_run BD "$out.durable"
 drc=$?
 grep -E '^bench (upload_s|byte_exact)' "$out.durable"
 psql -X -q -c "ALTER SYSTEM RESET fsync" -c "ALTER SYSTEM RESET synchronous_commit" \
