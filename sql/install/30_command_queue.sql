@@ -35,9 +35,12 @@ CREATE TRIGGER device_wake_sessions_opened
     AFTER INSERT ON devicewake.device_wake_sessions
     FOR EACH ROW WHEN (NEW.status = 'in_progress') EXECUTE FUNCTION devicewake._wake_worker_at_commit();
 
--- the worker's timer: earliest future scheduled_for and earliest expires_at of a pending command
--- (pending rows only, so the timer's cost does not grow with delivered history)
+-- the worker's timer: earliest future scheduled_for and earliest expires_at of a pending,
+-- unclaimed command (so the timer's cost does not grow with delivered history). A claimed row
+-- leaves both, and a command without scheduled_for never enters the first: the claim and the
+-- PUBACK rewrite every row they touch, and each index a row version enters is a write.
 CREATE INDEX device_commands_scheduled_idx
-    ON devicewake.device_commands (scheduled_for) WHERE status = 'pending';
+    ON devicewake.device_commands (scheduled_for)
+    WHERE status = 'pending' AND claimed_at IS NULL AND scheduled_for IS NOT NULL;
 CREATE INDEX device_commands_pending_expiry_idx
-    ON devicewake.device_commands (expires_at) WHERE status = 'pending';
+    ON devicewake.device_commands (expires_at) WHERE status = 'pending' AND claimed_at IS NULL;

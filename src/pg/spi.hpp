@@ -17,7 +17,12 @@ namespace devicewake::pg {
 // PostgreSQL's plan cache, so a function's statements are not planned again at every call.
 class SavedPlan {
  public:
-  SavedPlan(const char* sql, std::initializer_list<Oid> argtypes);
+  // kGeneric: planned once without its arguments (CURSOR_OPT_GENERIC_PLAN), for a statement
+  // whose right plan must not depend on them (an array of ids looked up by primary key: with
+  // the array's real length a custom plan can prefer scanning the table).
+  enum class Planning { kCustom, kGeneric };
+  SavedPlan(const char* sql, std::initializer_list<Oid> argtypes,
+            Planning planning = Planning::kCustom);
   // Executes with the given argument Datums (nulls: ' ' not null, 'n' null; nullptr = none null).
   // Returns SPI_processed; the result is in SPI_tuptable. May throw SqlError.
   uint64 Execute(const Datum* values, const char* nulls, bool read_only, long limit = 0);
@@ -27,6 +32,7 @@ class SavedPlan {
   const char* sql_;
   Oid argtypes_[kMaxArgs];
   int nargs_;
+  Planning planning_;
   SPIPlanPtr plan_ = nullptr;
 };
 
