@@ -212,4 +212,145 @@ BEGIN
 END
 $$;
 
+CREATE OR REPLACE FUNCTION devicewake._ingest_chunks(
+    p_macs text[], p_image_names text[], p_indexes integer[], p_data bytea[])
+    RETURNS TABLE(kind text, ordinal bigint, device_mac text, image_name text, detail text,
+                  others_receiving integer)
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
+$$
+DECLARE
+    v_max_image bigint := devicewake._setting_bytes('devicewake.max_image_bytes', 16777216);
+    v_max_device bigint := devicewake._setting_bytes('devicewake.max_device_bytes_in_flight', 67108864);
+    v_touched uuid[];
+    v_oversized uuid[];
+    r record;
+BEGIN
+    -- one statement: every chunk's verdict, the chunks stored, the images and sessions counted,
+    -- an image past its bound failed with its chunks purged; it returns the refused chunks and
+    -- the images that may be complete now (for completion below, whose statement sees the chunks
+    -- stored here)
+    FOR r IN
+    WITH c AS (
+        SELECT * FROM unnest(p_macs, p_image_names, p_indexes, p_data)
+                      WITH ORDINALITY AS c(mac, name, idx, data, ord)),
+    m AS (
+        -- (the bytes stay in c: the sorts below carry only their length)
+        SELECT c.ord, c.idx, length(c.data) AS len, i.image_id, i.device_id, i.total_chunks, i.status,
+               i.received_bytes, least(coalesce(i.image_size, v_max_image), v_max_image) AS cap,
+               i.status = 'failed' AND i.timeout_reason LIKE 'image exceeds its size bound%' AS refused,
+               row_number() OVER (PARTITION BY i.image_id, c.idx ORDER BY c.ord) AS nth
+        FROM c
+        LEFT JOIN devicewake.devices d ON d.device_mac = c.mac
+        LEFT JOIN devicewake.device_images i ON i.device_id = d.device_id AND i.image_name = c.name),
+    fresh AS (
+        -- the first copy in this batch of a chunk not stored yet: the only ones that add bytes
+        SELECT m.*, coalesce(m.status <> 'complete' AND m.idx < m.total_chunks AND m.nth = 1
+                             AND NOT EXISTS (SELECT FROM devicewake.image_chunks x
+                                             WHERE x.image_id = m.image_id AND x.chunk_index = m.idx),
+                             false) AS adds
+        FROM m),
+    inflight AS (
+        SELECT f.device_id,
+               (SELECT coalesce(sum(o.received_bytes), 0) FROM devicewake.device_images o
+                WHERE o.device_id = f.device_id AND o.status IN ('receiving', 'failed')) AS bytes
+        FROM (SELECT DISTINCT fresh.device_id FROM fresh WHERE fresh.adds) f),
+    running AS (
+        SELECT f.*,
+               f.received_bytes + sum(f.len) FILTER (WHERE f.adds)
+                   OVER (PARTITION BY f.image_id ORDER BY f.ord) AS image_total,
+               n.bytes + sum(f.len) FILTER (WHERE f.adds)
+                   OVER (PARTITION BY f.device_id ORDER BY f.ord) AS device_total
+        FROM fresh f LEFT JOIN inflight n ON n.device_id = f.device_id),
+    verdicts AS (
+        -- NULL: keep; 'duplicate': stored already (idempotent); otherwise why it is refused
+        SELECT ru.ord, ru.image_id, ru.device_id, ru.idx,
+               CASE WHEN ru.image_id IS NULL OR ru.total_chunks IS NULL
+                        THEN 'chunk for an image without metadata'
+                    WHEN ru.status <> 'complete' AND ru.idx >= ru.total_chunks
+                        THEN format('chunk_id %s is out of range for total_chunk_count %s', ru.idx, ru.total_chunks)
+                    WHEN ru.refused
+                        THEN 'image was refused for exceeding its size bound; only a new METADATA starts it again'
+                    WHEN NOT ru.adds THEN 'duplicate'
+                    WHEN ru.image_total > ru.cap
+                        THEN format('image would exceed %s bytes (%s with this chunk): min(image_size, devicewake.max_image_bytes)',
+                                    ru.cap, ru.image_total)
+                    WHEN ru.device_total > v_max_device
+                        THEN format('device would have %s bytes of incomplete images stored, more than devicewake.max_device_bytes_in_flight (%s)',
+                                    ru.device_total, v_max_device)
+               END AS verdict
+        FROM running ru),
+    over AS (
+        SELECT DISTINCT v.image_id FROM verdicts v WHERE v.verdict LIKE 'image would exceed %'),
+    failed AS (
+        UPDATE devicewake.device_images i
+        SET status = 'failed', failed_at = now(), received_chunks = 0, received_bytes = 0,
+            timeout_reason = 'image exceeds its size bound: min(image_size, devicewake.max_image_bytes)'
+        FROM over WHERE i.image_id = over.image_id
+        RETURNING i.image_id, i.device_id, i.session_id, i.image_name),
+    purged AS (
+        DELETE FROM devicewake.image_chunks ch USING failed f WHERE ch.image_id = f.image_id),
+    failure_logged AS (
+        INSERT INTO devicewake.device_history (device_id, session_id, event_type, event_data)
+        SELECT f.device_id, f.session_id, 'image_failed',
+               jsonb_build_object('image_name', f.image_name, 'reason',
+                                  'image exceeds its size bound', 'chunks_purged', true)
+        FROM failed f),
+    stored AS (
+        INSERT INTO devicewake.image_chunks (image_id, chunk_index, data)
+        SELECT v.image_id, v.idx, c.data FROM verdicts v JOIN c ON c.ord = v.ord
+        WHERE v.verdict IS NULL AND v.image_id NOT IN (SELECT over.image_id FROM over)
+        ON CONFLICT (image_id, chunk_index) DO NOTHING
+        RETURNING image_chunks.image_id, length(image_chunks.data) AS bytes),
+    counted AS (SELECT s.image_id, count(*)::integer AS n, sum(s.bytes) AS bytes
+                FROM stored s GROUP BY s.image_id),
+    images AS (
+        UPDATE devicewake.device_images i
+        SET received_chunks = i.received_chunks + counted.n,
+            received_bytes = i.received_bytes + counted.bytes, last_chunk_at = now(),
+            status = 'receiving'
+        FROM counted WHERE i.image_id = counted.image_id
+        RETURNING i.image_id, i.device_id, i.session_id, counted.n,
+                  i.received_chunks >= i.total_chunks AS full),
+    sessions AS (
+        UPDATE devicewake.device_wake_sessions s SET chunks_sent = s.chunks_sent + per.n
+        FROM (SELECT im.device_id, sum(im.n)::integer AS n FROM images im GROUP BY im.device_id) per
+        WHERE s.device_id = per.device_id AND s.status = 'in_progress'),
+    seen AS (
+        UPDATE devicewake.devices d SET last_seen_at = now()
+        WHERE d.device_id IN (SELECT im.device_id FROM images im))
+    SELECT 'rejected' AS what, v.ord, v.verdict, NULL::uuid AS image_id
+    FROM verdicts v WHERE v.verdict IS NOT NULL AND v.verdict <> 'duplicate'
+    -- (only those now holding as many chunks as announced: most batches complete nothing, and
+    -- _complete_images costs a millisecond even then)
+    UNION ALL SELECT 'touched', NULL, NULL, im.image_id FROM images im WHERE im.full
+    UNION ALL SELECT 'oversized', NULL, NULL, f.image_id FROM failed f
+    LOOP
+        IF r.what = 'rejected' THEN
+            -- kept by the caller in rejected_messages
+            kind := 'rejected'; ordinal := r.ord; device_mac := p_macs[r.ord];
+            image_name := p_image_names[r.ord]; detail := r.verdict; others_receiving := NULL;
+            RETURN NEXT;
+        ELSIF r.what = 'touched' THEN
+            v_touched := v_touched || r.image_id;
+        ELSE
+            v_oversized := v_oversized || r.image_id;
+        END IF;
+    END LOOP;
+
+    IF v_touched IS NOT NULL THEN
+        RETURN QUERY SELECT * FROM devicewake._complete_images(v_touched);
+    END IF;
+    IF v_oversized IS NOT NULL THEN
+        RETURN QUERY
+        SELECT 'failed'::text, NULL::bigint, d.device_mac, i.image_name,
+               'image exceeds its size bound'::text,
+               (SELECT count(*)::integer FROM devicewake.device_images o
+                WHERE o.device_id = i.device_id AND o.session_id = i.session_id
+                  AND o.status = 'receiving')
+        FROM devicewake.device_images i JOIN devicewake.devices d ON d.device_id = i.device_id
+        WHERE i.image_id = ANY (v_oversized);
+    END IF;
+END
+$$;
+
 REVOKE ALL ON FUNCTION devicewake._ingest_repeats(text[], text[]) FROM PUBLIC;
