@@ -1,6 +1,7 @@
-// The background worker: one MQTT connection, woken by its latch (set at commit by the enqueue
-// path, see commit_wake.cpp) and the broker's socket; database work in short transactions, never
-// while waiting on the network. See src/pg/README.md for the loop and the command state table.
+// A background worker (one of devicewake.workers, each with its own MQTT connection and hash share
+// of the devices): woken by its latch (set at commit by the enqueue path, see commit_wake.cpp)
+// and the broker's socket; database work in short transactions, never while waiting on the
+// network. See src/pg/README.md for the loop and the command state table.
 #include "pg/worker.hpp"
 
 #include <poll.h>
@@ -94,7 +95,10 @@ std::string ReadPasswordFile(const std::string& path, std::string* error) {
   return line;
 }
 
-mqtt::ClientConfig ConfigFromSettings(std::string* error) {
+// The MQTT client id of worker `index`: the configured one (or the cluster's default) for worker
+// 0, whatever the worker count, so its persistent session carries on when workers are added;
+// `<id>_<index>` for the others, since the broker keeps one connection per client id.
+mqtt::ClientConfig ConfigFromSettings(int index, std::string* error) {
   mqtt::ClientConfig c;
   c.host = Setting(settings::mqtt_host);
   c.port = settings::mqtt_port;
@@ -105,6 +109,7 @@ mqtt::ClientConfig ConfigFromSettings(std::string* error) {
     c.client_id = "pg_devicewake_" + std::to_string(static_cast<unsigned long long>(
                                          PgCall([]() { return GetSystemIdentifier(); })));
   }
+  if (index > 0) c.client_id += "_" + std::to_string(index);
   c.username = Setting(settings::mqtt_username);
   c.password = ReadPasswordFile(Setting(settings::mqtt_password_file), error);
   c.tls_ca_file = Setting(settings::mqtt_tls_ca_file);
@@ -122,6 +127,10 @@ struct InFlight {
 
 class Worker {
  public:
+  // Worker `index` of devicewake.workers: it serves the devices whose device_id hashes to it.
+  explicit Worker(int index) : index_(index), workers_(settings::workers) {
+    commands_.SetShare(workers_, index_);
+  }
   void Run();
   void Shutdown();
   void ApplyBeforeExit();
@@ -137,6 +146,7 @@ class Worker {
   void Housekeeping();
 
   void WaitForExtension();
+  void RetireSessions();
   void Connect();
   void BuildWaitSet();
   void DriveNetwork(bool mqtt_readable, bool mqtt_writable);
@@ -154,6 +164,8 @@ class Worker {
   template <typename F>
   void InTransaction(const char* activity, F&& body);
 
+  const int index_;
+  const int workers_;  // devicewake.workers (fixed until the server restarts)
   std::unique_ptr<mqtt::Client> client_;
   mqtt::ClientConfig config_;
   std::string prefix_setting_;         // devicewake.topic_prefix as connected with
@@ -223,7 +235,7 @@ void Worker::NoteError(const std::string& message) {
 
 void Worker::Connect() {
   std::string error;
-  config_ = ConfigFromSettings(&error);
+  config_ = ConfigFromSettings(index_, &error);
   prefix_setting_ = Setting(settings::topic_prefix);
   prefixes_ = core::ParseTopicPrefixList(prefix_setting_).prefixes;
   if (prefixes_.empty()) prefixes_.push_back("ESP32CAM");
@@ -267,7 +279,7 @@ void Worker::ReloadSettings() {
     ProcessConfigFile(PGC_SIGHUP);
   });
   std::string error;
-  mqtt::ClientConfig fresh = ConfigFromSettings(&error);
+  mqtt::ClientConfig fresh = ConfigFromSettings(index_, &error);
   if (fresh != config_ || Setting(settings::topic_prefix) != prefix_setting_) {
     NoteError("settings changed, reconnecting to the broker");
     if (client_) client_->Disconnect();
@@ -339,11 +351,15 @@ void Worker::HandleEvents() {
         reconnect_backoff_.Reset();
         connected_at_ms_ = NowMs();
         SetWorkerConnection(MyProcPid, true, config_.host + ":" + std::to_string(config_.port));
-        for (const std::string& prefix : prefixes_) {
-          for (const char* kind : {"status", "data", "ack"}) {
-            if (!client_->Subscribe(prefix + "/+/" + kind, 1))
-              NoteError("MQTT " + client_->error());
-          }
+        // One worker subscribes plainly; several share each filter, so every message reaches
+        // one of them. The persistent session keeps what an earlier count subscribed, so the
+        // other kind is dropped, after the new one is in place (a moment of duplicates, which
+        // ingest absorbs, rather than a moment where messages match nothing and are lost).
+        for (const std::string& filter : core::InboundSubscriptions(prefixes_, workers_ > 1)) {
+          if (!client_->Subscribe(filter, 1)) NoteError("MQTT " + client_->error());
+        }
+        for (const std::string& filter : core::InboundSubscriptions(prefixes_, workers_ <= 1)) {
+          if (!client_->Unsubscribe(filter)) NoteError("MQTT " + client_->error());
         }
         work_pending_ = true;
         break;
@@ -557,8 +573,11 @@ void Worker::DispatchDue() {
 // Once a second, after publishing so it never delays a due command: cameras silent for
 // session_idle_timeout are asleep (their sessions end, so on_wake holds their commands), and
 // quiet uploads of the cameras still awake are asked for their missing chunks.
+// With several workers, worker 0 alone does it for the whole fleet (its statements span devices
+// of every share); what it queues wakes each device's owner at commit.
 void Worker::Housekeeping() {
   int64_t now = NowMs();
+  if (index_ != 0) return;
   if (now < next_housekeeping_ms_ || !client_ || !client_->connected()) return;
   next_housekeeping_ms_ = now + 1000;
   uint64 requested = 0;
@@ -637,6 +656,42 @@ void Worker::WaitForExtension() {
   }
 }
 
+// Where worker 0 keeps the worker count the cluster last ran with, to know which client ids it
+// no longer uses (in the data directory: it belongs to this cluster, like its MQTT sessions).
+std::string WorkerCountFile() { return std::string(DataDir) + "/pg_devicewake.workers"; }
+
+// Worker 0, at start: when the cluster last ran with more workers than now, the broker still
+// keeps the persistent sessions of the retired ones' client ids, with their shared subscriptions
+// (mosquitto goes on handing an offline member its share, queued for good): each is discarded.
+// Then the current count is written down. A broker out of reach leaves the file as it was, so
+// the next start tries again (and the error is reported). Blocks for at most 2 s per retired id.
+void Worker::RetireSessions() {
+  int last = 1;
+  {
+    std::ifstream in(WorkerCountFile());
+    if (in) in >> last;
+  }
+  if (last == workers_) return;
+  std::string error;
+  mqtt::ClientConfig config = ConfigFromSettings(0, &error);
+  for (int index = std::max(workers_, 1); index < std::min(last, settings::kMaxWorkers); ++index) {
+    mqtt::ClientConfig retired = config;
+    retired.client_id += "_" + std::to_string(index);
+    if (!mqtt::DiscardSession(retired, 2000, &error)) {
+      NoteError("could not discard the MQTT session of retired worker client id \"" +
+                retired.client_id + "\": " + error + "; trying again at the next start");
+      return;
+    }
+    PgCall([&]() {
+      ereport(LOG, (errmsg("pg_devicewake: discarded the MQTT session of retired worker client "
+                           "id \"%s\"",
+                           retired.client_id.c_str())));
+    });
+  }
+  std::ofstream out(WorkerCountFile(), std::ios::trunc);
+  out << workers_ << "\n";
+}
+
 // Before the loop: scratch memory, the extension installed (at the library's version), claims
 // a previous worker left returned to pending, and the latch published for committing backends.
 void Worker::Start() {
@@ -645,6 +700,7 @@ void Worker::Start() {
                                  ALLOCSET_DEFAULT_SIZES);
   });
   WaitForExtension();
+  if (index_ == 0) RetireSessions();
   InTransaction("releasing orphaned claims", [&]() {
     uint64 released = commands_.ReleaseOrphanedClaims();
     if (released > 0) {
@@ -742,24 +798,34 @@ void CleanupAtExit(int code, Datum arg) {
 
 }  // namespace
 
+// devicewake.workers workers, numbered from 0 (bgw_main_arg); one keeps the name it always had.
 void RegisterWorker() {
   RequestWorkerState();
-  BackgroundWorker worker;
-  memset(&worker, 0, sizeof(worker));
-  worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-  worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-  worker.bgw_restart_time = 1;
-  snprintf(worker.bgw_library_name, BGW_MAXLEN, "pg_devicewake");
-  snprintf(worker.bgw_function_name, BGW_MAXLEN, "devicewake_worker_main");
-  snprintf(worker.bgw_name, BGW_MAXLEN, "pg_devicewake worker");
-  snprintf(worker.bgw_type, BGW_MAXLEN, "pg_devicewake worker");
-  RegisterBackgroundWorker(&worker);
+  for (int index = 0; index < settings::workers; ++index) {
+    BackgroundWorker worker;
+    memset(&worker, 0, sizeof(worker));
+    worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+    worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+    worker.bgw_restart_time = 1;
+    worker.bgw_main_arg = Int32GetDatum(index);
+    snprintf(worker.bgw_library_name, BGW_MAXLEN, "pg_devicewake");
+    snprintf(worker.bgw_function_name, BGW_MAXLEN, "devicewake_worker_main");
+    if (settings::workers == 1) {
+      snprintf(worker.bgw_name, BGW_MAXLEN, "pg_devicewake worker");
+    } else {
+      snprintf(worker.bgw_name, BGW_MAXLEN, "pg_devicewake worker %d", index);
+    }
+    snprintf(worker.bgw_type, BGW_MAXLEN, "pg_devicewake worker");
+    RegisterBackgroundWorker(&worker);
+  }
 }
 
 }  // namespace devicewake::pg
 
 void devicewake_worker_main(unsigned long main_arg) {
   using namespace devicewake::pg;
+  const int index = DatumGetInt32(static_cast<Datum>(main_arg));
+  SetWorkerIndex(index);  // before anything touches this worker's slot of shared memory
   pqsignal(SIGHUP, SignalHandlerForConfigReload);
   // SIGTERM asks the loop to stop (not `die`): messages already read, and so already PUBACKed
   // to the devices, are applied before the worker exits.
@@ -784,7 +850,7 @@ void devicewake_worker_main(unsigned long main_arg) {
   ErrorReport report;
   bool failed = false;
   {
-    Worker worker;
+    Worker worker(index);
     running_worker = &worker;
     try {
       worker.Run();
