@@ -76,6 +76,41 @@ constexpr const char* kLibraryVersion = DW_EXTVERSION;
 SavedPlan version_plan(
     "SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'pg_devicewake'", {});
 
+// With several workers, device messages are applied in groups: the devices whose MAC hashes to
+// group g (FNV-1a of the normalised MAC, modulo devicewake.workers; any function the workers share
+// would do) are applied only under the transaction-level advisory lock (kIngestLockKey, g). A
+// device's messages can reach two workers at once (shared subscription); under the lock their
+// transactions take turns instead of waiting on each other's row locks in whatever order their
+// plans visit the rows (a deadlock, or a convoy where each batch waits for the whole of the
+// other's). Worker 0's housekeeping, whose statements span every device, takes every group's
+// lock first, in ascending order; an ingest transaction holds exactly one, so none can deadlock
+// on them.
+constexpr int32 kIngestLockKey = 0x44570011;  // the first key of pg_advisory_xact_lock(int, int)
+SavedPlan try_group_lock_plan("SELECT pg_catalog.pg_try_advisory_xact_lock($1, $2)",
+                              {INT4OID, INT4OID});
+SavedPlan group_lock_plan("SELECT pg_catalog.pg_advisory_xact_lock($1, $2)", {INT4OID, INT4OID});
+SavedPlan all_groups_lock_plan(
+    "SELECT pg_catalog.pg_advisory_xact_lock($1, g) FROM pg_catalog.generate_series(0, $2 - 1) g",
+    {INT4OID, INT4OID});
+
+// Takes group `group`'s lock in the current transaction; without wait, only if it is free.
+bool LockGroup(int group, bool wait) {
+  Datum args[2] = {Int32GetDatum(kIngestLockKey), Int32GetDatum(group)};
+  if (wait) {
+    group_lock_plan.Execute(args, nullptr, false, 1);
+    return true;
+  }
+  try_group_lock_plan.Execute(args, nullptr, false, 1);
+  bool is_null = true;
+  return DatumGetBool(SpiValue(0, 1, &is_null));
+}
+
+uint32 Fnv1a(const std::string& text) {
+  uint32 hash = 2166136261u;
+  for (unsigned char c : text) hash = (hash ^ c) * 16777619u;
+  return hash;
+}
+
 // Jitter source for reconnect backoff; PostgreSQL's per-process PRNG, seeded at fork.
 double UniformRandom() { return pg_prng_double(&pg_global_prng_state); }
 
@@ -142,6 +177,8 @@ class Worker {
   void ServeConnection();
   void ExpireInFlight();
   void Ingest();
+  bool ApplyMessages(std::vector<mqtt::Event>& batch, int group, bool wait);
+  int GroupOf(const mqtt::Event& message) const;
   void DispatchDue();
   void Housekeeping();
 
@@ -487,10 +524,10 @@ void Worker::FlushDeliveries() {
   permanent_failures_.clear();
 }
 
-// Applies what devices sent, batch_size messages per transaction. If a batch raises an error,
-// it is applied again one message per transaction, so the one that cannot be applied is
-// recorded in rejected_messages with the error and the rest flow on. The answers (the wake
-// conversation's next messages) are commands queued in the same transaction: dispatched next.
+// Applies what devices sent, batch_size messages per transaction. With several workers each
+// batch is split by device group and each part applied under its group's lock (see
+// kIngestLockKey): the parts whose group is free first, starting from this worker's own index
+// (two workers in step then work on different groups), then, waiting, the first left.
 void Worker::Ingest() {
   while (!inbound_.empty()) {
     std::size_t n =
@@ -498,39 +535,89 @@ void Worker::Ingest() {
     std::vector<mqtt::Event> batch(std::make_move_iterator(inbound_.begin()),
                                    std::make_move_iterator(inbound_.begin() + n));
     inbound_.erase(inbound_.begin(), inbound_.begin() + n);
-    std::vector<InboundOutcome> outcomes(1);
-    try {
-      InTransaction("applying device messages",
-                    [&]() { outcomes[0] = inbound_store_.Apply(batch, prefixes_); });
-    } catch (const SqlError& batch_error) {
-      outcomes.clear();
-      for (const mqtt::Event& message : batch) {
-        InboundOutcome one;
-        for (int attempt = 1;; ++attempt) {
-          try {
-            InTransaction("applying one device message",
-                          [&]() { one = inbound_store_.Apply({message}, prefixes_); });
-            break;
-          } catch (const SqlError& e) {
-            // a deadlock, a lock timeout or a cancel is the moment's fault, not the message's
-            if (IsTransient(e.sqlstate()) && attempt < kTransientAttempts) continue;
-            InTransaction("recording a rejected message",
-                          [&]() { inbound_store_.Reject(message, prefixes_, e.message()); });
-            one = InboundOutcome{};
-            one.rejected = 1;
-            break;
-          }
+    if (workers_ == 1) {
+      ApplyMessages(batch, -1, true);
+      continue;
+    }
+    std::vector<std::vector<mqtt::Event>> parts(workers_);
+    for (mqtt::Event& message : batch) parts[GroupOf(message)].push_back(std::move(message));
+    std::vector<int> left;
+    for (int i = 0; i < workers_; ++i) {
+      int group = (index_ + i) % workers_;
+      if (!parts[group].empty()) left.push_back(group);
+    }
+    while (!left.empty()) {
+      bool applied_one = false;
+      for (auto it = left.begin(); it != left.end();) {
+        if (ApplyMessages(parts[*it], *it, false)) {
+          it = left.erase(it);
+          applied_one = true;
+        } else {
+          ++it;
         }
-        outcomes.push_back(std::move(one));
+      }
+      if (!applied_one) {
+        ApplyMessages(parts[left.front()], left.front(), true);
+        left.erase(left.begin());
       }
     }
-    for (const InboundOutcome& o : outcomes) {
-      pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.ingested, o.applied);
-      pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.rejected, o.rejected);
-      pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.acknowledged, o.acknowledged);
-      if (o.commands_queued) work_pending_ = true;
+  }
+}
+
+// The group of a device message: of its topic's device (group 0 when the topic names none; such
+// a message is only recorded as rejected).
+int Worker::GroupOf(const mqtt::Event& message) const {
+  core::InboundTopic topic =
+      core::ParseInboundTopic(message.topic, prefixes_, settings::allow_separated_mac_topics);
+  if (!topic.ok) return 0;
+  return static_cast<int>(Fnv1a(topic.device_id) % static_cast<uint32>(workers_));
+}
+
+// Applies `batch` in one transaction (under group `group`'s lock unless group < 0; without wait,
+// returns false having done nothing when another worker holds it). If the batch raises an error,
+// it is applied again one message per transaction, so the one that cannot be applied is recorded
+// in rejected_messages with the error and the rest flow on. The answers (the wake conversation's
+// next messages) are commands queued in the same transaction: dispatched next.
+bool Worker::ApplyMessages(std::vector<mqtt::Event>& batch, int group, bool wait) {
+  std::vector<InboundOutcome> outcomes(1);
+  bool locked = true;
+  try {
+    InTransaction("applying device messages", [&]() {
+      if (group >= 0 && !(locked = LockGroup(group, wait))) return;
+      outcomes[0] = inbound_store_.Apply(batch, prefixes_);
+    });
+  } catch (const SqlError& batch_error) {
+    outcomes.clear();
+    for (const mqtt::Event& message : batch) {
+      InboundOutcome one;
+      for (int attempt = 1;; ++attempt) {
+        try {
+          InTransaction("applying one device message", [&]() {
+            if (group >= 0) LockGroup(group, true);
+            one = inbound_store_.Apply({message}, prefixes_);
+          });
+          break;
+        } catch (const SqlError& e) {
+          // a deadlock, a lock timeout or a cancel is the moment's fault, not the message's
+          if (IsTransient(e.sqlstate()) && attempt < kTransientAttempts) continue;
+          InTransaction("recording a rejected message",
+                        [&]() { inbound_store_.Reject(message, prefixes_, e.message()); });
+          one = InboundOutcome{};
+          one.rejected = 1;
+          break;
+        }
+      }
+      outcomes.push_back(std::move(one));
     }
   }
+  if (!locked) return false;
+  for (const InboundOutcome& o : outcomes) {
+    pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.ingested, o.applied);
+    pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.rejected, o.rejected);
+    pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.acknowledged, o.acknowledged);
+    if (o.commands_queued) work_pending_ = true;
+  }
+  return true;
 }
 
 // PUBACK timeouts count as publish failures. The map is scanned only once its earliest deadline
@@ -582,6 +669,10 @@ void Worker::Housekeeping() {
   next_housekeeping_ms_ = now + 1000;
   uint64 requested = 0;
   InTransaction("ending idle wake sessions and requesting missing chunks", [&]() {
+    if (workers_ > 1) {  // every device group's ingest lock, in ascending order (kIngestLockKey)
+      Datum args[2] = {Int32GetDatum(kIngestLockKey), Int32GetDatum(workers_)};
+      all_groups_lock_plan.Execute(args, nullptr, false);
+    }
     inbound_store_.EndIdleWakeSessions(settings::session_idle_timeout);
     requested = inbound_store_.RequestMissingChunks(settings::chunk_quiet_period,
                                                     settings::max_resend_requests);
