@@ -55,9 +55,18 @@ for n in $counts; do
   broker=$("$sim" --cameras "$cameras" --image-size "$image" --chunk-size "$chunk" --mac-prefix BB baseline-broker)
   raw[$phase]=$(echo "$broker" | field chunks_per_s)
   echo "raw broker: ${raw[$phase]} chunks/s ($cameras publishers -> 1 subscriber)"
+  # what the workers wait on while they ingest: pg_stat_activity sampled every 50 ms
+  samples=$DW_RUN/workers_waits.txt; : >"$samples"
+  ( while :; do
+      sql "SELECT coalesce(wait_event_type || ':' || wait_event, 'cpu') FROM pg_stat_activity
+           WHERE backend_type = 'pg_devicewake worker' AND state = 'active'" >>"$samples" 2>/dev/null
+      sleep 0.05
+    done ) & sampler=$!
   "$sim" --cameras "$cameras" --image-size "$image" --chunk-size "$chunk" --mac-prefix BA \
     --ack-timeout 300 bench >"$out" 2>&1
   rc=$?
+  kill $sampler 2>/dev/null; wait $sampler 2>/dev/null
+  echo "active worker samples during ingest: $(sort "$samples" | uniq -c | sort -rn | awk '{ printf "%s%s=%s", (NR > 1 ? " " : ""), $2, $1 }')"
   grep -E '^bench (upload_s|chunks_per_s|byte_exact)' "$out"
   [ $rc -eq 0 ] || echo "camera_sim bench exited $rc (not every camera delivered a byte-exact image and was told to sleep)"
   ingest[$phase]=$(grep '^bench upload_s' "$out" | field upload_chunks_per_s)
