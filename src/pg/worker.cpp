@@ -76,37 +76,21 @@ constexpr const char* kLibraryVersion = DW_EXTVERSION;
 SavedPlan version_plan(
     "SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'pg_devicewake'", {});
 
-// With several workers, device messages are applied in groups: the devices whose MAC hashes to
-// group g (FNV-1a of the normalised MAC, modulo kGroupsPerWorker x devicewake.workers; any function
-// the workers share would do) are applied only under the transaction-level advisory lock
-// (kIngestLockKey, g). A
-// device's messages can reach two workers at once (shared subscription); under the lock their
-// transactions take turns instead of waiting on each other's row locks in whatever order their
-// plans visit the rows (a deadlock, or a convoy where each batch waits for the whole of the
-// other's). Worker 0's housekeeping, whose statements span every device, takes every group's
-// lock first, in ascending order; an ingest transaction holds exactly one, so none can deadlock
-// on them. Several groups per worker, so that a worker that finds a group taken nearly always has
-// another part of its batch to apply meanwhile (with one group per worker, two workers out of
-// step waited on each other for about a quarter of the time they were applying messages).
-constexpr int kGroupsPerWorker = 4;
+// With several workers, worker k applies its devices' messages holding the transaction-level
+// advisory lock (kIngestLockKey, k), which no other worker's ingest takes. Worker 0's
+// housekeeping, whose statements span every device, takes every worker's lock first, in
+// ascending order, so it never interleaves with an ingest transaction (whose row locks it could
+// otherwise take in the opposite order: a deadlock). An ingest transaction holds exactly one.
 constexpr int32 kIngestLockKey = 0x44570011;  // the first key of pg_advisory_xact_lock(int, int)
-SavedPlan try_group_lock_plan("SELECT pg_catalog.pg_try_advisory_xact_lock($1, $2)",
-                              {INT4OID, INT4OID});
-SavedPlan group_lock_plan("SELECT pg_catalog.pg_advisory_xact_lock($1, $2)", {INT4OID, INT4OID});
-SavedPlan all_groups_lock_plan(
+SavedPlan ingest_lock_plan("SELECT pg_catalog.pg_advisory_xact_lock($1, $2)", {INT4OID, INT4OID});
+SavedPlan all_ingest_locks_plan(
     "SELECT pg_catalog.pg_advisory_xact_lock($1, g) FROM pg_catalog.generate_series(0, $2 - 1) g",
     {INT4OID, INT4OID});
 
-// Takes group `group`'s lock in the current transaction; without wait, only if it is free.
-bool LockGroup(int group, bool wait) {
-  Datum args[2] = {Int32GetDatum(kIngestLockKey), Int32GetDatum(group)};
-  if (wait) {
-    group_lock_plan.Execute(args, nullptr, false, 1);
-    return true;
-  }
-  try_group_lock_plan.Execute(args, nullptr, false, 1);
-  bool is_null = true;
-  return DatumGetBool(SpiValue(0, 1, &is_null));
+// Takes worker `worker`'s ingest lock in the current transaction, waiting for housekeeping.
+void LockIngest(int worker) {
+  Datum args[2] = {Int32GetDatum(kIngestLockKey), Int32GetDatum(worker)};
+  ingest_lock_plan.Execute(args, nullptr, false, 1);
 }
 
 uint32 Fnv1a(const std::string& text) {
@@ -181,8 +165,8 @@ class Worker {
   void ServeConnection();
   void ExpireInFlight();
   void Ingest();
-  bool ApplyMessages(std::vector<mqtt::Event>& batch, int group, bool wait);
-  int GroupOf(const mqtt::Event& message) const;
+  void ApplyMessages(const std::vector<mqtt::Event>& batch, int lock);
+  int OwnerOf(const mqtt::Event& message) const;
   void DispatchDue();
   void Housekeeping();
 
@@ -392,14 +376,18 @@ void Worker::HandleEvents() {
         reconnect_backoff_.Reset();
         connected_at_ms_ = NowMs();
         SetWorkerConnection(MyProcPid, true, config_.host + ":" + std::to_string(config_.port));
-        // One worker subscribes plainly; several share each filter, so every message reaches
-        // one of them. The persistent session keeps what an earlier count subscribed, so the
-        // other kind is dropped, after the new one is in place (a moment of duplicates, which
-        // ingest absorbs, rather than a moment where messages match nothing and are lost).
-        for (const std::string& filter : core::InboundSubscriptions(prefixes_, workers_ > 1)) {
+        // Every worker subscribes to every device topic and applies only its own devices'
+        // messages (OwnsMessage): a device's messages are then applied by one worker, in the
+        // order the broker delivered them. (A shared subscription hands each message to any
+        // member, and the wake conversation breaks when a device's messages are applied out of
+        // order: a METADATA repeat applied after its image completed re-sends the sleep
+        // signal, which the camera's persistent session delivers at its next wake, ending that
+        // wake at once.) A shared subscription an earlier build left in the persistent session
+        // is dropped, after the plain one is in place.
+        for (const std::string& filter : core::InboundSubscriptions(prefixes_, false)) {
           if (!client_->Subscribe(filter, 1)) NoteError("MQTT " + client_->error());
         }
-        for (const std::string& filter : core::InboundSubscriptions(prefixes_, workers_ <= 1)) {
+        for (const std::string& filter : core::InboundSubscriptions(prefixes_, true)) {
           if (!client_->Unsubscribe(filter)) NoteError("MQTT " + client_->error());
         }
         work_pending_ = true;
@@ -418,7 +406,7 @@ void Worker::HandleEvents() {
         break;
       }
       case mqtt::Event::Kind::kMessage:
-        inbound_.push_back(std::move(e));
+        if (workers_ == 1 || OwnerOf(e) == index_) inbound_.push_back(std::move(e));
         break;
     }
   }
@@ -528,10 +516,8 @@ void Worker::FlushDeliveries() {
   permanent_failures_.clear();
 }
 
-// Applies what devices sent, batch_size messages per transaction. With several workers each
-// batch is split by device group and each part applied under its group's lock (see
-// kIngestLockKey): the parts whose group is free first, starting from this worker's own index
-// (two workers in step then work on different groups), then, waiting, the first left.
+// Applies what devices sent (this worker's devices' only, see HandleEvents), batch_size messages
+// per transaction; with several workers under this worker's ingest lock (kIngestLockKey).
 void Worker::Ingest() {
   while (!inbound_.empty()) {
     std::size_t n =
@@ -539,57 +525,30 @@ void Worker::Ingest() {
     std::vector<mqtt::Event> batch(std::make_move_iterator(inbound_.begin()),
                                    std::make_move_iterator(inbound_.begin() + n));
     inbound_.erase(inbound_.begin(), inbound_.begin() + n);
-    if (workers_ == 1) {
-      ApplyMessages(batch, -1, true);
-      continue;
-    }
-    const int groups = kGroupsPerWorker * workers_;
-    std::vector<std::vector<mqtt::Event>> parts(groups);
-    for (mqtt::Event& message : batch) parts[GroupOf(message)].push_back(std::move(message));
-    std::vector<int> left;
-    for (int i = 0; i < groups; ++i) {
-      int group = (kGroupsPerWorker * index_ + i) % groups;
-      if (!parts[group].empty()) left.push_back(group);
-    }
-    while (!left.empty()) {
-      bool applied_one = false;
-      for (auto it = left.begin(); it != left.end();) {
-        if (ApplyMessages(parts[*it], *it, false)) {
-          it = left.erase(it);
-          applied_one = true;
-        } else {
-          ++it;
-        }
-      }
-      if (!applied_one) {
-        ApplyMessages(parts[left.front()], left.front(), true);
-        left.erase(left.begin());
-      }
-    }
+    ApplyMessages(batch, workers_ == 1 ? -1 : index_);
   }
 }
 
-// The group of a device message: of its topic's device (group 0 when the topic names none; such
-// a message is only recorded as rejected).
-int Worker::GroupOf(const mqtt::Event& message) const {
+// The worker that applies a device message: FNV-1a of its topic's (normalised) MAC modulo
+// devicewake.workers (any function every worker shares would do); worker 0 for a topic that names
+// no device (such a message is only recorded as rejected).
+int Worker::OwnerOf(const mqtt::Event& message) const {
   core::InboundTopic topic =
       core::ParseInboundTopic(message.topic, prefixes_, settings::allow_separated_mac_topics);
   if (!topic.ok) return 0;
-  return static_cast<int>(Fnv1a(topic.device_id) %
-                          static_cast<uint32>(kGroupsPerWorker * workers_));
+  return static_cast<int>(Fnv1a(topic.device_id) % static_cast<uint32>(workers_));
 }
 
-// Applies `batch` in one transaction (under group `group`'s lock unless group < 0; without wait,
-// returns false having done nothing when another worker holds it). If the batch raises an error,
-// it is applied again one message per transaction, so the one that cannot be applied is recorded
-// in rejected_messages with the error and the rest flow on. The answers (the wake conversation's
-// next messages) are commands queued in the same transaction: dispatched next.
-bool Worker::ApplyMessages(std::vector<mqtt::Event>& batch, int group, bool wait) {
+// Applies `batch` in one transaction (holding ingest lock `lock` unless it is < 0). If the batch
+// raises an error, it is applied again one message per transaction, so the one that cannot be
+// applied is recorded in rejected_messages with the error and the rest flow on. The answers (the
+// wake conversation's next messages) are commands queued in the same transaction: dispatched
+// next.
+void Worker::ApplyMessages(const std::vector<mqtt::Event>& batch, int lock) {
   std::vector<InboundOutcome> outcomes(1);
-  bool locked = true;
   try {
     InTransaction("applying device messages", [&]() {
-      if (group >= 0 && !(locked = LockGroup(group, wait))) return;
+      if (lock >= 0) LockIngest(lock);
       outcomes[0] = inbound_store_.Apply(batch, prefixes_);
     });
   } catch (const SqlError& batch_error) {
@@ -599,7 +558,7 @@ bool Worker::ApplyMessages(std::vector<mqtt::Event>& batch, int group, bool wait
       for (int attempt = 1;; ++attempt) {
         try {
           InTransaction("applying one device message", [&]() {
-            if (group >= 0) LockGroup(group, true);
+            if (lock >= 0) LockIngest(lock);
             one = inbound_store_.Apply({message}, prefixes_);
           });
           break;
@@ -616,14 +575,12 @@ bool Worker::ApplyMessages(std::vector<mqtt::Event>& batch, int group, bool wait
       outcomes.push_back(std::move(one));
     }
   }
-  if (!locked) return false;
   for (const InboundOutcome& o : outcomes) {
     pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.ingested, o.applied);
     pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.rejected, o.rejected);
     pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.acknowledged, o.acknowledged);
     if (o.commands_queued) work_pending_ = true;
   }
-  return true;
 }
 
 // PUBACK timeouts count as publish failures. The map is scanned only once its earliest deadline
@@ -675,9 +632,9 @@ void Worker::Housekeeping() {
   next_housekeeping_ms_ = now + 1000;
   uint64 requested = 0;
   InTransaction("ending idle wake sessions and requesting missing chunks", [&]() {
-    if (workers_ > 1) {  // every device group's ingest lock, in ascending order (kIngestLockKey)
-      Datum args[2] = {Int32GetDatum(kIngestLockKey), Int32GetDatum(kGroupsPerWorker * workers_)};
-      all_groups_lock_plan.Execute(args, nullptr, false);
+    if (workers_ > 1) {  // every worker's ingest lock, in ascending order (kIngestLockKey)
+      Datum args[2] = {Int32GetDatum(kIngestLockKey), Int32GetDatum(workers_)};
+      all_ingest_locks_plan.Execute(args, nullptr, false);
     }
     inbound_store_.EndIdleWakeSessions(settings::session_idle_timeout);
     requested = inbound_store_.RequestMissingChunks(settings::chunk_quiet_period,
