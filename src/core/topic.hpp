@@ -58,8 +58,9 @@ InboundTopic ParseInboundTopic(std::string_view topic, const std::vector<std::st
 // The same with a single prefix (allow_separated_mac = false).
 InboundTopic ParseInboundTopic(std::string_view topic, std::string_view prefix);
 
-// The MQTT shared-subscription group every pg_devicewake worker of a cluster joins when there are
-// several (docs/design.md §10): the broker hands each message to one member of the group.
+// The MQTT shared-subscription group of docs/design.md §10 (the broker hands each message to one
+// member). Workers no longer join it (a device's messages were applied out of order): they only
+// unsubscribe its filters, which an earlier build may have left in their persistent sessions.
 inline constexpr const char* kSharedSubscriptionGroup = "devicewake";
 
 // The topic filters a worker subscribes to for what devices publish: for each prefix, in order,

@@ -91,7 +91,7 @@ class Client {
 // queued messages): connects under that id with a clean session and disconnects. Blocks for at
 // most timeout_ms (host name lookup aside). Returns false with *error set when the broker could
 // not be reached or refused. Used for the client ids of workers no longer configured: the broker
-// would otherwise keep handing them their share of a shared subscription.
+// would otherwise keep queuing messages for them.
 bool DiscardSession(ClientConfig config, int timeout_ms, std::string* error);
 
 }  // namespace devicewake::mqtt

@@ -149,7 +149,7 @@ void DefineSettings() {
                              "postgres", PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
   DefineCustomIntVariable("devicewake.workers",
                           "Background workers: each claims the commands of its hash share of "
-                          "devices; more than one shares the MQTT subscription.",
+                          "devices and applies the messages of its hash share.",
                           nullptr, &workers, 1, 1, kMaxWorkers, PGC_POSTMASTER, 0, nullptr, nullptr,
                           nullptr);
   DefineCustomBoolVariable("devicewake.enabled", "Starts the pg_devicewake worker.", nullptr,

@@ -715,8 +715,8 @@ void Worker::WaitForExtension() {
 std::string WorkerCountFile() { return std::string(DataDir) + "/pg_devicewake.workers"; }
 
 // Worker 0, at start: when the cluster last ran with more workers than now, the broker still
-// keeps the persistent sessions of the retired ones' client ids, with their shared subscriptions
-// (mosquitto goes on handing an offline member its share, queued for good): each is discarded.
+// keeps the persistent sessions of the retired ones' client ids with their subscriptions, and
+// queues every device message for them for good: each is discarded.
 // Then the current count is written down. A broker out of reach leaves the file as it was, so
 // the next start tries again (and the error is reported). Blocks for at most 2 s per retired id.
 void Worker::RetireSessions() {
