@@ -212,4 +212,22 @@ OutboundTopic AckTopic(std::string_view prefix, std::string_view device_id) {
   return BuildTopic(prefix, device_id, "ack");
 }
 
+std::vector<std::string> InboundSubscriptions(const std::vector<std::string>& prefixes,
+                                              bool shared) noexcept {
+  try {
+    std::vector<std::string> filters;
+    for (const std::string& prefix : prefixes) {
+      if (!ValidateTopicPrefix(prefix).empty()) continue;
+      for (InboundKind kind : {InboundKind::kStatus, InboundKind::kData, InboundKind::kAck}) {
+        std::string filter = shared ? std::string("$share/") + kSharedSubscriptionGroup + "/" : "";
+        filter.append(prefix).append("/+/").append(InboundKindName(kind));
+        filters.push_back(std::move(filter));
+      }
+    }
+    return filters;
+  } catch (...) {
+    return {};
+  }
+}
+
 }  // namespace devicewake::core

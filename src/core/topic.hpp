@@ -58,6 +58,19 @@ InboundTopic ParseInboundTopic(std::string_view topic, const std::vector<std::st
 // The same with a single prefix (allow_separated_mac = false).
 InboundTopic ParseInboundTopic(std::string_view topic, std::string_view prefix);
 
+// The MQTT shared-subscription group of docs/design.md §10 (the broker hands each message to one
+// member). Workers no longer join it (a device's messages were applied out of order): they only
+// unsubscribe its filters, which an earlier build may have left in their persistent sessions.
+inline constexpr const char* kSharedSubscriptionGroup = "devicewake";
+
+// The topic filters a worker subscribes to for what devices publish: for each prefix, in order,
+// `{prefix}/+/status`, `{prefix}/+/data`, `{prefix}/+/ack`; with shared, each as
+// `$share/devicewake/{prefix}/+/{kind}` (MQTT 5 shared subscriptions, which mosquitto also
+// accepts from MQTT 3.1.1 clients). Prefixes must be valid (ValidateTopicPrefix): an invalid one
+// is left out. Never throws (out of memory: an empty list).
+std::vector<std::string> InboundSubscriptions(const std::vector<std::string>& prefixes,
+                                              bool shared) noexcept;
+
 struct OutboundTopic {
   bool ok = false;
   std::string topic;  // when ok

@@ -3,7 +3,10 @@
 
 #include <mosquitto.h>
 
+#include <poll.h>
+
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <mutex>
 
@@ -112,6 +115,10 @@ bool Client::Subscribe(const std::string& pattern, int qos) {
   return Check(mosquitto_subscribe(mosq_, nullptr, pattern.c_str(), qos), "subscribe");
 }
 
+bool Client::Unsubscribe(const std::string& pattern) {
+  return Check(mosquitto_unsubscribe(mosq_, nullptr, pattern.c_str()), "unsubscribe");
+}
+
 std::vector<Event> Client::TakeEvents() {
   std::vector<Event> out;
   out.swap(events_);
@@ -159,6 +166,39 @@ void Client::HandleMessage(struct mosquitto*, void* self, const struct mosquitto
                                                 static_cast<std::size_t>(msg->payloadlen))});
   } catch (...) {
   }
+}
+
+bool DiscardSession(ClientConfig config, int timeout_ms, std::string* error) {
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  config.clean_session = true;  // CONNECT with a clean session discards the stored one
+  Client client(std::move(config));
+  if (!client.Connect()) {
+    *error = client.error();
+    return false;
+  }
+  while (!client.connected()) {
+    if (Clock::now() >= deadline) {
+      *error = "no CONNACK within " + std::to_string(timeout_ms) + " ms";
+      return false;
+    }
+    struct pollfd p = {client.Socket(),
+                       static_cast<short>(POLLIN | (client.WantWrite() ? POLLOUT : 0)), 0};
+    if (p.fd < 0 || poll(&p, 1, 20) < 0) {
+      *error = "connection lost";
+      return false;
+    }
+    bool ok = true;
+    if (p.revents & POLLOUT) ok = client.OnWritable();
+    if (ok && (p.revents & (POLLIN | POLLHUP | POLLERR))) ok = client.OnReadable();
+    if (ok) ok = client.OnTick();
+    if (!ok || !client.error().empty()) {  // (a refusal sets the error in the CONNACK callback)
+      *error = client.error();
+      return false;
+    }
+  }
+  client.Disconnect();  // the session ends with the connection either way
+  return true;
 }
 
 }  // namespace devicewake::mqtt

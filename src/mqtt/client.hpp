@@ -64,6 +64,8 @@ class Client {
   // Publishes at QoS 1, not retained. Returns the message id (> 0) or -1 with error() set.
   int Publish(const std::string& topic, const std::string& payload, int qos = 1);
   bool Subscribe(const std::string& pattern, int qos = 1);
+  // Drops a subscription of the session (a filter it does not have is no error at the broker).
+  bool Unsubscribe(const std::string& pattern);
 
   std::vector<Event> TakeEvents();
   // Events queued since the last TakeEvents (the owner bounds how far it reads ahead).
@@ -84,5 +86,12 @@ class Client {
   std::vector<Event> events_;
   std::string error_;
 };
+
+// Makes the broker forget the persistent session of config.client_id (its subscriptions and
+// queued messages): connects under that id with a clean session and disconnects. Blocks for at
+// most timeout_ms (host name lookup aside). Returns false with *error set when the broker could
+// not be reached or refused. Used for the client ids of workers no longer configured: the broker
+// would otherwise keep queuing messages for them.
+bool DiscardSession(ClientConfig config, int timeout_ms, std::string* error);
 
 }  // namespace devicewake::mqtt

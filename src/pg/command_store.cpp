@@ -15,10 +15,17 @@ extern "C" {
 namespace devicewake::pg {
 namespace {
 
+// The share of the devices one worker serves ($workers, $index): with one worker the planner
+// folds it away (plans are custom, parameters constants), so one worker runs the same plans as
+// before there were several.
+#define DW_SHARE(alias, workers, index)                                                          \
+  " AND (" workers " = 1 OR pg_catalog.abs(pg_catalog.uuid_hash(" alias ".device_id) % " workers \
+  ") = " index ")"
+
 SavedPlan release_plan(
-    "UPDATE devicewake.device_commands SET claimed_at = NULL "
-    "WHERE status = 'pending' AND claimed_at IS NOT NULL",
-    {});
+    "UPDATE devicewake.device_commands c SET claimed_at = NULL "
+    "WHERE c.status = 'pending' AND c.claimed_at IS NOT NULL" DW_SHARE("c", "$1", "$2"),
+    {INT4OID, INT4OID});
 
 SavedPlan release_ids_plan(
     "UPDATE devicewake.device_commands SET claimed_at = NULL "
@@ -34,6 +41,7 @@ SavedPlan claim_plan(
     "  SELECT q.command_id FROM devicewake.device_commands q"
     "   WHERE q.status = 'pending' AND q.claimed_at IS NULL"
     "     AND coalesce(q.scheduled_for, q.issued_at) <= now() AND q.expires_at > now()"
+    DW_SHARE("q", "$3", "$4")
     "     AND (NOT $2 OR EXISTS (SELECT FROM devicewake.device_wake_sessions s"
     "                           WHERE s.device_id = q.device_id AND s.status = 'in_progress'))"
     // the wake conversation's messages go out after the device's due application commands
@@ -52,7 +60,7 @@ SavedPlan claim_plan(
     "               ELSE c.command_payload END::text,"
     "          c.priority, coalesce(c.scheduled_for, c.issued_at), c.publish_count,"
     "          d.topic_prefix, c.session_id IS NULL",
-    {INT4OID, BOOLOID});
+    {INT4OID, BOOLOID, INT4OID, INT4OID});
 
 // A sleep signal the broker acknowledged ends its wake session. The plan must be the
 // primary-key lookup of these ids whatever the statistics say: after a burst of 100,000
@@ -88,20 +96,24 @@ SavedPlan fail_now_plan(
     {UUIDARRAYOID, TEXTARRAYOID});
 
 SavedPlan expire_plan(
-    "UPDATE devicewake.device_commands"
+    "UPDATE devicewake.device_commands c"
     "   SET status = 'expired', claimed_at = NULL,"
-    "       error_message = 'expired at ' || expires_at || ' before delivery'"
-    " WHERE status = 'pending' AND claimed_at IS NULL AND expires_at <= now()",
-    {});
+    "       error_message = 'expired at ' || c.expires_at || ' before delivery'"
+    " WHERE c.status = 'pending' AND c.claimed_at IS NULL AND c.expires_at <= now()" DW_SHARE("c",
+                                                                                              "$1",
+                                                                                              "$2"),
+    {INT4OID, INT4OID});
 
 // Commands in flight (claimed) are left out: their PUBACK or its timeout decides what happens
 // next, and a past expires_at of one would otherwise fire the timer on every loop turn.
 SavedPlan timer_plan(
-    "SELECT least((SELECT min(scheduled_for) FROM devicewake.device_commands"
-    "              WHERE status = 'pending' AND claimed_at IS NULL AND scheduled_for > now()),"
-    "             (SELECT min(expires_at) FROM devicewake.device_commands"
-    "              WHERE status = 'pending' AND claimed_at IS NULL))",
-    {});
+    "SELECT least((SELECT min(c.scheduled_for) FROM devicewake.device_commands c"
+    "              WHERE c.status = 'pending' AND c.claimed_at IS NULL AND c.scheduled_for > now()"
+    DW_SHARE("c", "$1", "$2") "),"
+    "             (SELECT min(c.expires_at) FROM devicewake.device_commands c"
+    "              WHERE c.status = 'pending' AND c.claimed_at IS NULL" DW_SHARE("c", "$1", "$2")
+    "))",
+    {INT4OID, INT4OID});
 
 Datum UuidArray(const std::vector<Uuid>& ids) {
   return PgCall([&]() {
@@ -133,11 +145,13 @@ std::vector<Uuid> Ids(const std::vector<PublishFailure>& failures) {
 }  // namespace
 
 uint64 CommandStore::ReleaseOrphanedClaims() {
-  return release_plan.Execute(nullptr, nullptr, false);
+  Datum args[2] = {Int32GetDatum(workers_), Int32GetDatum(index_)};
+  return release_plan.Execute(args, nullptr, false);
 }
 
 std::vector<ClaimedCommand> CommandStore::ClaimDue(int limit, bool only_awake) {
-  Datum args[2] = {Int32GetDatum(limit), BoolGetDatum(only_awake)};
+  Datum args[4] = {Int32GetDatum(limit), BoolGetDatum(only_awake), Int32GetDatum(workers_),
+                   Int32GetDatum(index_)};
   uint64 n = claim_plan.Execute(args, nullptr, false);
   std::vector<ClaimedCommand> out;
   out.reserve(n);
@@ -195,10 +209,14 @@ uint64 CommandStore::FailPermanently(const std::vector<PublishFailure>& failures
   return fail_now_plan.Execute(args, nullptr, false);
 }
 
-uint64 CommandStore::ExpireOverdue() { return expire_plan.Execute(nullptr, nullptr, false); }
+uint64 CommandStore::ExpireOverdue() {
+  Datum args[2] = {Int32GetDatum(workers_), Int32GetDatum(index_)};
+  return expire_plan.Execute(args, nullptr, false);
+}
 
 std::optional<TimestampTz> CommandStore::NextTimer() {
-  timer_plan.Execute(nullptr, nullptr, false, 1);  // sees the claim and expiry just made
+  Datum args[2] = {Int32GetDatum(workers_), Int32GetDatum(index_)};
+  timer_plan.Execute(args, nullptr, false, 1);  // sees the claim and expiry just made
   bool is_null = true;
   Datum d = SpiValue(0, 1, &is_null);
   if (is_null) return std::nullopt;

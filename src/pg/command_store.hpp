@@ -33,9 +33,18 @@ struct PublishFailure {
   std::string reason;
 };
 
+// With devicewake.workers > 1, each worker's store works on its own share of the devices: those
+// whose `abs(uuid_hash(device_id) % workers)` is its index (DeviceOwner in worker_state.hpp).
+// Claims, the release of orphaned claims, expiry and the timer look at that share only, so two
+// workers never claim one command, and a restarted worker releases only the claims that it (the
+// one owner of those devices, since the count changes only with a server restart) had taken.
 class CommandStore {
  public:
-  // Claims that were taken but never PUBACKed (the worker died) go back to pending.
+  void SetShare(int workers, int index) {
+    workers_ = workers;
+    index_ = index;
+  }
+  // Claims that were taken but never PUBACKed (this share's worker died) go back to pending.
   uint64 ReleaseOrphanedClaims();
   // These claims go back to pending: their publish died with the MQTT connection, PUBACK unknown.
   uint64 ReleaseClaims(const std::vector<Uuid>& ids);
@@ -53,6 +62,10 @@ class CommandStore {
   // The earliest future scheduled_for or expires_at of a pending command, as of this
   // transaction's now() (the worker reads it in the transaction of its last claim).
   std::optional<TimestampTz> NextTimer();
+
+ private:
+  int workers_ = 1;
+  int index_ = 0;
 };
 
 }  // namespace devicewake::pg

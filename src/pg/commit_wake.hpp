@@ -1,5 +1,6 @@
 // The worker's wake-up at commit (commit_wake.cpp): the enqueue path's trigger, a transaction
-// callback that sets the worker's latch, and the hook that does the same for COMMIT PREPARED.
+// callback that sets the latch of the worker owning the device, and the hook that does the same for
+// COMMIT PREPARED.
 #pragma once
 
 namespace devicewake::pg {

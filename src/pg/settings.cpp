@@ -1,5 +1,5 @@
 // Definition of the devicewake.* settings (docs/design.md §7). Connection settings reload on SIGHUP
-// (the worker reconnects); the database and the on/off switch need a restart.
+// (the worker reconnects); the database, the worker count and the on/off switch need a restart.
 #include "pg/settings.hpp"
 
 #include <cctype>
@@ -17,6 +17,7 @@ extern "C" {
 
 namespace devicewake::pg::settings {
 
+int workers = 1;
 char* database = nullptr;
 char* mqtt_host = nullptr;
 int mqtt_port = 1883;
@@ -146,6 +147,11 @@ void DefineSettings() {
   DefineCustomStringVariable("devicewake.database",
                              "Database the pg_devicewake worker connects to.", nullptr, &database,
                              "postgres", PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("devicewake.workers",
+                          "Background workers: each claims the commands of its hash share of "
+                          "devices and applies the messages of its hash share.",
+                          nullptr, &workers, 1, 1, kMaxWorkers, PGC_POSTMASTER, 0, nullptr, nullptr,
+                          nullptr);
   DefineCustomBoolVariable("devicewake.enabled", "Starts the pg_devicewake worker.", nullptr,
                            &enabled, true, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
   DefineCustomStringVariable("devicewake.mqtt_host", "MQTT broker host name or address.", nullptr,

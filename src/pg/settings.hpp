@@ -7,6 +7,11 @@ namespace devicewake::pg::settings {
 enum DispatchPolicy { kWhenDue = 0, kOnWake = 1 };
 enum BacklogMode { kSendAllPending = 0, kSendImage = 1 };
 
+// devicewake.workers: background workers started at server start (restart to change), each owning
+// the devices whose device_id hashes to its index modulo workers (docs/design.md §10).
+inline constexpr int kMaxWorkers = 32;
+extern int workers;
+
 extern char* database;
 extern char* mqtt_host;
 extern int mqtt_port;

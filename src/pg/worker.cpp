@@ -1,6 +1,7 @@
-// The background worker: one MQTT connection, woken by its latch (set at commit by the enqueue
-// path, see commit_wake.cpp) and the broker's socket; database work in short transactions, never
-// while waiting on the network. See src/pg/README.md for the loop and the command state table.
+// A background worker (one of devicewake.workers, each with its own MQTT connection and hash share
+// of the devices): woken by its latch (set at commit by the enqueue path, see commit_wake.cpp)
+// and the broker's socket; database work in short transactions, never while waiting on the
+// network. See src/pg/README.md for the loop and the command state table.
 #include "pg/worker.hpp"
 
 #include <poll.h>
@@ -75,6 +76,29 @@ constexpr const char* kLibraryVersion = DW_EXTVERSION;
 SavedPlan version_plan(
     "SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'pg_devicewake'", {});
 
+// With several workers, worker k applies its devices' messages holding the transaction-level
+// advisory lock (kIngestLockKey, k), which no other worker's ingest takes. Worker 0's
+// housekeeping, whose statements span every device, takes every worker's lock first, in
+// ascending order, so it never interleaves with an ingest transaction (whose row locks it could
+// otherwise take in the opposite order: a deadlock). An ingest transaction holds exactly one.
+constexpr int32 kIngestLockKey = 0x44570011;  // the first key of pg_advisory_xact_lock(int, int)
+SavedPlan ingest_lock_plan("SELECT pg_catalog.pg_advisory_xact_lock($1, $2)", {INT4OID, INT4OID});
+SavedPlan all_ingest_locks_plan(
+    "SELECT pg_catalog.pg_advisory_xact_lock($1, g) FROM pg_catalog.generate_series(0, $2 - 1) g",
+    {INT4OID, INT4OID});
+
+// Takes worker `worker`'s ingest lock in the current transaction, waiting for housekeeping.
+void LockIngest(int worker) {
+  Datum args[2] = {Int32GetDatum(kIngestLockKey), Int32GetDatum(worker)};
+  ingest_lock_plan.Execute(args, nullptr, false, 1);
+}
+
+uint32 Fnv1a(const std::string& text) {
+  uint32 hash = 2166136261u;
+  for (unsigned char c : text) hash = (hash ^ c) * 16777619u;
+  return hash;
+}
+
 // Jitter source for reconnect backoff; PostgreSQL's per-process PRNG, seeded at fork.
 double UniformRandom() { return pg_prng_double(&pg_global_prng_state); }
 
@@ -94,7 +118,10 @@ std::string ReadPasswordFile(const std::string& path, std::string* error) {
   return line;
 }
 
-mqtt::ClientConfig ConfigFromSettings(std::string* error) {
+// The MQTT client id of worker `index`: the configured one (or the cluster's default) for worker
+// 0, whatever the worker count, so its persistent session carries on when workers are added;
+// `<id>_<index>` for the others, since the broker keeps one connection per client id.
+mqtt::ClientConfig ConfigFromSettings(int index, std::string* error) {
   mqtt::ClientConfig c;
   c.host = Setting(settings::mqtt_host);
   c.port = settings::mqtt_port;
@@ -105,6 +132,7 @@ mqtt::ClientConfig ConfigFromSettings(std::string* error) {
     c.client_id = "pg_devicewake_" + std::to_string(static_cast<unsigned long long>(
                                          PgCall([]() { return GetSystemIdentifier(); })));
   }
+  if (index > 0) c.client_id += "_" + std::to_string(index);
   c.username = Setting(settings::mqtt_username);
   c.password = ReadPasswordFile(Setting(settings::mqtt_password_file), error);
   c.tls_ca_file = Setting(settings::mqtt_tls_ca_file);
@@ -122,6 +150,10 @@ struct InFlight {
 
 class Worker {
  public:
+  // Worker `index` of devicewake.workers: it serves the devices whose device_id hashes to it.
+  explicit Worker(int index) : index_(index), workers_(settings::workers) {
+    commands_.SetShare(workers_, index_);
+  }
   void Run();
   void Shutdown();
   void ApplyBeforeExit();
@@ -133,10 +165,13 @@ class Worker {
   void ServeConnection();
   void ExpireInFlight();
   void Ingest();
+  void ApplyMessages(const std::vector<mqtt::Event>& batch, int lock);
+  int OwnerOf(const mqtt::Event& message) const;
   void DispatchDue();
   void Housekeeping();
 
   void WaitForExtension();
+  void RetireSessions();
   void Connect();
   void BuildWaitSet();
   void DriveNetwork(bool mqtt_readable, bool mqtt_writable);
@@ -154,6 +189,8 @@ class Worker {
   template <typename F>
   void InTransaction(const char* activity, F&& body);
 
+  const int index_;
+  const int workers_;  // devicewake.workers (fixed until the server restarts)
   std::unique_ptr<mqtt::Client> client_;
   mqtt::ClientConfig config_;
   std::string prefix_setting_;         // devicewake.topic_prefix as connected with
@@ -223,7 +260,7 @@ void Worker::NoteError(const std::string& message) {
 
 void Worker::Connect() {
   std::string error;
-  config_ = ConfigFromSettings(&error);
+  config_ = ConfigFromSettings(index_, &error);
   prefix_setting_ = Setting(settings::topic_prefix);
   prefixes_ = core::ParseTopicPrefixList(prefix_setting_).prefixes;
   if (prefixes_.empty()) prefixes_.push_back("ESP32CAM");
@@ -267,7 +304,7 @@ void Worker::ReloadSettings() {
     ProcessConfigFile(PGC_SIGHUP);
   });
   std::string error;
-  mqtt::ClientConfig fresh = ConfigFromSettings(&error);
+  mqtt::ClientConfig fresh = ConfigFromSettings(index_, &error);
   if (fresh != config_ || Setting(settings::topic_prefix) != prefix_setting_) {
     NoteError("settings changed, reconnecting to the broker");
     if (client_) client_->Disconnect();
@@ -339,11 +376,19 @@ void Worker::HandleEvents() {
         reconnect_backoff_.Reset();
         connected_at_ms_ = NowMs();
         SetWorkerConnection(MyProcPid, true, config_.host + ":" + std::to_string(config_.port));
-        for (const std::string& prefix : prefixes_) {
-          for (const char* kind : {"status", "data", "ack"}) {
-            if (!client_->Subscribe(prefix + "/+/" + kind, 1))
-              NoteError("MQTT " + client_->error());
-          }
+        // Every worker subscribes to every device topic and applies only its own devices'
+        // messages (OwnsMessage): a device's messages are then applied by one worker, in the
+        // order the broker delivered them. (A shared subscription hands each message to any
+        // member, and the wake conversation breaks when a device's messages are applied out of
+        // order: a METADATA repeat applied after its image completed re-sends the sleep
+        // signal, which the camera's persistent session delivers at its next wake, ending that
+        // wake at once.) A shared subscription an earlier build left in the persistent session
+        // is dropped, after the plain one is in place.
+        for (const std::string& filter : core::InboundSubscriptions(prefixes_, false)) {
+          if (!client_->Subscribe(filter, 1)) NoteError("MQTT " + client_->error());
+        }
+        for (const std::string& filter : core::InboundSubscriptions(prefixes_, true)) {
+          if (!client_->Unsubscribe(filter)) NoteError("MQTT " + client_->error());
         }
         work_pending_ = true;
         break;
@@ -361,7 +406,7 @@ void Worker::HandleEvents() {
         break;
       }
       case mqtt::Event::Kind::kMessage:
-        inbound_.push_back(std::move(e));
+        if (workers_ == 1 || OwnerOf(e) == index_) inbound_.push_back(std::move(e));
         break;
     }
   }
@@ -471,10 +516,8 @@ void Worker::FlushDeliveries() {
   permanent_failures_.clear();
 }
 
-// Applies what devices sent, batch_size messages per transaction. If a batch raises an error,
-// it is applied again one message per transaction, so the one that cannot be applied is
-// recorded in rejected_messages with the error and the rest flow on. The answers (the wake
-// conversation's next messages) are commands queued in the same transaction: dispatched next.
+// Applies what devices sent (this worker's devices' only, see HandleEvents), batch_size messages
+// per transaction; with several workers under this worker's ingest lock (kIngestLockKey).
 void Worker::Ingest() {
   while (!inbound_.empty()) {
     std::size_t n =
@@ -482,38 +525,61 @@ void Worker::Ingest() {
     std::vector<mqtt::Event> batch(std::make_move_iterator(inbound_.begin()),
                                    std::make_move_iterator(inbound_.begin() + n));
     inbound_.erase(inbound_.begin(), inbound_.begin() + n);
-    std::vector<InboundOutcome> outcomes(1);
-    try {
-      InTransaction("applying device messages",
-                    [&]() { outcomes[0] = inbound_store_.Apply(batch, prefixes_); });
-    } catch (const SqlError& batch_error) {
-      outcomes.clear();
-      for (const mqtt::Event& message : batch) {
-        InboundOutcome one;
-        for (int attempt = 1;; ++attempt) {
-          try {
-            InTransaction("applying one device message",
-                          [&]() { one = inbound_store_.Apply({message}, prefixes_); });
-            break;
-          } catch (const SqlError& e) {
-            // a deadlock, a lock timeout or a cancel is the moment's fault, not the message's
-            if (IsTransient(e.sqlstate()) && attempt < kTransientAttempts) continue;
-            InTransaction("recording a rejected message",
-                          [&]() { inbound_store_.Reject(message, prefixes_, e.message()); });
-            one = InboundOutcome{};
-            one.rejected = 1;
-            break;
-          }
+    ApplyMessages(batch, workers_ == 1 ? -1 : index_);
+  }
+}
+
+// The worker that applies a device message: FNV-1a of its topic's (normalised) MAC modulo
+// devicewake.workers (any function every worker shares would do); worker 0 for a topic that names
+// no device (such a message is only recorded as rejected).
+int Worker::OwnerOf(const mqtt::Event& message) const {
+  core::InboundTopic topic =
+      core::ParseInboundTopic(message.topic, prefixes_, settings::allow_separated_mac_topics);
+  if (!topic.ok) return 0;
+  return static_cast<int>(Fnv1a(topic.device_id) % static_cast<uint32>(workers_));
+}
+
+// Applies `batch` in one transaction (holding ingest lock `lock` unless it is < 0). If the batch
+// raises an error, it is applied again one message per transaction, so the one that cannot be
+// applied is recorded in rejected_messages with the error and the rest flow on. The answers (the
+// wake conversation's next messages) are commands queued in the same transaction: dispatched
+// next.
+void Worker::ApplyMessages(const std::vector<mqtt::Event>& batch, int lock) {
+  std::vector<InboundOutcome> outcomes(1);
+  try {
+    InTransaction("applying device messages", [&]() {
+      if (lock >= 0) LockIngest(lock);
+      outcomes[0] = inbound_store_.Apply(batch, prefixes_);
+    });
+  } catch (const SqlError& batch_error) {
+    outcomes.clear();
+    for (const mqtt::Event& message : batch) {
+      InboundOutcome one;
+      for (int attempt = 1;; ++attempt) {
+        try {
+          InTransaction("applying one device message", [&]() {
+            if (lock >= 0) LockIngest(lock);
+            one = inbound_store_.Apply({message}, prefixes_);
+          });
+          break;
+        } catch (const SqlError& e) {
+          // a deadlock, a lock timeout or a cancel is the moment's fault, not the message's
+          if (IsTransient(e.sqlstate()) && attempt < kTransientAttempts) continue;
+          InTransaction("recording a rejected message",
+                        [&]() { inbound_store_.Reject(message, prefixes_, e.message()); });
+          one = InboundOutcome{};
+          one.rejected = 1;
+          break;
         }
-        outcomes.push_back(std::move(one));
       }
+      outcomes.push_back(std::move(one));
     }
-    for (const InboundOutcome& o : outcomes) {
-      pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.ingested, o.applied);
-      pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.rejected, o.rejected);
-      pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.acknowledged, o.acknowledged);
-      if (o.commands_queued) work_pending_ = true;
-    }
+  }
+  for (const InboundOutcome& o : outcomes) {
+    pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.ingested, o.applied);
+    pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.rejected, o.rejected);
+    pg_atomic_add_fetch_u64(&SharedWorkerState()->counters.acknowledged, o.acknowledged);
+    if (o.commands_queued) work_pending_ = true;
   }
 }
 
@@ -557,12 +623,19 @@ void Worker::DispatchDue() {
 // Once a second, after publishing so it never delays a due command: cameras silent for
 // session_idle_timeout are asleep (their sessions end, so on_wake holds their commands), and
 // quiet uploads of the cameras still awake are asked for their missing chunks.
+// With several workers, worker 0 alone does it for the whole fleet (its statements span devices
+// of every share); what it queues wakes each device's owner at commit.
 void Worker::Housekeeping() {
   int64_t now = NowMs();
+  if (index_ != 0) return;
   if (now < next_housekeeping_ms_ || !client_ || !client_->connected()) return;
   next_housekeeping_ms_ = now + 1000;
   uint64 requested = 0;
   InTransaction("ending idle wake sessions and requesting missing chunks", [&]() {
+    if (workers_ > 1) {  // every worker's ingest lock, in ascending order (kIngestLockKey)
+      Datum args[2] = {Int32GetDatum(kIngestLockKey), Int32GetDatum(workers_)};
+      all_ingest_locks_plan.Execute(args, nullptr, false);
+    }
     inbound_store_.EndIdleWakeSessions(settings::session_idle_timeout);
     requested = inbound_store_.RequestMissingChunks(settings::chunk_quiet_period,
                                                     settings::max_resend_requests);
@@ -637,6 +710,42 @@ void Worker::WaitForExtension() {
   }
 }
 
+// Where worker 0 keeps the worker count the cluster last ran with, to know which client ids it
+// no longer uses (in the data directory: it belongs to this cluster, like its MQTT sessions).
+std::string WorkerCountFile() { return std::string(DataDir) + "/pg_devicewake.workers"; }
+
+// Worker 0, at start: when the cluster last ran with more workers than now, the broker still
+// keeps the persistent sessions of the retired ones' client ids with their subscriptions, and
+// queues every device message for them for good: each is discarded.
+// Then the current count is written down. A broker out of reach leaves the file as it was, so
+// the next start tries again (and the error is reported). Blocks for at most 2 s per retired id.
+void Worker::RetireSessions() {
+  int last = 1;
+  {
+    std::ifstream in(WorkerCountFile());
+    if (in) in >> last;
+  }
+  if (last == workers_) return;
+  std::string error;
+  mqtt::ClientConfig config = ConfigFromSettings(0, &error);
+  for (int index = std::max(workers_, 1); index < std::min(last, settings::kMaxWorkers); ++index) {
+    mqtt::ClientConfig retired = config;
+    retired.client_id += "_" + std::to_string(index);
+    if (!mqtt::DiscardSession(retired, 2000, &error)) {
+      NoteError("could not discard the MQTT session of retired worker client id \"" +
+                retired.client_id + "\": " + error + "; trying again at the next start");
+      return;
+    }
+    PgCall([&]() {
+      ereport(LOG, (errmsg("pg_devicewake: discarded the MQTT session of retired worker client "
+                           "id \"%s\"",
+                           retired.client_id.c_str())));
+    });
+  }
+  std::ofstream out(WorkerCountFile(), std::ios::trunc);
+  out << workers_ << "\n";
+}
+
 // Before the loop: scratch memory, the extension installed (at the library's version), claims
 // a previous worker left returned to pending, and the latch published for committing backends.
 void Worker::Start() {
@@ -645,6 +754,7 @@ void Worker::Start() {
                                  ALLOCSET_DEFAULT_SIZES);
   });
   WaitForExtension();
+  if (index_ == 0) RetireSessions();
   InTransaction("releasing orphaned claims", [&]() {
     uint64 released = commands_.ReleaseOrphanedClaims();
     if (released > 0) {
@@ -742,24 +852,34 @@ void CleanupAtExit(int code, Datum arg) {
 
 }  // namespace
 
+// devicewake.workers workers, numbered from 0 (bgw_main_arg); one keeps the name it always had.
 void RegisterWorker() {
   RequestWorkerState();
-  BackgroundWorker worker;
-  memset(&worker, 0, sizeof(worker));
-  worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-  worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-  worker.bgw_restart_time = 1;
-  snprintf(worker.bgw_library_name, BGW_MAXLEN, "pg_devicewake");
-  snprintf(worker.bgw_function_name, BGW_MAXLEN, "devicewake_worker_main");
-  snprintf(worker.bgw_name, BGW_MAXLEN, "pg_devicewake worker");
-  snprintf(worker.bgw_type, BGW_MAXLEN, "pg_devicewake worker");
-  RegisterBackgroundWorker(&worker);
+  for (int index = 0; index < settings::workers; ++index) {
+    BackgroundWorker worker;
+    memset(&worker, 0, sizeof(worker));
+    worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+    worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+    worker.bgw_restart_time = 1;
+    worker.bgw_main_arg = Int32GetDatum(index);
+    snprintf(worker.bgw_library_name, BGW_MAXLEN, "pg_devicewake");
+    snprintf(worker.bgw_function_name, BGW_MAXLEN, "devicewake_worker_main");
+    if (settings::workers == 1) {
+      snprintf(worker.bgw_name, BGW_MAXLEN, "pg_devicewake worker");
+    } else {
+      snprintf(worker.bgw_name, BGW_MAXLEN, "pg_devicewake worker %d", index);
+    }
+    snprintf(worker.bgw_type, BGW_MAXLEN, "pg_devicewake worker");
+    RegisterBackgroundWorker(&worker);
+  }
 }
 
 }  // namespace devicewake::pg
 
 void devicewake_worker_main(unsigned long main_arg) {
   using namespace devicewake::pg;
+  const int index = DatumGetInt32(static_cast<Datum>(main_arg));
+  SetWorkerIndex(index);  // before anything touches this worker's slot of shared memory
   pqsignal(SIGHUP, SignalHandlerForConfigReload);
   // SIGTERM asks the loop to stop (not `die`): messages already read, and so already PUBACKed
   // to the devices, are applied before the worker exits.
@@ -784,7 +904,7 @@ void devicewake_worker_main(unsigned long main_arg) {
   ErrorReport report;
   bool failed = false;
   {
-    Worker worker;
+    Worker worker(index);
     running_worker = &worker;
     try {
       worker.Run();

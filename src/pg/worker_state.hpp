@@ -1,6 +1,7 @@
-// The worker's state in shared memory, read by devicewake.worker_status() from any backend:
-// connection state, broker, counters (atomics), the last error (under a spinlock), and the latch
-// a committing backend sets to wake the worker (commit_wake.hpp).
+// The workers' state in shared memory, one slot per worker (devicewake.workers), read by
+// devicewake.worker_status() from any backend: connection state, broker, counters (atomics), the
+// last error (under a spinlock), and the latch a committing backend sets to wake the worker that
+// owns a device (commit_wake.hpp).
 #pragma once
 
 #include <string_view>
@@ -50,10 +51,21 @@ struct WorkerState {
 static_assert(std::is_trivially_copyable_v<WorkerCounters>);
 static_assert(std::is_trivially_copyable_v<WorkerState>);
 
-// Requests the shared memory (from _PG_init, under shared_preload_libraries).
+// Requests the shared memory (from _PG_init, under shared_preload_libraries, after the settings
+// are defined: one slot per devicewake.workers).
 void RequestWorkerState();
-// The shared state; NULL when the library was not preloaded.
+// Called once by a worker at start, before anything below: which slot is its own.
+void SetWorkerIndex(int index);
+// This worker's slot; NULL when the library was not preloaded.
 WorkerState* SharedWorkerState();
+// How many slots there are (devicewake.workers at server start; 0 when not preloaded), and one.
+int WorkerSlots();
+WorkerState* WorkerStateAt(int index);
+
+// The worker that owns a device: abs(hash of its device_id mod workers), the same number as the
+// SQL `pg_catalog.abs(pg_catalog.uuid_hash(device_id) % workers)` the worker's claims filter on
+// (command_store.cpp). Never raises (uuid_hash only hashes 16 bytes).
+int DeviceOwner(const unsigned char* uuid_bytes, int workers);
 
 // Updates made by the worker. Never raise.
 void SetWorkerConnection(int pid, bool connected, std::string_view broker);
@@ -65,8 +77,10 @@ void PublishWorkerLatch(int pgprocno);
 void WithdrawWorkerLatch();
 // Called by the worker after ResetLatch: true when a commit asked for a scan since the last call.
 bool TakeWakeRequest();
-// Sets the worker's latch unless a wake-up is already pending. Safe in a transaction callback:
-// never raises, never allocates.
-void RequestWorkerWake();
+// Sets the latch of each worker whose bit is set in `workers` (bit k: worker k; kAllWorkers:
+// every one) unless a wake-up is already pending for it. Safe in a transaction callback: never
+// raises, never allocates.
+inline constexpr uint32 kAllWorkers = 0xffffffffu;
+void RequestWorkerWake(uint32 workers);
 
 }  // namespace devicewake::pg

@@ -293,3 +293,32 @@ TEST(Topic, KindNames) {
   EXPECT_STREQ(InboundKindName(InboundKind::kData), "data");
   EXPECT_STREQ(InboundKindName(InboundKind::kAck), "ack");
 }
+
+// One worker subscribes as it always has; several share one subscription per filter, so the
+// broker hands each message to one of them (docs/design.md §10).
+TEST(InboundSubscriptions, PlainFiltersForEachPrefixInOrder) {
+  std::vector<std::string> plain = InboundSubscriptions({"ESP32CAM", "fleet/a"}, false);
+  EXPECT_EQ(plain,
+            (std::vector<std::string>{"ESP32CAM/+/status", "ESP32CAM/+/data", "ESP32CAM/+/ack",
+                                      "fleet/a/+/status", "fleet/a/+/data", "fleet/a/+/ack"}));
+}
+
+TEST(InboundSubscriptions, SharedFiltersJoinTheDevicewakeGroup) {
+  std::vector<std::string> shared = InboundSubscriptions({"ESP32CAM", "device"}, true);
+  EXPECT_EQ(shared, (std::vector<std::string>{
+                        "$share/devicewake/ESP32CAM/+/status", "$share/devicewake/ESP32CAM/+/data",
+                        "$share/devicewake/ESP32CAM/+/ack", "$share/devicewake/device/+/status",
+                        "$share/devicewake/device/+/data", "$share/devicewake/device/+/ack"}));
+  // what the broker delivers on them is the device's own topic, which parses as before
+  InboundTopic t = ParseInboundTopic("device/B8F862F9C1C4/data", {"ESP32CAM", "device"});
+  ASSERT_TRUE(t.ok) << t.error;
+  EXPECT_EQ(t.prefix, "device");
+}
+
+TEST(InboundSubscriptions, InvalidPrefixesAreLeftOut) {
+  EXPECT_TRUE(InboundSubscriptions({}, true).empty());
+  EXPECT_TRUE(InboundSubscriptions({"$SYS"}, false).empty());
+  EXPECT_TRUE(InboundSubscriptions({"a/#"}, true).empty());
+  EXPECT_EQ(InboundSubscriptions({"", "ok"}, false),
+            (std::vector<std::string>{"ok/+/status", "ok/+/data", "ok/+/ack"}));
+}

@@ -1,0 +1,1 @@
+../../install/47_worker_status.sql
