@@ -371,21 +371,13 @@ BEGIN
 END
 $$;
 
--- confirmed and missed wakes go to the change feed
-CREATE FUNCTION devicewake._event_manual_wake() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
-$$
-BEGIN
-    PERFORM devicewake._append_events('manual_wake_' || NEW.state, ARRAY[NEW.device_id],
-        ARRAY[NEW.command_id],
-        ARRAY[pg_catalog.jsonb_build_object('wake_at', NEW.wake_at, 'requested_by', NEW.requested_by,
-                                            'then_command_ids', pg_catalog.to_jsonb(NEW.then_command_ids))]);
-    RETURN NULL;
-END
-$$;
+-- confirmed and missed wakes go to the change feed (55_fleet_events.sql: queued per row,
+-- appended per statement)
 CREATE TRIGGER manual_wakes_event AFTER UPDATE OF state ON devicewake.manual_wakes
     FOR EACH ROW WHEN (NEW.state IN ('confirmed', 'missed') AND OLD.state IS DISTINCT FROM NEW.state)
-    EXECUTE FUNCTION devicewake._event_manual_wake();
+    EXECUTE FUNCTION devicewake._queue_row_event('manual_wake', 'command_id');
+CREATE TRIGGER manual_wakes_events_append AFTER UPDATE ON devicewake.manual_wakes
+    FOR EACH STATEMENT EXECUTE FUNCTION devicewake._append_queued_events();
 
 -- Every manual wake: the device, who asked and when, for when, the outcome and when it was
 -- reached, and what rode on it. Runs with the caller's privileges (RLS: the caller's fleet).
@@ -426,7 +418,7 @@ REVOKE ALL ON FUNCTION devicewake._manual_wake_late_tolerance(),
     devicewake.request_manual_wake(uuid, timestamptz, jsonb),
     devicewake.request_manual_wake(uuid, interval, jsonb),
     devicewake._manual_wake_command_changed(), devicewake._manual_wake_hello(),
-    devicewake._mark_missed_manual_wakes(timestamptz), devicewake._event_manual_wake() FROM PUBLIC;
+    devicewake._mark_missed_manual_wakes(timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION devicewake.request_manual_wakes(uuid[], timestamptz),
     devicewake.request_manual_wakes(uuid[], interval), devicewake.request_site_wake(uuid, timestamptz),
     devicewake.request_manual_wake(uuid, timestamptz, jsonb),
