@@ -120,29 +120,52 @@ namespace {
 // One row event waiting for its statement's end: the kind names the rule of
 // devicewake._append_row_events that turns the subject's row into an event.
 struct QueuedEvent {
-  SubTransactionId subtransaction;  // queued in this subtransaction (ids grow over time)
+  SubTransactionId queued_in;   // the subtransaction whose statement queued it (ids grow over time)
+  SubTransactionId flushed_in;  // InvalidSubTransactionId while waiting; else appended by a
+                                // statement of that subtransaction, a younger one than queued_in
   char kind[32];
   pg_uuid_t subject;
 };
 static_assert(std::is_trivially_copyable_v<QueuedEvent> &&
               std::is_trivially_destructible_v<QueuedEvent>);
 
-// The queue, in TopTransactionContext (so it goes with the transaction); events in the order
-// their row triggers fired.
+// The queue, in TopTransactionContext (so it goes with the transaction), in the order the row
+// triggers fired. A statement trigger appends every waiting event, then forgets those whose fate is
+// its own subtransaction's; an event queued by an outer statement but appended inside a
+// subtransaction (a trigger's EXCEPTION block) is kept, marked, so that a rollback of that
+// subtransaction, which takes the appended row with it, makes it wait again. So no event is lost
+// and the feed's order is the order the rows changed, however statements and subtransactions nest.
 QueuedEvent* queue = nullptr;
 int queue_length = 0;
 int queue_capacity = 0;
 bool queue_callbacks_registered = false;
 
+// Keeps the events for which keep(event) is true, in order, after applying it. Never raises.
+template <typename Keep>
+void FilterQueue(Keep keep) {
+  int kept = 0;
+  for (int i = 0; i < queue_length; ++i) {
+    if (keep(queue[i])) queue[kept++] = queue[i];
+  }
+  queue_length = kept;
+}
+
+int WaitingEvents() {
+  int waiting = 0;
+  for (int i = 0; i < queue_length; ++i) waiting += queue[i].flushed_in == InvalidSubTransactionId;
+  return waiting;
+}
+
 // Runs inside transaction start/commit/abort: must not raise. The queue's memory is freed with
-// TopTransactionContext; only the pointers are reset here. At PRE_COMMIT the queue is empty unless
-// a statement trigger was disabled while its row trigger was not: those events are lost.
+// TopTransactionContext; only the pointers are reset here. At PRE_COMMIT nothing waits unless a
+// statement trigger was disabled while its row trigger was not: those events are lost.
 void OnQueueTransactionEvent(XactEvent event, void* arg) {
   if (event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PARALLEL_PRE_COMMIT ||
       event == XACT_EVENT_PRE_PREPARE) {
-    if (queue_length > 0) {
+    int waiting = WaitingEvents();
+    if (waiting > 0) {
       ereport(WARNING,
-              (errmsg("%d change feed events of this transaction were not appended", queue_length),
+              (errmsg("%d change feed events of this transaction were not appended", waiting),
                errhint("The statement triggers calling _append_queued_events() must "
                        "stay enabled with their row triggers.")));
     }
@@ -152,13 +175,22 @@ void OnQueueTransactionEvent(XactEvent event, void* arg) {
   queue_length = queue_capacity = 0;
 }
 
-// A subtransaction rolled back: its events (and those of its children, queued after it began)
-// are the queue's tail. Must not raise.
+// A subtransaction ends. Rolled back: the events it queued (it and its children, all younger ids)
+// go; those it appended that an older one queued wait again. Committed: what it appended counts as
+// appended by its parent, and is forgotten when that is where it was queued. Must not raise.
 void OnQueueSubTransactionEvent(SubXactEvent event, SubTransactionId subtransaction,
                                 SubTransactionId parent, void* arg) {
-  if (event != SUBXACT_EVENT_ABORT_SUB) return;
-  while (queue_length > 0 && queue[queue_length - 1].subtransaction >= subtransaction) {
-    --queue_length;
+  if (event == SUBXACT_EVENT_ABORT_SUB) {
+    FilterQueue([&](QueuedEvent& e) {
+      if (e.queued_in >= subtransaction) return false;
+      if (e.flushed_in >= subtransaction) e.flushed_in = InvalidSubTransactionId;
+      return true;
+    });
+  } else if (event == SUBXACT_EVENT_COMMIT_SUB) {
+    FilterQueue([&](QueuedEvent& e) {
+      if (e.flushed_in >= subtransaction) e.flushed_in = parent;
+      return e.flushed_in == InvalidSubTransactionId || e.queued_in < e.flushed_in;
+    });
   }
 }
 
@@ -179,7 +211,8 @@ void QueueEvent(const char* kind, const pg_uuid_t* subject) {
     queue_capacity = capacity;
   }
   QueuedEvent* slot = &queue[queue_length];
-  slot->subtransaction = GetCurrentSubTransactionId();
+  slot->queued_in = GetCurrentSubTransactionId();
+  slot->flushed_in = InvalidSubTransactionId;
   strlcpy(slot->kind, kind, sizeof slot->kind);
   slot->subject = *subject;
   ++queue_length;
@@ -216,10 +249,9 @@ DW_SQL_FUNCTION(devicewake_queue_row_event) {
 }
 
 // devicewake._append_queued_events() RETURNS trigger: AFTER STATEMENT trigger appending the
-// events queued by the row triggers of this statement (those queued in this subtransaction or
-// its children: an outer statement's events wait for that statement's own end, so none can be
-// rolled back with a subtransaction that did not queue it), in queue order, with one call of
-// devicewake._append_row_events(kinds, ids). Nothing queued: returns at once, calling no SQL.
+// events waiting in the queue (those of this statement's row triggers, and of outer statements
+// still running), in queue order, with one call of devicewake._append_row_events(kinds, ids).
+// Nothing waiting: returns at once, calling no SQL.
 DW_SQL_FUNCTION(devicewake_append_queued_events) {
   if (!CALLED_AS_TRIGGER(fcinfo)) {
     throw SqlError(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
@@ -232,21 +264,24 @@ DW_SQL_FUNCTION(devicewake_append_queued_events) {
   }
   if (queue_length == 0) return PointerGetDatum(nullptr);
   PgCall([]() {
-    SubTransactionId current = GetCurrentSubTransactionId();
-    int first = queue_length;
-    while (first > 0 && queue[first - 1].subtransaction >= current) --first;
-    int count = queue_length - first;
+    int count = WaitingEvents();
     if (count == 0) return;
-    // taken off the queue before any SQL runs: what that SQL queues is its own statements'
     Datum* kinds = static_cast<Datum*>(palloc(sizeof(Datum) * count));
     Datum* ids = static_cast<Datum*>(palloc(sizeof(Datum) * count));
-    for (int i = 0; i < count; ++i) {
-      kinds[i] = CStringGetTextDatum(queue[first + i].kind);
+    int n = 0;
+    for (int i = 0; i < queue_length; ++i) {
+      if (queue[i].flushed_in != InvalidSubTransactionId) continue;
+      kinds[n] = CStringGetTextDatum(queue[i].kind);
       auto* id = static_cast<pg_uuid_t*>(palloc(sizeof(pg_uuid_t)));
-      *id = queue[first + i].subject;
-      ids[i] = UUIDPGetDatum(id);
+      *id = queue[i].subject;
+      ids[n++] = UUIDPGetDatum(id);
     }
-    queue_length = first;
+    // marked before any SQL runs: what that SQL queues is its own statements'
+    SubTransactionId current = GetCurrentSubTransactionId();
+    FilterQueue([&](QueuedEvent& e) {
+      if (e.flushed_in == InvalidSubTransactionId) e.flushed_in = current;
+      return e.queued_in < e.flushed_in;
+    });
     ArrayType* kind_array = construct_array(kinds, count, TEXTOID, -1, false, TYPALIGN_INT);
     ArrayType* id_array = construct_array(ids, count, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR);
 
