@@ -78,21 +78,35 @@ CREATE TRIGGER wake_sessions_event AFTER INSERT ON devicewake.device_wake_sessio
 -- a planned INSERT per row (a sweep failing 30,000 images spent most of its time there), so the
 -- row triggers only queue (kind, subject id) in backend memory (C, src/pg/trigger_functions.cpp;
 -- the WHEN clauses choose the rows without calling anything), and the statement trigger of the
--- same statement appends what was queued in one INSERT, in the order the row triggers fired.
--- (Transition tables would copy every updated row of every statement, an image's bytes
--- included, and cannot be used with the column lists of these triggers.)
+-- same statement applies what was queued with one call of _apply_queued_rows, in the order the
+-- row triggers fired. (Transition tables would copy every updated row of every statement, an
+-- image's bytes included, and cannot be used with the column lists of these triggers.) The
+-- manual wakes' told and cancelled outcomes (56_manual_wakes.sql) go through the same queue.
 CREATE FUNCTION devicewake._queue_row_event() RETURNS trigger
     LANGUAGE c AS 'MODULE_PATHNAME', 'devicewake_queue_row_event';
-CREATE FUNCTION devicewake._append_queued_events() RETURNS trigger
-    LANGUAGE c AS 'MODULE_PATHNAME', 'devicewake_append_queued_events';
+CREATE FUNCTION devicewake._apply_queued() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'devicewake_apply_queued';
 
--- The events of the rows p_ids, in that order, as they are at the end of the statement that
--- queued them (the values its row triggers saw). The kind says which table and which event:
--- image_finished (image_complete or image_failed), command_acknowledged, alert_resolved,
--- manual_wake (manual_wake_confirmed or manual_wake_missed). Called by _append_queued_events.
-CREATE FUNCTION devicewake._append_row_events(p_kinds text[], p_ids uuid[]) RETURNS void
+-- Applies what the row triggers of a statement queued, p_kinds[i] for the row p_ids[i], as the
+-- rows are at the end of that statement (the values its row triggers saw):
+--   manual_wake_told, manual_wake_cancelled: the set_wake_schedule command p_ids[i] was sent or
+--     acknowledged, or cancelled, while its manual wake was still requested (56_manual_wakes.sql);
+--   the change feed's events, in that order: image_finished (image_complete or image_failed),
+--     command_acknowledged, alert_resolved, manual_wake (manual_wake_confirmed or _missed).
+-- Called by _apply_queued, the statement trigger.
+CREATE FUNCTION devicewake._apply_queued_rows(p_kinds text[], p_ids uuid[]) RETURNS void
     LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
 $$
+    UPDATE devicewake.manual_wakes w
+    SET state = q.outcome, state_at = pg_catalog.now(),
+        told_at = CASE WHEN q.outcome = 'told' THEN pg_catalog.now() ELSE w.told_at END
+    FROM (SELECT DISTINCT ON (u.id) u.id,
+                 CASE u.kind WHEN 'manual_wake_told' THEN 'told' ELSE 'cancelled' END AS outcome
+          FROM ROWS FROM (pg_catalog.unnest(p_kinds), pg_catalog.unnest(p_ids)) WITH ORDINALITY AS u(kind, id, n)
+          WHERE u.kind IN ('manual_wake_told', 'manual_wake_cancelled')
+          ORDER BY u.id, u.n) q
+    WHERE w.command_id = q.id AND w.state = 'requested';
+
     INSERT INTO devicewake.events (company_id, device_id, event_type, subject_id, data)
     SELECT s.company_id, e.device_id, e.event_type, q.id, e.data
     FROM ROWS FROM (pg_catalog.unnest(p_kinds), pg_catalog.unnest(p_ids)) WITH ORDINALITY AS q(kind, id, n)
@@ -119,22 +133,22 @@ $$
     ) e(device_id, event_type, data)
     LEFT JOIN devicewake.devices d ON d.device_id = e.device_id
     LEFT JOIN devicewake.sites s ON s.site_id = d.site_id
-    ORDER BY q.n
+    ORDER BY q.n;
 $$;
 
 -- An image became complete or failed.
 CREATE TRIGGER device_images_event AFTER UPDATE OF status ON devicewake.device_images
     FOR EACH ROW WHEN (NEW.status IN ('complete', 'failed') AND OLD.status IS DISTINCT FROM NEW.status)
     EXECUTE FUNCTION devicewake._queue_row_event('image_finished', 'image_id');
-CREATE TRIGGER device_images_events_append AFTER UPDATE ON devicewake.device_images
-    FOR EACH STATEMENT EXECUTE FUNCTION devicewake._append_queued_events();
+CREATE TRIGGER device_images_queue_apply AFTER UPDATE ON devicewake.device_images
+    FOR EACH STATEMENT EXECUTE FUNCTION devicewake._apply_queued();
 
 -- The device acknowledged a command.
 CREATE TRIGGER device_commands_event AFTER UPDATE OF status ON devicewake.device_commands
     FOR EACH ROW WHEN (NEW.status = 'acknowledged' AND OLD.status IS DISTINCT FROM NEW.status)
     EXECUTE FUNCTION devicewake._queue_row_event('command_acknowledged', 'command_id');
-CREATE TRIGGER device_commands_events_append AFTER UPDATE ON devicewake.device_commands
-    FOR EACH STATEMENT EXECUTE FUNCTION devicewake._append_queued_events();
+CREATE TRIGGER device_commands_queue_apply AFTER UPDATE ON devicewake.device_commands
+    FOR EACH STATEMENT EXECUTE FUNCTION devicewake._apply_queued();
 
 -- Alerts raised (one statement, one pass: the sweep raises many at once) and resolved.
 CREATE FUNCTION devicewake._event_alert_raised() RETURNS trigger
@@ -157,8 +171,8 @@ CREATE TRIGGER device_alerts_raised_event AFTER INSERT ON devicewake.device_aler
 CREATE TRIGGER device_alerts_resolved_event AFTER UPDATE OF resolved_at ON devicewake.device_alerts
     FOR EACH ROW WHEN (OLD.resolved_at IS NULL AND NEW.resolved_at IS NOT NULL)
     EXECUTE FUNCTION devicewake._queue_row_event('alert_resolved', 'alert_id');
-CREATE TRIGGER device_alerts_events_append AFTER UPDATE ON devicewake.device_alerts
-    FOR EACH STATEMENT EXECUTE FUNCTION devicewake._append_queued_events();
+CREATE TRIGGER device_alerts_queue_apply AFTER UPDATE ON devicewake.device_alerts
+    FOR EACH STATEMENT EXECUTE FUNCTION devicewake._apply_queued();
 
 -- The caller's events after p_after, oldest first, at most p_limit (1..1000) of them. Runs with
 -- the caller's privileges: RLS on devicewake.events decides which companies' events it sees, so
@@ -224,8 +238,8 @@ CREATE POLICY member_read ON devicewake.events FOR SELECT TO devicewake_viewer
 
 REVOKE ALL ON FUNCTION devicewake._append_events(text, uuid[], uuid[], jsonb[]),
     devicewake._notify_events(), devicewake._event_device_awake(),
-    devicewake._queue_row_event(), devicewake._append_queued_events(),
-    devicewake._append_row_events(text[], uuid[]), devicewake._event_alert_raised(),
+    devicewake._queue_row_event(), devicewake._apply_queued(),
+    devicewake._apply_queued_rows(text[], uuid[]), devicewake._event_alert_raised(),
     devicewake.events_since(bigint, integer), devicewake.prune_events(interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION devicewake.events_since(bigint, integer) TO devicewake_viewer;
 GRANT EXECUTE ON FUNCTION devicewake.prune_events(interval) TO devicewake_admin;

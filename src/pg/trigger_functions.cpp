@@ -2,9 +2,10 @@
 // search_path costs a call, a GUC save/restore and a plan execution per row, which a 10,000-device
 // batch wake or a 30,000-image sweep pays per row.
 //  - BEFORE row triggers keeping stored values canonical (like contrib/spi's moddatetime).
-//  - The change feed's row events: an AFTER row trigger queues (kind, subject id) in backend
-//    memory, and the statement trigger of the same statement appends the queued events with one
-//    call of devicewake._append_row_events: one INSERT per statement instead of one per row.
+//  - Row events (the change feed's, and manual wakes told or cancelled): an AFTER row trigger
+//    queues (kind, subject id) in backend memory, and the statement trigger of the same statement
+//    applies the queue with one call of devicewake._apply_queued_rows: one INSERT (and UPDATE) per
+//    statement instead of one per row.
 #include <cstring>
 #include <string>
 
@@ -118,10 +119,10 @@ DW_SQL_FUNCTION(devicewake_devices_before_write) {
 namespace {
 
 // One row event waiting for its statement's end: the kind names the rule of
-// devicewake._append_row_events that turns the subject's row into an event.
+// devicewake._apply_queued_rows that applies it to the subject's row.
 struct QueuedEvent {
   SubTransactionId queued_in;   // the subtransaction whose statement queued it (ids grow over time)
-  SubTransactionId flushed_in;  // InvalidSubTransactionId while waiting; else appended by a
+  SubTransactionId flushed_in;  // InvalidSubTransactionId while waiting; else applied by a
                                 // statement of that subtransaction, a younger one than queued_in
   char kind[32];
   pg_uuid_t subject;
@@ -130,10 +131,10 @@ static_assert(std::is_trivially_copyable_v<QueuedEvent> &&
               std::is_trivially_destructible_v<QueuedEvent>);
 
 // The queue, in TopTransactionContext (so it goes with the transaction), in the order the row
-// triggers fired. A statement trigger appends every waiting event, then forgets those whose fate is
-// its own subtransaction's; an event queued by an outer statement but appended inside a
+// triggers fired. A statement trigger applies every waiting event, then forgets those whose fate is
+// its own subtransaction's; an event queued by an outer statement but applied inside a
 // subtransaction (a trigger's EXCEPTION block) is kept, marked, so that a rollback of that
-// subtransaction, which takes the appended row with it, makes it wait again. So no event is lost
+// subtransaction, which takes what was applied with it, makes it wait again. So no event is lost
 // and the feed's order is the order the rows changed, however statements and subtransactions nest.
 QueuedEvent* queue = nullptr;
 int queue_length = 0;
@@ -164,10 +165,9 @@ void OnQueueTransactionEvent(XactEvent event, void* arg) {
       event == XACT_EVENT_PRE_PREPARE) {
     int waiting = WaitingEvents();
     if (waiting > 0) {
-      ereport(WARNING,
-              (errmsg("%d change feed events of this transaction were not appended", waiting),
-               errhint("The statement triggers calling _append_queued_events() must "
-                       "stay enabled with their row triggers.")));
+      ereport(WARNING, (errmsg("%d row events of this transaction were not applied", waiting),
+                        errhint("The statement triggers calling _apply_queued() must "
+                                "stay enabled with their row triggers.")));
     }
     return;
   }
@@ -176,8 +176,8 @@ void OnQueueTransactionEvent(XactEvent event, void* arg) {
 }
 
 // A subtransaction ends. Rolled back: the events it queued (it and its children, all younger ids)
-// go; those it appended that an older one queued wait again. Committed: what it appended counts as
-// appended by its parent, and is forgotten when that is where it was queued. Must not raise.
+// go; those it applied that an older one queued wait again. Committed: what it applied counts as
+// applied by its parent, and is forgotten when that is where it was queued. Must not raise.
 void OnQueueSubTransactionEvent(SubXactEvent event, SubTransactionId subtransaction,
                                 SubTransactionId parent, void* arg) {
   if (event == SUBXACT_EVENT_ABORT_SUB) {
@@ -248,19 +248,19 @@ DW_SQL_FUNCTION(devicewake_queue_row_event) {
   return PointerGetDatum(nullptr);  // AFTER trigger: the result is ignored
 }
 
-// devicewake._append_queued_events() RETURNS trigger: AFTER STATEMENT trigger appending the
+// devicewake._apply_queued() RETURNS trigger: AFTER STATEMENT trigger applying the
 // events waiting in the queue (those of this statement's row triggers, and of outer statements
-// still running), in queue order, with one call of devicewake._append_row_events(kinds, ids).
+// still running), in queue order, with one call of devicewake._apply_queued_rows(kinds, ids).
 // Nothing waiting: returns at once, calling no SQL.
-DW_SQL_FUNCTION(devicewake_append_queued_events) {
+DW_SQL_FUNCTION(devicewake_apply_queued) {
   if (!CALLED_AS_TRIGGER(fcinfo)) {
     throw SqlError(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
-                   "_append_queued_events() must be called as a trigger");
+                   "_apply_queued() must be called as a trigger");
   }
   auto* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
   if (!TRIGGER_FIRED_AFTER(trigger->tg_event) || TRIGGER_FIRED_FOR_ROW(trigger->tg_event)) {
     throw SqlError(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
-                   "_append_queued_events() must be an AFTER statement trigger");
+                   "_apply_queued() must be an AFTER statement trigger");
   }
   if (queue_length == 0) return PointerGetDatum(nullptr);
   PgCall([]() {
@@ -287,10 +287,10 @@ DW_SQL_FUNCTION(devicewake_append_queued_events) {
 
     Oid argument_types[2] = {TEXTARRAYOID, UUIDARRAYOID};
     List* name =
-        list_make2(makeString(pstrdup("devicewake")), makeString(pstrdup("_append_row_events")));
-    Oid append = LookupFuncName(name, 2, argument_types, false);
+        list_make2(makeString(pstrdup("devicewake")), makeString(pstrdup("_apply_queued_rows")));
+    Oid apply = LookupFuncName(name, 2, argument_types, false);
     FmgrInfo flinfo;
-    fmgr_info(append, &flinfo);
+    fmgr_info(apply, &flinfo);
     LOCAL_FCINFO(call, 2);
     InitFunctionCallInfoData(*call, &flinfo, 2, InvalidOid, nullptr, nullptr);
     call->args[0].value = PointerGetDatum(kind_array);

@@ -5,7 +5,7 @@
 -- (The bad identifiers' SQLSTATEs are in bad_inputs.sql.)
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(22);
+SELECT plan(23);
 
 INSERT INTO devicewake.companies (company_id, name) VALUES ('18000000-0000-4000-8000-00000000000a', 'Triggers');
 INSERT INTO devicewake.sites (site_id, name, company_id, updated_at)
@@ -175,6 +175,29 @@ SELECT results_eq($$SELECT event_type, subject_id FROM pg_temp.new_events()
     $$VALUES ('manual_wake_missed', '18000000-0000-4000-8000-0000000000a1'::uuid),
              ('manual_wake_missed', '18000000-0000-4000-8000-0000000000a2'::uuid)$$,
     'one manual_wake_missed event each');
+
+-- manual wakes told or cancelled by their set_wake_schedule, a batch per statement
+INSERT INTO devicewake.device_commands (command_id, device_id, command_type) VALUES
+    ('18000000-0000-4000-8000-0000000000a3', '18000000-0000-4000-8000-0000000000d1', 'set_wake_schedule'),
+    ('18000000-0000-4000-8000-0000000000a4', '18000000-0000-4000-8000-0000000000d2', 'set_wake_schedule'),
+    ('18000000-0000-4000-8000-0000000000a5', '18000000-0000-4000-8000-0000000000d1', 'set_wake_schedule'),
+    ('18000000-0000-4000-8000-0000000000a6', '18000000-0000-4000-8000-0000000000d2', 'set_wake_schedule');
+INSERT INTO devicewake.manual_wakes (command_id, device_id, requested_role, wake_at, state) VALUES
+    ('18000000-0000-4000-8000-0000000000a3', '18000000-0000-4000-8000-0000000000d1', 'postgres', now() + interval '1 hour', 'requested'),
+    ('18000000-0000-4000-8000-0000000000a4', '18000000-0000-4000-8000-0000000000d2', 'postgres', now() + interval '1 hour', 'requested'),
+    ('18000000-0000-4000-8000-0000000000a5', '18000000-0000-4000-8000-0000000000d1', 'postgres', now() + interval '1 hour', 'requested'),
+    ('18000000-0000-4000-8000-0000000000a6', '18000000-0000-4000-8000-0000000000d2', 'postgres', now() + interval '1 hour', 'superseded');
+UPDATE devicewake.device_commands SET status = 'sent'
+WHERE command_id IN ('18000000-0000-4000-8000-0000000000a3', '18000000-0000-4000-8000-0000000000a4');
+UPDATE devicewake.device_commands SET status = 'cancelled'
+WHERE command_id IN ('18000000-0000-4000-8000-0000000000a5', '18000000-0000-4000-8000-0000000000a6');
+SELECT results_eq($$SELECT command_id, state, told_at FROM devicewake.manual_wakes
+                    WHERE command_id::text LIKE '18000000-%' AND wake_at > now() ORDER BY command_id$$,
+    $$VALUES ('18000000-0000-4000-8000-0000000000a3'::uuid, 'told', now()),
+             ('18000000-0000-4000-8000-0000000000a4'::uuid, 'told', now()),
+             ('18000000-0000-4000-8000-0000000000a5'::uuid, 'cancelled', NULL),
+             ('18000000-0000-4000-8000-0000000000a6'::uuid, 'superseded', NULL)$$,
+    'commands sent together tell their wakes; a cancelled command cancels its wake unless superseded');
 
 SELECT * FROM finish();
 ROLLBACK;
