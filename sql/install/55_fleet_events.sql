@@ -95,45 +95,52 @@ CREATE FUNCTION devicewake._apply_queued() RETURNS trigger
 --     command_acknowledged, alert_resolved, manual_wake (manual_wake_confirmed or _missed).
 -- Called by _apply_queued, the statement trigger.
 CREATE FUNCTION devicewake._apply_queued_rows(p_kinds text[], p_ids uuid[]) RETURNS void
-    LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
 $$
-    UPDATE devicewake.manual_wakes w
-    SET state = q.outcome, state_at = pg_catalog.now(),
-        told_at = CASE WHEN q.outcome = 'told' THEN pg_catalog.now() ELSE w.told_at END
-    FROM (SELECT DISTINCT ON (u.id) u.id,
-                 CASE u.kind WHEN 'manual_wake_told' THEN 'told' ELSE 'cancelled' END AS outcome
-          FROM ROWS FROM (pg_catalog.unnest(p_kinds), pg_catalog.unnest(p_ids)) WITH ORDINALITY AS u(kind, id, n)
-          WHERE u.kind IN ('manual_wake_told', 'manual_wake_cancelled')
-          ORDER BY u.id, u.n) q
-    WHERE w.command_id = q.id AND w.state = 'requested';
-
-    INSERT INTO devicewake.events (company_id, device_id, event_type, subject_id, data)
-    SELECT s.company_id, e.device_id, e.event_type, q.id, e.data
-    FROM ROWS FROM (pg_catalog.unnest(p_kinds), pg_catalog.unnest(p_ids)) WITH ORDINALITY AS q(kind, id, n)
-    CROSS JOIN LATERAL (
-        SELECT i.device_id,
-               CASE i.status WHEN 'complete' THEN 'image_complete' ELSE 'image_failed' END,
-               pg_catalog.jsonb_build_object('image_name', i.image_name,
-                                             'retry_count', i.retry_count,
-                                             'reason', i.timeout_reason)
-        FROM devicewake.device_images i WHERE q.kind = 'image_finished' AND i.image_id = q.id
-        UNION ALL
-        SELECT c.device_id, 'command_acknowledged',
-               pg_catalog.jsonb_build_object('command_type', c.command_type)
-        FROM devicewake.device_commands c
-        WHERE q.kind = 'command_acknowledged' AND c.command_id = q.id
-        UNION ALL
-        SELECT a.device_id, 'alert_resolved', pg_catalog.jsonb_build_object('alert_type', a.alert_type)
-        FROM devicewake.device_alerts a WHERE q.kind = 'alert_resolved' AND a.alert_id = q.id
-        UNION ALL
-        SELECT w.device_id, 'manual_wake_' || w.state,
-               pg_catalog.jsonb_build_object('wake_at', w.wake_at, 'requested_by', w.requested_by,
-                                             'then_command_ids', pg_catalog.to_jsonb(w.then_command_ids))
-        FROM devicewake.manual_wakes w WHERE q.kind = 'manual_wake' AND w.command_id = q.id
-    ) e(device_id, event_type, data)
-    LEFT JOIN devicewake.devices d ON d.device_id = e.device_id
-    LEFT JOIN devicewake.sites s ON s.site_id = d.site_id
-    ORDER BY q.n;
+BEGIN
+    IF 'manual_wake_told' = ANY (p_kinds) OR 'manual_wake_cancelled' = ANY (p_kinds) THEN
+        UPDATE devicewake.manual_wakes w
+        SET state = q.outcome, state_at = pg_catalog.now(),
+            told_at = CASE WHEN q.outcome = 'told' THEN pg_catalog.now() ELSE w.told_at END
+        FROM (SELECT DISTINCT ON (u.id) u.id,
+                     CASE u.kind WHEN 'manual_wake_told' THEN 'told' ELSE 'cancelled' END AS outcome
+              FROM ROWS FROM (pg_catalog.unnest(p_kinds), pg_catalog.unnest(p_ids)) WITH ORDINALITY AS u(kind, id, n)
+              WHERE u.kind IN ('manual_wake_told', 'manual_wake_cancelled')
+              ORDER BY u.id, u.n) q
+        WHERE w.command_id = q.id AND w.state = 'requested';
+    END IF;
+    -- (only when there are events: an INSERT of no rows would still notify devicewake_events)
+    IF EXISTS (SELECT FROM pg_catalog.unnest(p_kinds) AS k(kind)
+               WHERE k.kind NOT IN ('manual_wake_told', 'manual_wake_cancelled')) THEN
+        INSERT INTO devicewake.events (company_id, device_id, event_type, subject_id, data)
+        SELECT s.company_id, e.device_id, e.event_type, q.id, e.data
+        FROM ROWS FROM (pg_catalog.unnest(p_kinds), pg_catalog.unnest(p_ids)) WITH ORDINALITY AS q(kind, id, n)
+        CROSS JOIN LATERAL (
+            SELECT i.device_id,
+                   CASE i.status WHEN 'complete' THEN 'image_complete' ELSE 'image_failed' END,
+                   pg_catalog.jsonb_build_object('image_name', i.image_name,
+                                                 'retry_count', i.retry_count,
+                                                 'reason', i.timeout_reason)
+            FROM devicewake.device_images i WHERE q.kind = 'image_finished' AND i.image_id = q.id
+            UNION ALL
+            SELECT c.device_id, 'command_acknowledged',
+                   pg_catalog.jsonb_build_object('command_type', c.command_type)
+            FROM devicewake.device_commands c
+            WHERE q.kind = 'command_acknowledged' AND c.command_id = q.id
+            UNION ALL
+            SELECT a.device_id, 'alert_resolved', pg_catalog.jsonb_build_object('alert_type', a.alert_type)
+            FROM devicewake.device_alerts a WHERE q.kind = 'alert_resolved' AND a.alert_id = q.id
+            UNION ALL
+            SELECT w.device_id, 'manual_wake_' || w.state,
+                   pg_catalog.jsonb_build_object('wake_at', w.wake_at, 'requested_by', w.requested_by,
+                                                 'then_command_ids', pg_catalog.to_jsonb(w.then_command_ids))
+            FROM devicewake.manual_wakes w WHERE q.kind = 'manual_wake' AND w.command_id = q.id
+        ) e(device_id, event_type, data)
+        LEFT JOIN devicewake.devices d ON d.device_id = e.device_id
+        LEFT JOIN devicewake.sites s ON s.site_id = d.site_id
+        ORDER BY q.n;
+    END IF;
+END
 $$;
 
 -- An image became complete or failed.
