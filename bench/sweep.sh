@@ -186,8 +186,9 @@ SELECT :'r_count' || ' ' || round(extract(epoch FROM clock_timestamp() - :'t0'::
 ROLLBACK;
 SQL
 }
+# (every table a variant writes: the change feed's events too, which every variant appends to)
 reset_tables() {
-  psql_q -c "VACUUM devicewake.device_images, devicewake.device_commands, devicewake.device_alerts, devicewake.device_history"
+  psql_q -c "VACUUM devicewake.device_images, devicewake.device_commands, devicewake.device_alerts, devicewake.device_history, devicewake.events"
 }
 
 conninfo="host=127.0.0.1 port=$PGPORT dbname=$PGDATABASE user=${PGUSER:-postgres}"

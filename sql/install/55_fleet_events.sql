@@ -74,38 +74,88 @@ CREATE TRIGGER wake_sessions_event AFTER INSERT ON devicewake.device_wake_sessio
     REFERENCING NEW TABLE AS opened
     FOR EACH STATEMENT EXECUTE FUNCTION devicewake._event_device_awake();
 
--- An image became complete or failed (row trigger: the WHEN clause keeps every chunk's update
--- of device_images from calling it).
-CREATE FUNCTION devicewake._event_image_finished() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+-- Row events. A row trigger per event calling SQL cost a PL/pgSQL call, a GUC save/restore and
+-- a planned INSERT per row (a sweep failing 30,000 images spent most of its time there), so the
+-- row triggers only queue (kind, subject id) in backend memory (C, src/pg/trigger_functions.cpp;
+-- the WHEN clauses choose the rows without calling anything), and the statement trigger of the
+-- same statement applies what was queued with one call of _apply_queued_rows, in the order the
+-- row triggers fired. (Transition tables would copy every updated row of every statement, an
+-- image's bytes included, and cannot be used with the column lists of these triggers.) The
+-- manual wakes' told and cancelled outcomes (56_manual_wakes.sql) go through the same queue.
+CREATE FUNCTION devicewake._queue_row_event() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'devicewake_queue_row_event';
+CREATE FUNCTION devicewake._apply_queued() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'devicewake_apply_queued';
+
+-- Applies what the row triggers of a statement queued, p_kinds[i] for the row p_ids[i], as the
+-- rows are at the end of that statement (the values its row triggers saw):
+--   manual_wake_told, manual_wake_cancelled: the set_wake_schedule command p_ids[i] was sent or
+--     acknowledged, or cancelled, while its manual wake was still requested (56_manual_wakes.sql);
+--   the change feed's events, in that order: image_finished (image_complete or image_failed),
+--     command_acknowledged, alert_resolved, manual_wake (manual_wake_confirmed or _missed).
+-- Called by _apply_queued, the statement trigger.
+CREATE FUNCTION devicewake._apply_queued_rows(p_kinds text[], p_ids uuid[]) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
 $$
 BEGIN
-    PERFORM devicewake._append_events(
-        CASE NEW.status WHEN 'complete' THEN 'image_complete' ELSE 'image_failed' END,
-        ARRAY[NEW.device_id], ARRAY[NEW.image_id],
-        ARRAY[pg_catalog.jsonb_build_object('image_name', NEW.image_name,
-                                            'retry_count', NEW.retry_count,
-                                            'reason', NEW.timeout_reason)]);
-    RETURN NULL;
+    IF 'manual_wake_told' = ANY (p_kinds) OR 'manual_wake_cancelled' = ANY (p_kinds) THEN
+        UPDATE devicewake.manual_wakes w
+        SET state = q.outcome, state_at = pg_catalog.now(),
+            told_at = CASE WHEN q.outcome = 'told' THEN pg_catalog.now() ELSE w.told_at END
+        FROM (SELECT DISTINCT ON (u.id) u.id,
+                     CASE u.kind WHEN 'manual_wake_told' THEN 'told' ELSE 'cancelled' END AS outcome
+              FROM ROWS FROM (pg_catalog.unnest(p_kinds), pg_catalog.unnest(p_ids)) WITH ORDINALITY AS u(kind, id, n)
+              WHERE u.kind IN ('manual_wake_told', 'manual_wake_cancelled')
+              ORDER BY u.id, u.n) q
+        WHERE w.command_id = q.id AND w.state = 'requested';
+    END IF;
+    -- (only when there are events: an INSERT of no rows would still notify devicewake_events)
+    IF EXISTS (SELECT FROM pg_catalog.unnest(p_kinds) AS k(kind)
+               WHERE k.kind NOT IN ('manual_wake_told', 'manual_wake_cancelled')) THEN
+        INSERT INTO devicewake.events (company_id, device_id, event_type, subject_id, data)
+        SELECT s.company_id, e.device_id, e.event_type, q.id, e.data
+        FROM ROWS FROM (pg_catalog.unnest(p_kinds), pg_catalog.unnest(p_ids)) WITH ORDINALITY AS q(kind, id, n)
+        CROSS JOIN LATERAL (
+            SELECT i.device_id,
+                   CASE i.status WHEN 'complete' THEN 'image_complete' ELSE 'image_failed' END,
+                   pg_catalog.jsonb_build_object('image_name', i.image_name,
+                                                 'retry_count', i.retry_count,
+                                                 'reason', i.timeout_reason)
+            FROM devicewake.device_images i WHERE q.kind = 'image_finished' AND i.image_id = q.id
+            UNION ALL
+            SELECT c.device_id, 'command_acknowledged',
+                   pg_catalog.jsonb_build_object('command_type', c.command_type)
+            FROM devicewake.device_commands c
+            WHERE q.kind = 'command_acknowledged' AND c.command_id = q.id
+            UNION ALL
+            SELECT a.device_id, 'alert_resolved', pg_catalog.jsonb_build_object('alert_type', a.alert_type)
+            FROM devicewake.device_alerts a WHERE q.kind = 'alert_resolved' AND a.alert_id = q.id
+            UNION ALL
+            SELECT w.device_id, 'manual_wake_' || w.state,
+                   pg_catalog.jsonb_build_object('wake_at', w.wake_at, 'requested_by', w.requested_by,
+                                                 'then_command_ids', pg_catalog.to_jsonb(w.then_command_ids))
+            FROM devicewake.manual_wakes w WHERE q.kind = 'manual_wake' AND w.command_id = q.id
+        ) e(device_id, event_type, data)
+        LEFT JOIN devicewake.devices d ON d.device_id = e.device_id
+        LEFT JOIN devicewake.sites s ON s.site_id = d.site_id
+        ORDER BY q.n;
+    END IF;
 END
 $$;
+
+-- An image became complete or failed.
 CREATE TRIGGER device_images_event AFTER UPDATE OF status ON devicewake.device_images
     FOR EACH ROW WHEN (NEW.status IN ('complete', 'failed') AND OLD.status IS DISTINCT FROM NEW.status)
-    EXECUTE FUNCTION devicewake._event_image_finished();
+    EXECUTE FUNCTION devicewake._queue_row_event('image_finished', 'image_id');
+CREATE TRIGGER device_images_queue_apply AFTER UPDATE ON devicewake.device_images
+    FOR EACH STATEMENT EXECUTE FUNCTION devicewake._apply_queued();
 
 -- The device acknowledged a command.
-CREATE FUNCTION devicewake._event_command_acknowledged() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
-$$
-BEGIN
-    PERFORM devicewake._append_events('command_acknowledged', ARRAY[NEW.device_id],
-        ARRAY[NEW.command_id], ARRAY[pg_catalog.jsonb_build_object('command_type', NEW.command_type)]);
-    RETURN NULL;
-END
-$$;
 CREATE TRIGGER device_commands_event AFTER UPDATE OF status ON devicewake.device_commands
     FOR EACH ROW WHEN (NEW.status = 'acknowledged' AND OLD.status IS DISTINCT FROM NEW.status)
-    EXECUTE FUNCTION devicewake._event_command_acknowledged();
+    EXECUTE FUNCTION devicewake._queue_row_event('command_acknowledged', 'command_id');
+CREATE TRIGGER device_commands_queue_apply AFTER UPDATE ON devicewake.device_commands
+    FOR EACH STATEMENT EXECUTE FUNCTION devicewake._apply_queued();
 
 -- Alerts raised (one statement, one pass: the sweep raises many at once) and resolved.
 CREATE FUNCTION devicewake._event_alert_raised() RETURNS trigger
@@ -125,18 +175,11 @@ CREATE TRIGGER device_alerts_raised_event AFTER INSERT ON devicewake.device_aler
     REFERENCING NEW TABLE AS raised
     FOR EACH STATEMENT EXECUTE FUNCTION devicewake._event_alert_raised();
 
-CREATE FUNCTION devicewake._event_alert_resolved() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
-$$
-BEGIN
-    PERFORM devicewake._append_events('alert_resolved', ARRAY[NEW.device_id], ARRAY[NEW.alert_id],
-        ARRAY[pg_catalog.jsonb_build_object('alert_type', NEW.alert_type)]);
-    RETURN NULL;
-END
-$$;
 CREATE TRIGGER device_alerts_resolved_event AFTER UPDATE OF resolved_at ON devicewake.device_alerts
     FOR EACH ROW WHEN (OLD.resolved_at IS NULL AND NEW.resolved_at IS NOT NULL)
-    EXECUTE FUNCTION devicewake._event_alert_resolved();
+    EXECUTE FUNCTION devicewake._queue_row_event('alert_resolved', 'alert_id');
+CREATE TRIGGER device_alerts_queue_apply AFTER UPDATE ON devicewake.device_alerts
+    FOR EACH STATEMENT EXECUTE FUNCTION devicewake._apply_queued();
 
 -- The caller's events after p_after, oldest first, at most p_limit (1..1000) of them. Runs with
 -- the caller's privileges: RLS on devicewake.events decides which companies' events it sees, so
@@ -202,8 +245,8 @@ CREATE POLICY member_read ON devicewake.events FOR SELECT TO devicewake_viewer
 
 REVOKE ALL ON FUNCTION devicewake._append_events(text, uuid[], uuid[], jsonb[]),
     devicewake._notify_events(), devicewake._event_device_awake(),
-    devicewake._event_image_finished(), devicewake._event_command_acknowledged(),
-    devicewake._event_alert_raised(), devicewake._event_alert_resolved(),
+    devicewake._queue_row_event(), devicewake._apply_queued(),
+    devicewake._apply_queued_rows(text[], uuid[]), devicewake._event_alert_raised(),
     devicewake.events_since(bigint, integer), devicewake.prune_events(interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION devicewake.events_since(bigint, integer) TO devicewake_viewer;
 GRANT EXECUTE ON FUNCTION devicewake.prune_events(interval) TO devicewake_admin;

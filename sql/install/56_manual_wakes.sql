@@ -295,25 +295,16 @@ $$;
 
 -- told: the broker PUBACKed (or the device acknowledged) the wake's set_wake_schedule;
 -- cancelled: it was cancelled before that (a newer wake marks the older one superseded first).
-CREATE FUNCTION devicewake._manual_wake_command_changed() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
-$$
-BEGIN
-    IF NEW.status = 'cancelled' THEN
-        UPDATE devicewake.manual_wakes w SET state = 'cancelled', state_at = pg_catalog.now()
-        WHERE w.command_id = NEW.command_id AND w.state = 'requested';
-    ELSE
-        UPDATE devicewake.manual_wakes w
-        SET state = 'told', state_at = pg_catalog.now(), told_at = pg_catalog.now()
-        WHERE w.command_id = NEW.command_id AND w.state = 'requested';
-    END IF;
-    RETURN NULL;
-END
-$$;
+-- Queued per row, applied per statement (_apply_queued_rows, 55_fleet_events.sql): the worker
+-- marks a batch of commands sent in one statement, a batch wake cancels older ones in one.
 CREATE TRIGGER device_commands_manual_wake AFTER UPDATE OF status ON devicewake.device_commands
     FOR EACH ROW WHEN (NEW.command_type = 'set_wake_schedule' AND OLD.status = 'pending'
-                       AND NEW.status IN ('sent', 'acknowledged', 'cancelled'))
-    EXECUTE FUNCTION devicewake._manual_wake_command_changed();
+                       AND NEW.status IN ('sent', 'acknowledged'))
+    EXECUTE FUNCTION devicewake._queue_row_event('manual_wake_told', 'command_id');
+CREATE TRIGGER device_commands_manual_wake_cancelled AFTER UPDATE OF status ON devicewake.device_commands
+    FOR EACH ROW WHEN (NEW.command_type = 'set_wake_schedule' AND OLD.status = 'pending'
+                       AND NEW.status = 'cancelled')
+    EXECUTE FUNCTION devicewake._queue_row_event('manual_wake_cancelled', 'command_id');
 
 -- The HELLO that ends a manual-wake override (record_device_hello clears manual_wake_at for the
 -- wake it asked for, and only then) confirms that wake, or finds it missed when it comes more
@@ -371,21 +362,13 @@ BEGIN
 END
 $$;
 
--- confirmed and missed wakes go to the change feed
-CREATE FUNCTION devicewake._event_manual_wake() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
-$$
-BEGIN
-    PERFORM devicewake._append_events('manual_wake_' || NEW.state, ARRAY[NEW.device_id],
-        ARRAY[NEW.command_id],
-        ARRAY[pg_catalog.jsonb_build_object('wake_at', NEW.wake_at, 'requested_by', NEW.requested_by,
-                                            'then_command_ids', pg_catalog.to_jsonb(NEW.then_command_ids))]);
-    RETURN NULL;
-END
-$$;
+-- confirmed and missed wakes go to the change feed (55_fleet_events.sql: queued per row,
+-- appended per statement)
 CREATE TRIGGER manual_wakes_event AFTER UPDATE OF state ON devicewake.manual_wakes
     FOR EACH ROW WHEN (NEW.state IN ('confirmed', 'missed') AND OLD.state IS DISTINCT FROM NEW.state)
-    EXECUTE FUNCTION devicewake._event_manual_wake();
+    EXECUTE FUNCTION devicewake._queue_row_event('manual_wake', 'command_id');
+CREATE TRIGGER manual_wakes_queue_apply AFTER UPDATE ON devicewake.manual_wakes
+    FOR EACH STATEMENT EXECUTE FUNCTION devicewake._apply_queued();
 
 -- Every manual wake: the device, who asked and when, for when, the outcome and when it was
 -- reached, and what rode on it. Runs with the caller's privileges (RLS: the caller's fleet).
@@ -425,8 +408,8 @@ REVOKE ALL ON FUNCTION devicewake._manual_wake_late_tolerance(),
     devicewake.request_site_wake(uuid, timestamptz),
     devicewake.request_manual_wake(uuid, timestamptz, jsonb),
     devicewake.request_manual_wake(uuid, interval, jsonb),
-    devicewake._manual_wake_command_changed(), devicewake._manual_wake_hello(),
-    devicewake._mark_missed_manual_wakes(timestamptz), devicewake._event_manual_wake() FROM PUBLIC;
+    devicewake._manual_wake_hello(),
+    devicewake._mark_missed_manual_wakes(timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION devicewake.request_manual_wakes(uuid[], timestamptz),
     devicewake.request_manual_wakes(uuid[], interval), devicewake.request_site_wake(uuid, timestamptz),
     devicewake.request_manual_wake(uuid, timestamptz, jsonb),
