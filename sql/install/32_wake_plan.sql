@@ -66,9 +66,9 @@ $$ SELECT p.wake_at FROM devicewake._wake_plan(p_device_id, now()) p $$;
 
 -- The payload a set_wake_schedule command is published with: its next_wake_time (or, from the
 -- old UI, the next slot of {"wake_schedule_cron": …} in the device's time zone), told as a relay
--- when more than 24 h away. Called by the worker's claim; never raises (a payload that cannot be
--- read is returned as it is, and the publish fails it with the reason).
-CREATE FUNCTION devicewake._command_payload(p_device_id uuid, p_type text, p_payload jsonb)
+-- when more than 24 h away. Never raises (a payload that cannot be read is returned as it is,
+-- and the publish fails it with the reason).
+CREATE FUNCTION devicewake._wake_schedule_payload(p_device_id uuid, p_payload jsonb)
     RETURNS jsonb
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS
 $$
@@ -76,9 +76,6 @@ DECLARE
     v_at timestamptz;
     v_plan record;
 BEGIN
-    IF p_type <> 'set_wake_schedule' THEN
-        RETURN p_payload;
-    END IF;
     BEGIN
         IF p_payload ? 'next_wake_time' THEN
             v_at := (p_payload ->> 'next_wake_time')::timestamptz;
@@ -110,6 +107,18 @@ BEGIN
 END
 $$;
 
+-- The payload a command of type p_type is published with: set_wake_schedule's is rewritten
+-- (above), every other type's goes out as stored. Called by the worker's claim for every
+-- command it publishes: an SQL-standard body, inlined there, so only set_wake_schedule pays a
+-- PL/pgSQL call and its settings change.
+CREATE FUNCTION devicewake._command_payload(p_device_id uuid, p_type text, p_payload jsonb)
+    RETURNS jsonb
+    LANGUAGE sql STABLE
+    RETURN CASE WHEN p_type = 'set_wake_schedule'
+                THEN devicewake._wake_schedule_payload(p_device_id, p_payload)
+                ELSE p_payload END;
+
 REVOKE ALL ON FUNCTION devicewake._default_wake_schedule(), devicewake._device_schedule(uuid),
-    devicewake._wake_plan(uuid, timestamptz),
-    devicewake._wake_target(uuid), devicewake._command_payload(uuid, text, jsonb) FROM PUBLIC;
+    devicewake._wake_plan(uuid, timestamptz), devicewake._wake_target(uuid),
+    devicewake._wake_schedule_payload(uuid, jsonb),
+    devicewake._command_payload(uuid, text, jsonb) FROM PUBLIC;

@@ -52,12 +52,7 @@ SavedPlan claim_plan(
     "   ORDER BY q.priority DESC, coalesce(q.scheduled_for, q.issued_at)"
     "   LIMIT $1 FOR UPDATE OF q SKIP LOCKED)) "
     "RETURNING c.command_id, d.device_mac, c.command_type,"
-    // (only set_wake_schedule is rewritten at publish time: the others skip a PL/pgSQL call
-    // and its settings change per row)
-    "          CASE WHEN c.command_type = 'set_wake_schedule'"
-    "               THEN devicewake._command_payload(c.device_id, c.command_type, "
-    "c.command_payload)"
-    "               ELSE c.command_payload END::text,"
+    "          devicewake._command_payload(c.device_id, c.command_type, c.command_payload)::text,"
     "          c.priority, coalesce(c.scheduled_for, c.issued_at), c.publish_count,"
     "          d.topic_prefix, c.session_id IS NULL",
     {INT4OID, BOOLOID, INT4OID, INT4OID});
