@@ -54,8 +54,12 @@ is "$(q "SELECT count(*) FROM (
          WHERE k.campaign_id = '$campaign'
            AND r.upto > 1 + floor($rate * extract(epoch FROM r.released_at - k.run_started_at) / 60)")" 0 \
   "no release ran ahead of the pace"
-achieved=$(q "SELECT round(((count(*) - 1) / (extract(epoch FROM max(released_at) - min(released_at)) / 60))::numeric, 1)
-              FROM devicewake.campaign_targets WHERE campaign_id = '$campaign' AND released_at IS NOT NULL")
+# (measured as the pace is defined: from the campaign's start, the first device free; from the
+# first release instead, a first tick that came late made the catch-up look like a faster pace)
+achieved=$(q "SELECT round(((count(*) - 1) / (extract(epoch FROM max(t.released_at) - k.run_started_at) / 60))::numeric, 1)
+              FROM devicewake.campaign_targets t JOIN devicewake.campaigns k USING (campaign_id)
+              WHERE t.campaign_id = '$campaign' AND t.released_at IS NOT NULL
+              GROUP BY k.run_started_at")
 diag "pace asked $rate/min, achieved $achieved/min"
 ok $(awk -v a="$achieved" -v r="$rate" 'BEGIN { exit !(a >= 0.8 * r && a <= 1.05 * r) }'; echo $?) \
   "the pace achieved is 80-105 % of the pace asked ($achieved/min of $rate/min)"
