@@ -20,12 +20,12 @@ CREATE INDEX devices_unassigned_created_idx ON devicewake.devices (created_at) W
 -- seconds for a time, the count itself otherwise; p_default when the setting is not defined (the
 -- library is not loaded in this session). Internal.
 CREATE FUNCTION devicewake._setting_bytes(p_name text, p_default bigint) RETURNS bigint
-    LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS
-$$ SELECT coalesce(pg_catalog.pg_size_bytes(nullif(pg_catalog.current_setting(p_name, true), '')), p_default) $$;
+    LANGUAGE sql STABLE PARALLEL SAFE
+    RETURN coalesce(pg_catalog.pg_size_bytes(nullif(pg_catalog.current_setting(p_name, true), '')), p_default);
 
 CREATE FUNCTION devicewake._setting_interval(p_name text, p_default interval) RETURNS interval
-    LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS
-$$ SELECT coalesce(nullif(pg_catalog.current_setting(p_name, true), '')::interval, p_default) $$;
+    LANGUAGE sql STABLE PARALLEL SAFE
+    RETURN coalesce(nullif(pg_catalog.current_setting(p_name, true), '')::interval, p_default);
 
 -- Whether a message of the device p_mac (normalised) may be applied: NULL when the device exists
 -- or may be auto-registered, otherwise why not (the worker records the message in
@@ -196,7 +196,8 @@ DECLARE
 BEGIN
     -- one statement: every chunk's verdict, the chunks stored, the images and sessions counted,
     -- an image past its bound failed with its chunks purged; it returns the refused chunks and
-    -- the images touched (for completion below, whose statement sees the chunks stored here)
+    -- the images that may be complete now (for completion below, whose statement sees the chunks
+    -- stored here)
     FOR r IN
     WITH c AS (
         SELECT * FROM unnest(p_macs, p_image_names, p_indexes, p_data)
@@ -277,7 +278,8 @@ BEGIN
             received_bytes = i.received_bytes + counted.bytes, last_chunk_at = now(),
             status = 'receiving'
         FROM counted WHERE i.image_id = counted.image_id
-        RETURNING i.image_id, i.device_id, i.session_id, counted.n),
+        RETURNING i.image_id, i.device_id, i.session_id, counted.n,
+                  i.received_chunks >= i.total_chunks AS full),
     sessions AS (
         UPDATE devicewake.device_wake_sessions s SET chunks_sent = s.chunks_sent + per.n
         FROM (SELECT im.device_id, sum(im.n)::integer AS n FROM images im GROUP BY im.device_id) per
@@ -287,7 +289,9 @@ BEGIN
         WHERE d.device_id IN (SELECT im.device_id FROM images im))
     SELECT 'rejected' AS what, v.ord, v.verdict, NULL::uuid AS image_id
     FROM verdicts v WHERE v.verdict IS NOT NULL AND v.verdict <> 'duplicate'
-    UNION ALL SELECT 'touched', NULL, NULL, im.image_id FROM images im
+    -- (only those now holding as many chunks as announced: most batches complete nothing, and
+    -- _complete_images costs a millisecond even then)
+    UNION ALL SELECT 'touched', NULL, NULL, im.image_id FROM images im WHERE im.full
     UNION ALL SELECT 'oversized', NULL, NULL, f.image_id FROM failed f
     LOOP
         IF r.what = 'rejected' THEN

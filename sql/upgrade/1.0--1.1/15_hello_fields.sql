@@ -96,10 +96,10 @@ BEGIN
     ON CONFLICT (device_id, image_name) DO NOTHING;
     GET DIAGNOSTICS v_created = ROW_COUNT;
 
-    -- the device is awake: wake the dispatcher so its due commands go out now (with the on_wake
-    -- policy, they become deliverable with the session just opened). Commands already claimed
-    -- are in flight and left alone: releasing them here would publish them twice.
-    PERFORM pg_catalog.pg_notify('devicewake_commands', '');
+    -- (the device is awake: the new session's row trigger wakes the worker at commit, so its due
+    -- commands go out now; with the on_wake policy they become deliverable with this session.
+    -- Commands already claimed are in flight and left alone: releasing them here would publish
+    -- them twice. No NOTIFY: nobody listens, and two-phase commit refuses it.)
 
     INSERT INTO devicewake.device_history (device_id, session_id, event_type, event_data)
     VALUES (v_device.device_id, v_session, 'hello',

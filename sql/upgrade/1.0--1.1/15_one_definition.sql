@@ -5,14 +5,14 @@
 -- 38_image_retry.sql.
 CREATE FUNCTION devicewake._device_schedule(p_device_id uuid, OUT cron text, OUT timezone text)
     RETURNS SETOF record
-    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS
-$$
+    LANGUAGE sql STABLE
+BEGIN ATOMIC
     SELECT coalesce(d.wake_schedule_cron, s.wake_schedule_cron, devicewake._default_wake_schedule()),
            CASE WHEN coalesce(d.wake_schedule_cron, s.wake_schedule_cron) IS NULL THEN 'UTC'
                 ELSE coalesce(d.timezone, s.timezone, 'UTC') END
     FROM devicewake.devices d LEFT JOIN devicewake.sites s ON s.site_id = d.site_id
-    WHERE d.device_id = p_device_id
-$$;
+    WHERE d.device_id = p_device_id;
+END;
 
 CREATE OR REPLACE FUNCTION devicewake._wake_plan(p_device_id uuid, p_from timestamptz,
                                       OUT wake_at timestamptz, OUT relay boolean)
