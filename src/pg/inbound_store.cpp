@@ -225,7 +225,7 @@ class Batch {
         apply[i] = d.index > done->second;
       }
     }
-    for (std::size_t i : StillReceivingExcept(repeats)) apply[i] = true;
+    for (std::size_t i : ApplyRepeats(repeats)) apply[i] = true;
     for (std::size_t i = 0; i < deferred_.size(); ++i) {
       if (apply[i]) {
         prefix_ = deferred_[i].prefix;
@@ -325,9 +325,10 @@ class Batch {
     return true;
   }
 
-  // Applies the repeats deferred_[positions] (devicewake._ingest_repeats) and returns those whose
-  // image is not receiving any more: they are applied in full.
-  std::vector<std::size_t> StillReceivingExcept(const std::vector<std::size_t>& positions) {
+  // Applies the repeats deferred_[positions] as one statement (devicewake._ingest_repeats) and
+  // returns the positions of those whose image is not receiving any more: the caller applies
+  // them in full.
+  std::vector<std::size_t> ApplyRepeats(const std::vector<std::size_t>& positions) {
     std::vector<std::size_t> stale;
     if (positions.empty()) return stale;
     std::vector<std::string> macs, names;
