@@ -5,8 +5,8 @@
 
 namespace devicewake::pg {
 
-SavedPlan::SavedPlan(const char* sql, std::initializer_list<Oid> argtypes, Planning planning)
-    : sql_(sql), nargs_(static_cast<int>(argtypes.size())), planning_(planning) {
+SavedPlan::SavedPlan(const char* sql, std::initializer_list<Oid> argtypes)
+    : sql_(sql), nargs_(static_cast<int>(argtypes.size())) {
   int i = 0;
   for (Oid type : argtypes) {
     if (i < kMaxArgs) argtypes_[i] = type;
@@ -18,9 +18,7 @@ uint64 SavedPlan::Execute(const Datum* values, const char* nulls, bool read_only
   return PgCall([&]() -> uint64 {
     if (plan_ == nullptr) {
       if (nargs_ > kMaxArgs) elog(ERROR, "pg_devicewake: too many arguments for: %s", sql_);
-      int options =
-          planning_ == Planning::kGeneric ? CURSOR_OPT_GENERIC_PLAN : CURSOR_OPT_CUSTOM_PLAN;
-      SPIPlanPtr plan = SPI_prepare_cursor(sql_, nargs_, argtypes_, options);
+      SPIPlanPtr plan = SPI_prepare_cursor(sql_, nargs_, argtypes_, CURSOR_OPT_CUSTOM_PLAN);
       if (plan == nullptr) {
         elog(ERROR, "pg_devicewake: SPI_prepare_cursor failed (%s) for: %s",
              SPI_result_code_string(SPI_result), sql_);

@@ -13,16 +13,12 @@ namespace devicewake::pg {
 // A statement prepared once (SPI_prepare_cursor + SPI_keepplan) on first use, and planned for
 // its real arguments at every execution (CURSOR_OPT_CUSTOM_PLAN): batches vary from 1 to
 // batch_size rows, and a generic plan could turn a primary-key lookup into a scan of the whole
-// queue. Only the worker's own statements: what they call (PL/pgSQL, SQL functions) keeps
-// PostgreSQL's plan cache, so a function's statements are not planned again at every call.
+// queue, and a generic plan made while a table was small stays a scan of it after it grew. Only
+// the worker's own statements: what they call (PL/pgSQL, SQL functions) keeps PostgreSQL's plan
+// cache, so a function's statements are not planned again at every call.
 class SavedPlan {
  public:
-  // kGeneric: planned once without its arguments (CURSOR_OPT_GENERIC_PLAN), for a statement
-  // whose right plan must not depend on them (an array of ids looked up by primary key: with
-  // the array's real length a custom plan can prefer scanning the table).
-  enum class Planning { kCustom, kGeneric };
-  SavedPlan(const char* sql, std::initializer_list<Oid> argtypes,
-            Planning planning = Planning::kCustom);
+  SavedPlan(const char* sql, std::initializer_list<Oid> argtypes);
   // Executes with the given argument Datums (nulls: ' ' not null, 'n' null; nullptr = none null).
   // Returns SPI_processed; the result is in SPI_tuptable. May throw SqlError.
   uint64 Execute(const Datum* values, const char* nulls, bool read_only, long limit = 0);
@@ -32,7 +28,6 @@ class SavedPlan {
   const char* sql_;
   Oid argtypes_[kMaxArgs];
   int nargs_;
-  Planning planning_;
   SPIPlanPtr plan_ = nullptr;
 };
 
