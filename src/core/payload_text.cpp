@@ -190,4 +190,93 @@ std::string CheckJsonKeys(std::string_view s, std::size_t max_keys) {
   }
 }
 
+namespace {
+
+bool IsJsonSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+std::size_t SkipSpace(std::string_view s, std::size_t i) {
+  while (i < s.size() && IsJsonSpace(s[i])) ++i;
+  return i;
+}
+
+// The position after the string that opens at s[i] ('"'), or npos (no closing quote). The text
+// has no backslash (checked first), so the next '"' closes it.
+std::size_t SkipString(std::string_view s, std::size_t i) {
+  std::size_t end = s.find('"', i + 1);
+  return end == std::string_view::npos ? end : end + 1;
+}
+
+// The position after the value that starts at s[i] (a string, an object or array with
+// everything in it, or a number or literal up to the next delimiter), or npos.
+std::size_t SkipValue(std::string_view s, std::size_t i) {
+  if (i >= s.size()) return std::string_view::npos;
+  if (s[i] == '"') return SkipString(s, i);
+  if (s[i] == '{' || s[i] == '[') {
+    int depth = 0;
+    while (i < s.size()) {
+      char c = s[i];
+      if (c == '"') {
+        i = SkipString(s, i);
+        if (i == std::string_view::npos) return i;
+        continue;
+      }
+      if (c == '{' || c == '[') ++depth;
+      if ((c == '}' || c == ']') && --depth == 0) return i + 1;
+      ++i;
+    }
+    return std::string_view::npos;
+  }
+  std::size_t start = i;
+  while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']' && !IsJsonSpace(s[i])) ++i;
+  return i > start ? i : std::string_view::npos;
+}
+
+}  // namespace
+
+CutString CutTopLevelString(std::string_view text, std::string_view key, std::size_t min_length) {
+  CutString none;
+  for (char ch : text) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c == '\\' || c > 0x7e || (c < 0x20 && !IsJsonSpace(ch))) return none;
+  }
+  std::size_t i = SkipSpace(text, 0);
+  if (i >= text.size() || text[i] != '{') return none;
+  i = SkipSpace(text, i + 1);
+  std::size_t value_start = 0, value_end = 0;
+  int seen = 0;
+  if (i < text.size() && text[i] == '}') return none;
+  while (true) {
+    if (i >= text.size() || text[i] != '"') return none;
+    std::size_t key_end = SkipString(text, i);
+    if (key_end == std::string_view::npos) return none;
+    std::string_view name = text.substr(i + 1, key_end - i - 2);
+    i = SkipSpace(text, key_end);
+    if (i >= text.size() || text[i] != ':') return none;
+    i = SkipSpace(text, i + 1);
+    std::size_t after = SkipValue(text, i);
+    if (after == std::string_view::npos) return none;
+    if (name == key) {
+      if (++seen > 1 || text[i] != '"') return none;
+      value_start = i + 1;
+      value_end = after - 1;
+    }
+    i = SkipSpace(text, after);
+    if (i >= text.size()) return none;
+    if (text[i] == '}') break;
+    if (text[i] != ',') return none;
+    i = SkipSpace(text, i + 1);
+  }
+  if (seen != 1 || value_end - value_start < min_length) return none;
+  for (std::size_t k = value_start; k < value_end; ++k) {
+    if (static_cast<unsigned char>(text[k]) < 0x20) return none;  // a raw tab or line break
+  }
+  CutString cut;
+  cut.found = true;
+  cut.rest.reserve(text.size() - (value_end - value_start));
+  cut.rest.append(text.substr(0, value_start));
+  cut.rest.append(text.substr(value_end));
+  cut.value = text.substr(value_start, value_end - value_start);
+  return cut;
+}
+
 }  // namespace devicewake::core

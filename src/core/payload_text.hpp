@@ -37,4 +37,22 @@ std::string CheckJsonKeys(std::string_view s, std::size_t max_keys);
 // skipped, so brackets inside strings do not count), otherwise the reason.
 std::string CheckJsonDepth(std::string_view json_text, int max_depth);
 
+// A JSON object's text with one long string value cut out, so that the rest parses quickly (a
+// chunk's base64 payload is 95 % of its message, and a JSON parser reads a string byte by byte).
+struct CutString {
+  bool found = false;
+  std::string rest;        // text with the value replaced by "" (when found)
+  std::string_view value;  // the value's characters, a view into text (when found)
+};
+
+// Cuts the string value of the top-level key `key` out of text. found only when each of these
+// holds, so that parsing rest and then setting key to value gives what parsing text gives:
+//  - text has no backslash and no byte outside printable ASCII, space, tab, CR and LF (no escape,
+//    no curly quote, nothing ValidateUtf8 or ReplaceCurlyQuotes would look at);
+//  - text is one object whose top-level members the scan walks from '{' to '}';
+//  - key is a top-level key exactly once, its value a string of at least min_length characters,
+//    none of them a control character.
+// Otherwise found is false and the caller parses text as it is. Throws only std::bad_alloc.
+CutString CutTopLevelString(std::string_view text, std::string_view key, std::size_t min_length);
+
 }  // namespace devicewake::core

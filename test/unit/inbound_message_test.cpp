@@ -689,3 +689,42 @@ TEST(InboundHello, BadOptionalFieldsAreIgnoredWithTheirReasonNotRejected) {
   ASSERT_EQ(h.ignored.size(), 1u);
   EXPECT_NE(h.ignored[0].reason.find("forbidden character '/'"), std::string::npos);
 }
+
+// A chunk's long payload is cut out before JSON parsing (CutTopLevelString). Whatever the cut,
+// the outcome is the one of parsing the whole text: the same message with one character of its
+// device_id written as a \u escape (no cut: the text has a backslash) gives the same result, and
+// a rejection the same reason, byte offset included (from the whole text).
+TEST(InboundChunk, TheLongPayloadCutChangesNothing) {
+  std::string bytes(1024, '\0');
+  for (int i = 0; i < 1024; ++i) bytes[i] = static_cast<char>(i * 7 + 3);
+  const std::string b64 = EncodeBase64(bytes);
+  const std::string mac = kMac, escaped = mac.substr(0, 11) + "\\u0034";  // '4'
+  auto body = [&](const std::string& id, const std::string& tail) {
+    return "{\"device_id\":\"" + id + "\",\"image_name\":\"image_1.jpg\",\"chunk_id\":3," +
+           "\"max_chunk_size\":1024,\"payload\":\"" + b64 + "\"" + tail + "}";
+  };
+  for (const std::string& tail : {std::string(), std::string(",\"total_chunk_count\":2"),
+                                  std::string(",\"chunk_id\":9"), std::string(",\"extra\":[1,{}]")}) {
+    InboundMessage cut = Parse(InboundKind::kData, body(mac, tail));
+    InboundMessage whole = Parse(InboundKind::kData, body(escaped, tail));
+    ASSERT_EQ(cut.index(), whole.index()) << tail;
+    if (const Chunk* c = std::get_if<Chunk>(&cut)) {
+      const Chunk& w = std::get<Chunk>(whole);
+      EXPECT_EQ(c->bytes, bytes);
+      EXPECT_EQ(c->bytes, w.bytes);
+      EXPECT_EQ(c->chunk_id, w.chunk_id);
+      EXPECT_EQ(c->image_name, w.image_name);
+    } else {
+      EXPECT_EQ(std::get<Rejected>(cut).reason, std::get<Rejected>(whole).reason) << tail;
+    }
+  }
+  // invalid JSON after the payload: the byte offset is the whole text's
+  std::string broken = body(mac, ",\"x\":}");
+  std::size_t at = broken.find(":}") + 2;
+  EXPECT_EQ(std::get<Rejected>(Parse(InboundKind::kData, broken)).reason,
+            "payload is not valid JSON (at byte " + std::to_string(at) + ")");
+  // a second payload key: the last one counts, as without the cut
+  std::string twice = body(mac, ",\"payload\":\"" + JpegBase64() + "\"");
+  EXPECT_EQ(Expect<Chunk>(Parse(InboundKind::kData, twice)).bytes,
+            std::string("\xFF\xD8\xFF\xE0\x00\x10JFIF", 10));
+}

@@ -50,3 +50,37 @@ TEST(PayloadText, Depth) {
   EXPECT_EQ(CheckJsonDepth(R"({"a":[{"b":[]}]})", 3), "JSON nests deeper than 3 levels");
   EXPECT_EQ(CheckJsonDepth(R"({"a":"[[[[[[\"[[[["})", 1), "");
 }
+
+TEST(PayloadText, CutTopLevelStringCutsTheOneLongValue) {
+  const std::string long_value(300, 'A');
+  const std::string text =
+      "{ \"device_id\":\"X\", \"n\":12,\"o\":{\"payload\":[1,\"}\"]},\r\n\t\"payload\" : \"" +
+      long_value + "\" , \"t\":true}";
+  CutString cut = CutTopLevelString(text, "payload", 256);
+  ASSERT_TRUE(cut.found);
+  EXPECT_EQ(cut.value, long_value);
+  EXPECT_EQ(cut.rest,
+            "{ \"device_id\":\"X\", \"n\":12,\"o\":{\"payload\":[1,\"}\"]},\r\n\t\"payload\" : "
+            "\"\" , \"t\":true}");
+}
+
+TEST(PayloadText, CutTopLevelStringLeavesEverythingElse) {
+  const std::string v(300, 'A');
+  for (const std::string& text : {
+           "{\"payload\":\"" + v.substr(0, 255) + "\"}",                // shorter than min_length
+           "{\"payload\":\"" + v + "\",\"payload\":\"" + v + "\"}",      // twice: which one wins
+           "{\"o\":{\"payload\":\"" + v + "\"}}",                         // not top-level
+           "{\"payload\":[\"" + v + "\"]}",                                // not a string
+           "{\"payload\":\"" + v + "\\u0041\"}",                          // a backslash anywhere
+           "{\"a\":\"\xE2\x80\x9C\",\"payload\":\"" + v + "\"}",          // a curly quote
+           "{\"payload\":\"" + v + "\t\"}",                               // a raw tab in it
+           "{\"payload\":\"" + v + "\x01\"}",                             // a control character
+           "[\"payload\",\"" + v + "\"]",                                  // not an object
+           "{\"payload\" \"" + v + "\"}",                                  // no colon
+           "{\"payload\":\"" + v + "\" \"x\":1}",                         // no comma
+           "{\"payload\":\"" + v,                                          // unterminated
+           "{\"x\":,\"payload\":\"" + v + "\"}",                          // a missing value
+       }) {
+    EXPECT_FALSE(CutTopLevelString(text, "payload", 256).found) << text;
+  }
+}
