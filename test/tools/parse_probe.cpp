@@ -23,7 +23,8 @@ namespace {
 std::string Message(const std::string& device_id, const std::string& payload) {
   return "{\"device_id\":\"" + device_id +
          "\",\"image_name\":\"image_1234.jpg\",\"chunk_id\":17,\"max_chunk_size\":1024,"
-         "\"payload\":\"" + payload + "\"}";
+         "\"payload\":\"" +
+         payload + "\"}";
 }
 
 template <typename F>

@@ -703,8 +703,9 @@ TEST(InboundChunk, TheLongPayloadCutChangesNothing) {
     return "{\"device_id\":\"" + id + "\",\"image_name\":\"image_1.jpg\",\"chunk_id\":3," +
            "\"max_chunk_size\":1024,\"payload\":\"" + b64 + "\"" + tail + "}";
   };
-  for (const std::string& tail : {std::string(), std::string(",\"total_chunk_count\":2"),
-                                  std::string(",\"chunk_id\":9"), std::string(",\"extra\":[1,{}]")}) {
+  for (const std::string& tail :
+       {std::string(), std::string(",\"total_chunk_count\":2"), std::string(",\"chunk_id\":9"),
+        std::string(",\"extra\":[1,{}]")}) {
     InboundMessage cut = Parse(InboundKind::kData, body(mac, tail));
     InboundMessage whole = Parse(InboundKind::kData, body(escaped, tail));
     ASSERT_EQ(cut.index(), whole.index()) << tail;

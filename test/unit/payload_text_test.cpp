@@ -67,19 +67,19 @@ TEST(PayloadText, CutTopLevelStringCutsTheOneLongValue) {
 TEST(PayloadText, CutTopLevelStringLeavesEverythingElse) {
   const std::string v(300, 'A');
   for (const std::string& text : {
-           "{\"payload\":\"" + v.substr(0, 255) + "\"}",                // shorter than min_length
-           "{\"payload\":\"" + v + "\",\"payload\":\"" + v + "\"}",      // twice: which one wins
-           "{\"o\":{\"payload\":\"" + v + "\"}}",                         // not top-level
-           "{\"payload\":[\"" + v + "\"]}",                                // not a string
-           "{\"payload\":\"" + v + "\\u0041\"}",                          // a backslash anywhere
-           "{\"a\":\"\xE2\x80\x9C\",\"payload\":\"" + v + "\"}",          // a curly quote
-           "{\"payload\":\"" + v + "\t\"}",                               // a raw tab in it
-           "{\"payload\":\"" + v + "\x01\"}",                             // a control character
-           "[\"payload\",\"" + v + "\"]",                                  // not an object
-           "{\"payload\" \"" + v + "\"}",                                  // no colon
-           "{\"payload\":\"" + v + "\" \"x\":1}",                         // no comma
-           "{\"payload\":\"" + v,                                          // unterminated
-           "{\"x\":,\"payload\":\"" + v + "\"}",                          // a missing value
+           "{\"payload\":\"" + v.substr(0, 255) + "\"}",             // shorter than min_length
+           "{\"payload\":\"" + v + "\",\"payload\":\"" + v + "\"}",  // twice: which one wins
+           "{\"o\":{\"payload\":\"" + v + "\"}}",                    // not top-level
+           "{\"payload\":[\"" + v + "\"]}",                          // not a string
+           "{\"payload\":\"" + v + "\\u0041\"}",                     // a backslash anywhere
+           "{\"a\":\"\xE2\x80\x9C\",\"payload\":\"" + v + "\"}",     // a curly quote
+           "{\"payload\":\"" + v + "\t\"}",                          // a raw tab in it
+           "{\"payload\":\"" + v + "\x01\"}",                        // a control character
+           "[\"payload\",\"" + v + "\"]",                            // not an object
+           "{\"payload\" \"" + v + "\"}",                            // no colon
+           "{\"payload\":\"" + v + "\" \"x\":1}",                    // no comma
+           "{\"payload\":\"" + v,                                    // unterminated
+           "{\"x\":,\"payload\":\"" + v + "\"}",                     // a missing value
        }) {
     EXPECT_FALSE(CutTopLevelString(text, "payload", 256).found) << text;
   }
