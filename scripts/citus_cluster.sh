@@ -43,7 +43,7 @@ dw_citus_start() {
   printf '*:*:*:*:%s\n' "$DW_PGPASSWORD" >"$DW_CITUS_DIR/pgpass.server"
   chown postgres "$DW_CITUS_DIR/pgpass.server"; chmod 600 "$DW_CITUS_DIR/pgpass.server"
   DW_CITUS_PORTS=()
-  local node port
+  local node
   for node in coordinator worker1 worker2; do
     mkdir -p "$DW_CITUS_DIR/$node"
     DW_RUN=$DW_CITUS_DIR/$node
@@ -56,7 +56,13 @@ citus.enable_unsafe_triggers = on
 citus.log_remote_commands = off
 devicewake.enabled = off
 ${DW_CITUS_CONF_EXTRA:-}"
-    dw_cluster_start || return 1
+    # (a port found free may be taken before the node binds it: then again on another one)
+    local try
+    for try in 1 2 3; do
+      dw_cluster_start && break
+      [ "$try" = 3 ] && return 1
+      rm -rf "$DW_RUN"; mkdir -p "$DW_RUN"; unset DW_PGPORT
+    done
     psql -X -q -v ON_ERROR_STOP=1 -c "CREATE EXTENSION citus" >/dev/null || return 1
     DW_CITUS_PORTS+=("$DW_PGPORT")
   done

@@ -12,4 +12,9 @@ dw_citus_find
 case $? in 0) ;; 1) exit 0 ;; *) exit 1 ;; esac
 dw_citus_start || exit 1
 export DW_CITUS_PORTS_LIST="${DW_CITUS_PORTS[*]}" DW_CITUS_DIR DW_PGBIN
-prove -f -e bash ${CITUS:+$(printf 'test/citus/%s.t ' $CITUS)} ${CITUS:-test/citus/*.t}
+# in this order: the cluster, its distribution, then what runs on it (CITUS="name ..." narrows)
+tests=()
+for name in ${CITUS:-cluster distribute seed_scenarios rls sweep}; do
+  [ -f "test/citus/$name.t" ] && tests+=("test/citus/$name.t")
+done
+prove -f -e bash "${tests[@]}"

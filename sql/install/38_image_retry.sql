@@ -117,7 +117,7 @@ BEGIN
                    'retry_queued', devicewake._retry_should_queue(f.retry_count_before, f.max_retries)),
                f.retry_count
         FROM failed f WHERE devicewake._retry_should_alert(f.retry_count_before, f.max_retries)
-        ON CONFLICT (image_id, alert_type, attempt) WHERE resolved_at IS NULL DO NOTHING
+        ON CONFLICT (image_id, alert_type, attempt, device_id) WHERE resolved_at IS NULL DO NOTHING
         RETURNING alert_id, image_id),
     -- retries exhausted: the chunks of a failed image are not kept forever (#14 item 3)
     purged AS (

@@ -6,7 +6,9 @@
 -- REVOKEs for what it creates are here.
 
 CREATE TABLE devicewake.events (
-    event_id    bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    -- unique by construction (an identity nobody may set); not a key, since on Citus a key would
+    -- have to include device_id, which the events of a campaign do not have
+    event_id    bigint GENERATED ALWAYS AS IDENTITY,
     -- the writing transaction: the feed's order is (txid, event_id), see events_since()
     txid        xid8 NOT NULL DEFAULT pg_current_xact_id(),
     -- the device's company when the event happened (NULL: an unassigned device, admins only)
@@ -42,12 +44,16 @@ $$
 $$;
 
 -- A payload-free notification per statement that appended events (PostgreSQL folds the
--- repeats of one transaction into one).
+-- repeats of one transaction into one). Not on a Citus shard (the trigger's table is then a shard
+-- of events, named events_<shard>): the node's part of a transaction spanning nodes is prepared
+-- (two-phase commit), which PostgreSQL refuses after a NOTIFY.
 CREATE FUNCTION devicewake._notify_events() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
 $$
 BEGIN
-    PERFORM pg_catalog.pg_notify('devicewake_events', '');
+    IF TG_TABLE_NAME = 'events' THEN
+        PERFORM pg_catalog.pg_notify('devicewake_events', '');
+    END IF;
     RETURN NULL;
 END
 $$;
@@ -239,9 +245,9 @@ $$;
 ALTER TABLE devicewake.events ENABLE ROW LEVEL SECURITY;
 GRANT SELECT ON devicewake.events TO devicewake_viewer;
 CREATE POLICY fleet_admin_read ON devicewake.events FOR SELECT TO devicewake_admin
-    USING ((SELECT devicewake.caller_is_fleet_admin()));
+    USING (devicewake.caller_is_fleet_admin());
 CREATE POLICY member_read ON devicewake.events FOR SELECT TO devicewake_viewer
-    USING (company_id IN (SELECT devicewake.caller_company_ids()));
+    USING (devicewake.caller_sees_company(company_id));
 
 REVOKE ALL ON FUNCTION devicewake._append_events(text, uuid[], uuid[], jsonb[]),
     devicewake._notify_events(), devicewake._event_device_awake(),
