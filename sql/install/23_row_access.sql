@@ -3,9 +3,14 @@
 -- calls one of them on its row's column and holds no subquery, which Citus refuses in a policy
 -- (docs/design.md §10). Each is never NULL, and sees what caller_company_ids() and the functions
 -- after it in 22_identity.sql list (a fleet admin's "everything" is the fleet_admin policies').
+-- On Citus a policy runs with its row, on the row's node, and its function reads the identity
+-- and reference tables there (and the device's own shard): Citus refuses such a nested read
+-- unless citus.allow_nested_distributed_execution is on, so each sets it for itself (only reads:
+-- a nested write is what that setting makes unsafe). Without Citus the setting is inert.
 
 CREATE FUNCTION devicewake.caller_sees_company(p_company_id uuid) RETURNS boolean
-    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    SET citus.allow_nested_distributed_execution = on AS
 $$
 BEGIN
     RETURN EXISTS (SELECT FROM devicewake.company_members m
@@ -14,7 +19,8 @@ END
 $$;
 
 CREATE FUNCTION devicewake.caller_sees_site(p_site_id uuid) RETURNS boolean
-    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    SET citus.allow_nested_distributed_execution = on AS
 $$
 BEGIN
     RETURN EXISTS (SELECT FROM devicewake.sites s
@@ -25,7 +31,8 @@ $$;
 
 -- A device of a site of one of the caller's companies (an unassigned device: admins only).
 CREATE FUNCTION devicewake.caller_sees_device(p_device_id uuid) RETURNS boolean
-    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    SET citus.allow_nested_distributed_execution = on AS
 $$
 BEGIN
     RETURN EXISTS (SELECT FROM devicewake.devices d
@@ -37,7 +44,8 @@ $$;
 
 -- Oneself, and the people one shares a company with (names of who asked for a wake).
 CREATE FUNCTION devicewake.caller_sees_user(p_user_id uuid) RETURNS boolean
-    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    SET citus.allow_nested_distributed_execution = on AS
 $$
 DECLARE
     v_me uuid := devicewake.current_user_id();

@@ -39,10 +39,7 @@ BEGIN
     v_device_id := devicewake._register_device(v_mac, p_device_mac, 'hello');
     SELECT * INTO v_device FROM devicewake.devices d WHERE d.device_id = v_device_id FOR UPDATE;
 
-    -- (the statement names devices itself: Citus plans an inlined SQL function's query of a
-    -- distributed table only when the statement names one)
-    SELECT w.cron, w.timezone INTO v_cron, v_tz
-    FROM devicewake.devices d, devicewake._device_schedule(d.device_id) w WHERE d.device_id = v_device.device_id;
+    SELECT w.cron, w.timezone INTO v_cron, v_tz FROM devicewake._device_schedule(v_device.device_id) w;
 
     -- a wake still going on: the same conversation goes on
     SELECT s.session_id INTO v_session

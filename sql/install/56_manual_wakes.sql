@@ -321,12 +321,15 @@ $$
 DECLARE
     v_wake devicewake.manual_wakes%ROWTYPE;
     v_ids uuid[];
+    v_now timestamptz := pg_catalog.now();
+    -- the earliest wake time this HELLO confirms (a constant in the CASE below: Citus evaluates
+    -- no stable expression in a CASE of a statement it distributes)
+    v_confirms_from timestamptz := v_now - devicewake._manual_wake_late_tolerance();
 BEGIN
     FOR v_wake IN
         UPDATE devicewake.manual_wakes w
-        SET state = CASE WHEN pg_catalog.now() <= w.wake_at + devicewake._manual_wake_late_tolerance()
-                         THEN 'confirmed' ELSE 'missed' END,
-            state_at = pg_catalog.now()
+        SET state = CASE WHEN w.wake_at >= v_confirms_from THEN 'confirmed' ELSE 'missed' END,
+            state_at = v_now
         WHERE w.device_id = NEW.device_id AND w.state IN ('requested', 'told')
         RETURNING w.*
     LOOP

@@ -72,11 +72,6 @@ BEGIN
     PERFORM pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', true);
     PERFORM pg_catalog.set_config('citus.enable_local_reference_table_foreign_keys', 'off', true);
     PERFORM pg_catalog.set_config('citus.multi_shard_modify_mode', 'sequential', true);
-    -- the row triggers and the policies' functions run on the shards and read other device
-    -- tables of the same device (co-located: on the same node); Citus refuses such nested queries
-    -- unless this is on, for every session of the database (ALTER DATABASE reaches every node)
-    EXECUTE pg_catalog.format('ALTER DATABASE %I SET citus.allow_nested_distributed_execution = on',
-                              pg_catalog.current_database());
     FOR t IN SELECT * FROM devicewake._citus_tables() LOOP
         CONTINUE WHEN EXISTS (SELECT FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = t.table_name);
         IF t.reference THEN

@@ -136,8 +136,9 @@ BEGIN
     PERFORM devicewake.require_device_access(v_device);
     -- 2. lock the image: concurrent retries of one image queue one after the other, and the next
     --    statement's fresh snapshot sees the command the previous one queued (and cancels it)
+    --    (by its whole key: on Citus a row lock is taken on the device's shard)
     SELECT i.status INTO v_status FROM devicewake.device_images i
-    WHERE i.image_id = p_image_id FOR UPDATE;
+    WHERE i.image_id = p_image_id AND i.device_id = v_device FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'image % does not exist', p_image_id USING ERRCODE = 'P0002';
     END IF;
