@@ -32,7 +32,8 @@ VALUES ('16000000-0000-4000-8000-0000000be5e0', 'Bench fleet site', '16000000-00
 ON CONFLICT DO NOTHING;
 INSERT INTO devicewake.devices (device_mac, site_id)
 SELECT 'BF' || lpad(upper(to_hex(i)), 10, '0'), '16000000-0000-4000-8000-0000000be5e0'
-FROM generate_series(1, $devices) i ON CONFLICT (device_mac) DO NOTHING;
+FROM generate_series(1, $devices) i
+WHERE NOT EXISTS (SELECT FROM devicewake.devices d WHERE d.device_mac = 'BF' || lpad(upper(to_hex(i)), 10, '0'));
 ANALYZE devicewake.devices;
 SQL
 

@@ -55,8 +55,10 @@ printf '{"image_name":"poison.jpg","chunk_id":%s,"payload":"%s"}' 4000 "$poison_
 # the poison image: announced 4097 chunks, already refused for its size
 psql -X -q -v ON_ERROR_STOP=1 >/dev/null <<SQL
 INSERT INTO devicewake.devices (device_mac)
-SELECT 'C0' || lpad(upper(to_hex(i)), 10, '0') FROM generate_series(1, 6 * $samples + 20) i ON CONFLICT DO NOTHING;
-INSERT INTO devicewake.devices (device_mac) VALUES ('C1000000000A') ON CONFLICT DO NOTHING;
+SELECT 'C0' || lpad(upper(to_hex(i)), 10, '0') FROM generate_series(1, 6 * $samples + 20) i
+WHERE NOT EXISTS (SELECT FROM devicewake.devices d WHERE d.device_mac = 'C0' || lpad(upper(to_hex(i)), 10, '0'));
+INSERT INTO devicewake.devices (device_mac) SELECT 'C1000000000A'
+WHERE NOT EXISTS (SELECT FROM devicewake.devices d WHERE d.device_mac = 'C1000000000A');
 SELECT devicewake._ingest_metadata('C1000000000A', 'poison.jpg', 4097, NULL, NULL, 0, '{}', '{}');
 SELECT count(*) FROM devicewake._ingest_chunks(array_fill('C1000000000A'::text, ARRAY[1025]),
     array_fill('poison.jpg'::text, ARRAY[1025]), ARRAY(SELECT generate_series(0, 1024)),
@@ -64,7 +66,8 @@ SELECT count(*) FROM devicewake._ingest_chunks(array_fill('C1000000000A'::text, 
 INSERT INTO devicewake.sites (name, timezone, wake_schedule_cron) VALUES ('Hostile bench site', 'UTC', '0 */3 * * *');
 INSERT INTO devicewake.devices (device_mac, site_id)
 SELECT 'BF' || lpad(upper(to_hex(i)), 10, '0'), (SELECT site_id FROM devicewake.sites WHERE name = 'Hostile bench site' LIMIT 1)
-FROM generate_series(1, 10) i ON CONFLICT (device_mac) DO NOTHING;
+FROM generate_series(1, 10) i
+WHERE NOT EXISTS (SELECT FROM devicewake.devices d WHERE d.device_mac = 'BF' || lpad(upper(to_hex(i)), 10, '0'));
 SQL
 echo "bench poison_image=$(q "SELECT status || ' ' || coalesce(timeout_reason, '') FROM devicewake.device_images WHERE image_name = 'poison.jpg'")"
 

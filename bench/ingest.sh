@@ -43,7 +43,8 @@ cameras_run() {
   psql -X -q -v ON_ERROR_STOP=1 >/dev/null <<SQL
 INSERT INTO devicewake.devices (device_mac, site_id)
 SELECT '$1' || lpad(upper(to_hex(i)), 10, '0'), (SELECT site_id FROM devicewake.sites WHERE name = 'Bench site' LIMIT 1)
-FROM generate_series(1, $cameras) i ON CONFLICT (device_mac) DO NOTHING;
+FROM generate_series(1, $cameras) i
+WHERE NOT EXISTS (SELECT FROM devicewake.devices d WHERE d.device_mac = '$1' || lpad(upper(to_hex(i)), 10, '0'));
 SQL
   "$sim" --cameras "$cameras" --image-size "$image" --chunk-size "$chunk" --mac-prefix "$1" \
     --ack-timeout 300 bench >"$2" 2>&1

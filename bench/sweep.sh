@@ -52,8 +52,8 @@ FROM generate_series(1, :devices) n, generate_series(1, :per_device) k,
                           WHEN k = 1 AND n > :stale + :overdue AND n <= :stale + :overdue + :in_flight THEN 'receiving'
                           WHEN k = 2 AND n % 50 = 0 THEN 'failed'
                           ELSE 'complete' END AS st) s;
-INSERT INTO devicewake.image_chunks (image_id, chunk_index, data)
-SELECT lpad(to_hex(n * 8 + 1), 32, '0')::uuid, c, '\xffd8ff'::bytea
+INSERT INTO devicewake.image_chunks (image_id, device_id, chunk_index, data)
+SELECT lpad(to_hex(n * 8 + 1), 32, '0')::uuid, lpad(to_hex(n), 32, '0')::uuid, c, '\xffd8ff'::bytea
 FROM generate_series(1, :stale) n, generate_series(0, 2) c;
 -- delivered history: 100,000 acknowledged commands, and 100 pending ones past expiry
 INSERT INTO devicewake.device_commands (device_id, command_type, status, issued_at, expires_at, acknowledged_at)

@@ -39,7 +39,8 @@ sql "INSERT INTO devicewake.sites (name, timezone, wake_schedule_cron)
 # drain's, at the bench site
 sql "INSERT INTO devicewake.devices (device_mac, site_id)
      SELECT p || lpad(upper(to_hex(i)), 10, '0'), (SELECT site_id FROM devicewake.sites WHERE name = 'Bench site' LIMIT 1)
-     FROM generate_series(1, $cameras) i, unnest(ARRAY['BA', 'BD']) p ON CONFLICT (device_mac) DO NOTHING" >/dev/null
+     FROM generate_series(1, $cameras) i, unnest(ARRAY['BA', 'BD']) p
+     WHERE NOT EXISTS (SELECT FROM devicewake.devices d WHERE d.device_mac = p || lpad(upper(to_hex(i)), 10, '0'))" >/dev/null
 
 ingest=(); raw=(); drained=(); phase_n=()
 phase=0

@@ -27,7 +27,14 @@ dw_stage() {
   make -C "$DW_ROOT" -s install DESTDIR="$stage" >/dev/null
   mkdir -p "$stage/usr/lib/postgresql/15/lib" "$stage/usr/share/postgresql/15/extension"
   cp -a "$DW_PGBIN_SYSTEM" "$stage/usr/lib/postgresql/15/"
-  local f
+  DW_PGBIN=$stage/usr/lib/postgresql/15/bin
+  dw_stage_links
+}
+
+# Links into the staged tree whatever PostgreSQL's own tree has that the stage lacks (again after
+# another extension, e.g. Citus, was installed there). Usage: dw_stage_links [STAGE_DIR].
+dw_stage_links() {
+  local stage=${1:-$DW_RUN/stage} f
   for f in /usr/lib/postgresql/15/lib/*; do
     [ -e "$stage/usr/lib/postgresql/15/lib/$(basename "$f")" ] || ln -s "$f" "$stage/usr/lib/postgresql/15/lib/"
   done
@@ -37,7 +44,6 @@ dw_stage() {
   for f in /usr/share/postgresql/15/extension/*; do
     [ -e "$stage/usr/share/postgresql/15/extension/$(basename "$f")" ] || ln -s "$f" "$stage/usr/share/postgresql/15/extension/"
   done
-  DW_PGBIN=$stage/usr/lib/postgresql/15/bin
 }
 
 dw_as_postgres() { runuser -u postgres -- "$@"; }

@@ -2,7 +2,7 @@
 # Runs every suite against real parts: GoogleTest unit tests of the pure core, pg_regress and
 # isolation specs, pgTAP (pg_prove), and integration tests (prove) with a real cluster and a
 # real mosquitto broker. Prints each runner's summary, then one line "suites: N passed, N failed".
-# Usage: scripts/run_tests.sh [SUITE...]   (default: all; e.g. `scripts/run_tests.sh regress pgtap`;
+# Usage: scripts/run_tests.sh [SUITE...]   (default: all; e.g. `scripts/run_tests.sh regress pgtap citus`;
 # REGRESS="cron" narrows pg_regress to named tests, INTEGRATION="dispatch" the integration tests).
 set -uo pipefail
 wanted=" $* "
@@ -39,8 +39,10 @@ suite unit "$PWD/build/unit/unit_tests" --gtest_brief=1
 suite regress run_regress
 suite pgtap run_pgtap
 suite integration run_integration
+# extra suites: test/run_NAME.sh is the suite NAME (differential, citus)
 for extra in test/run_*.sh; do
-  [ -x "$extra" ] && suite "$(basename "$extra" .sh)" "$extra"
+  name=$(basename "$extra" .sh)
+  [ -x "$extra" ] && suite "${name#run_}" "$extra"
 done
 
 echo

@@ -20,8 +20,8 @@ INSERT INTO devicewake.device_images (device_id, image_name, status, total_chunk
                                       retry_count, max_retries)
 SELECT device_id, 'image_1762625082788.jpg', 'receiving', 4, 3, 0, 3
 FROM devicewake.devices WHERE device_mac = 'TEST-ESP32-002';
-INSERT INTO devicewake.image_chunks (image_id, chunk_index, data)
-SELECT image_id, n, '\xffd8ff'::bytea FROM devicewake.device_images, generate_series(0, 2) n
+INSERT INTO devicewake.image_chunks (image_id, device_id, chunk_index, data)
+SELECT image_id, device_id, n, '\xffd8ff'::bytea FROM devicewake.device_images, generate_series(0, 2) n
 WHERE image_name = 'image_1762625082788.jpg';
 
 -- what the sweep would fail, and the badges before it runs

@@ -1,4 +1,8 @@
--- The data model of docs/design.md §2. Every table is keyed and joined by device_id (docs/design.md §10).
+-- The data model of docs/design.md §2. Every table is keyed and joined by device_id (docs/design.md §10):
+-- the key of every device table and each of its unique constraints include device_id, and its
+-- foreign keys to other device tables carry device_id too, so that on Citus every table of a
+-- device distributes by device_id on the same node (devicewake.distribute_on_citus()). A device's
+-- MAC is unique through devicewake.device_directory (21_device_directory.sql).
 -- Status vocabularies are CHECK constraints; indexes serve the sweep and the dispatcher.
 
 CREATE TABLE devicewake.companies (
@@ -38,7 +42,7 @@ CREATE INDEX sites_company_idx ON devicewake.sites (company_id);
 
 CREATE TABLE devicewake.devices (
     device_id                 uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-    device_mac                text NOT NULL UNIQUE
+    device_mac                text NOT NULL
                               CHECK (device_mac = devicewake.normalize_mac(device_mac)),
     device_name               text CHECK (length(device_name) <= 200),
     site_id                   uuid REFERENCES devicewake.sites ON DELETE SET NULL,
@@ -70,12 +74,13 @@ CREATE TABLE devicewake.devices (
     updated_at                timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX devices_site_idx ON devicewake.devices (site_id);
+CREATE INDEX devices_mac_idx ON devicewake.devices (device_mac);
 -- auto-registrations per minute (devicewake._admit_device)
 CREATE INDEX devices_unassigned_created_idx ON devicewake.devices (created_at) WHERE site_id IS NULL;
 CREATE INDEX devices_next_wake_idx ON devicewake.devices (next_wake_at);
 
 CREATE TABLE devicewake.device_wake_sessions (
-    session_id      uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    session_id      uuid NOT NULL DEFAULT gen_random_uuid(),
     device_id       uuid NOT NULL REFERENCES devicewake.devices ON DELETE CASCADE,
     started_at      timestamptz NOT NULL DEFAULT now(),
     ended_at        timestamptz,
@@ -98,7 +103,8 @@ CREATE TABLE devicewake.device_wake_sessions (
     awaiting_capture  boolean NOT NULL DEFAULT false,
     current_image     text,
     CHECK (ended_at IS NULL OR ended_at >= started_at),
-    CHECK ((status = 'in_progress') = (ended_at IS NULL))
+    CHECK ((status = 'in_progress') = (ended_at IS NULL)),
+    PRIMARY KEY (session_id, device_id)
 );
 -- at most one open wake session per device
 CREATE UNIQUE INDEX device_wake_sessions_open_idx
@@ -107,9 +113,11 @@ CREATE INDEX device_wake_sessions_device_idx
     ON devicewake.device_wake_sessions (device_id, started_at DESC);
 
 CREATE TABLE devicewake.device_images (
-    image_id         uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    image_id         uuid NOT NULL DEFAULT gen_random_uuid(),
     device_id        uuid NOT NULL REFERENCES devicewake.devices ON DELETE CASCADE,
-    session_id       uuid REFERENCES devicewake.device_wake_sessions ON DELETE SET NULL,
+    -- its wake session (a session that still has images cannot be deleted: nothing received is
+    -- thrown away, and a distribution key is never set to NULL)
+    session_id       uuid,
     image_name       text NOT NULL CHECK (length(image_name) BETWEEN 1 AND 200),
     status           text NOT NULL DEFAULT 'pending'
                      CHECK (status IN ('pending', 'receiving', 'complete', 'failed')),
@@ -133,7 +141,9 @@ CREATE TABLE devicewake.device_images (
     received_bytes   bigint NOT NULL DEFAULT 0 CHECK (received_bytes >= 0),
     UNIQUE (device_id, image_name),
     CHECK (total_chunks IS NULL OR received_chunks <= total_chunks),
-    CHECK (status <> 'complete' OR image_data IS NOT NULL)
+    CHECK (status <> 'complete' OR image_data IS NOT NULL),
+    PRIMARY KEY (image_id, device_id),
+    FOREIGN KEY (session_id, device_id) REFERENCES devicewake.device_wake_sessions (session_id, device_id)
 );
 -- the sweep reads only uploads in flight
 CREATE INDEX device_images_receiving_idx
@@ -143,15 +153,19 @@ CREATE INDEX device_images_failed_idx
 
 -- Chunk bytes as received, per (image, chunk index counted from 0). Duplicates are idempotent.
 CREATE TABLE devicewake.image_chunks (
-    image_id     uuid NOT NULL REFERENCES devicewake.device_images ON DELETE CASCADE,
+    image_id     uuid NOT NULL,
     chunk_index  integer NOT NULL CHECK (chunk_index >= 0),
     data         bytea NOT NULL,
     received_at  timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (image_id, chunk_index)
+    -- the image's device (its distribution key)
+    device_id    uuid NOT NULL,
+    PRIMARY KEY (image_id, chunk_index, device_id),
+    FOREIGN KEY (image_id, device_id) REFERENCES devicewake.device_images (image_id, device_id)
+        ON DELETE CASCADE
 );
 
 CREATE TABLE devicewake.device_commands (
-    command_id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    command_id          uuid NOT NULL DEFAULT gen_random_uuid(),
     device_id           uuid NOT NULL REFERENCES devicewake.devices ON DELETE CASCADE,
     command_type        text NOT NULL CHECK (command_type IN (
                             'set_wake_schedule', 'capture_image', 'send_image', 'retry_image',
@@ -177,7 +191,8 @@ CREATE TABLE devicewake.device_commands (
     publish_count       integer NOT NULL DEFAULT 0 CHECK (publish_count >= 0),
     -- the wake session whose conversation queued it (NULL: an application's command); such a
     -- command goes out after the device's due application commands and dies with the session
-    session_id          uuid
+    session_id          uuid,
+    PRIMARY KEY (command_id, device_id)
 );
 -- what the dispatcher claims: unclaimed pending commands in priority order, then due time
 -- (claimed rows leave the index, so a drain never rescans what is already in flight)
@@ -192,9 +207,9 @@ CREATE INDEX device_commands_open_expiry_idx
     ON devicewake.device_commands (expires_at) WHERE status IN ('pending', 'sent');
 
 CREATE TABLE devicewake.device_alerts (
-    alert_id     uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    alert_id     uuid NOT NULL DEFAULT gen_random_uuid(),
     device_id    uuid NOT NULL REFERENCES devicewake.devices ON DELETE CASCADE,
-    image_id     uuid REFERENCES devicewake.device_images ON DELETE CASCADE,
+    image_id     uuid,
     alert_type   text NOT NULL,
     severity     text NOT NULL CHECK (severity IN ('info', 'warning', 'error', 'critical')),
     message      text NOT NULL,
@@ -202,22 +217,26 @@ CREATE TABLE devicewake.device_alerts (
     -- the image's retry_count after the failure this alert reports (NULL for other alerts)
     attempt      integer,
     created_at   timestamptz NOT NULL DEFAULT now(),
-    resolved_at  timestamptz
+    resolved_at  timestamptz,
+    PRIMARY KEY (alert_id, device_id),
+    FOREIGN KEY (image_id, device_id) REFERENCES devicewake.device_images (image_id, device_id)
+        ON DELETE CASCADE
 );
 CREATE INDEX device_alerts_device_idx ON devicewake.device_alerts (device_id, created_at DESC);
 -- one open alert per image, type and attempt: overlapping sweeps cannot raise it twice
 CREATE UNIQUE INDEX device_alerts_image_attempt_idx
-    ON devicewake.device_alerts (image_id, alert_type, attempt) WHERE resolved_at IS NULL;
+    ON devicewake.device_alerts (image_id, alert_type, attempt, device_id) WHERE resolved_at IS NULL;
 CREATE INDEX device_alerts_open_idx ON devicewake.device_alerts (image_id) WHERE resolved_at IS NULL;
 
 -- Append-only event log.
 CREATE TABLE devicewake.device_history (
-    history_id  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    history_id  bigint GENERATED ALWAYS AS IDENTITY,
     device_id   uuid NOT NULL REFERENCES devicewake.devices ON DELETE CASCADE,
     session_id  uuid,
     event_type  text NOT NULL,
     event_data  jsonb NOT NULL DEFAULT '{}',
-    created_at  timestamptz NOT NULL DEFAULT now()
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (history_id, device_id)
 );
 CREATE INDEX device_history_device_idx ON devicewake.device_history (device_id, created_at DESC);
 

@@ -6,7 +6,7 @@
 
 -- devicewake.default_wake_schedule: what a device without a schedule of its own or its site's
 -- sleeps on (UTC).
--- SQL-standard bodies here and below: bound when the extension is created (no caller's
+-- SQL-standard body here: bound when the extension is created (no caller's
 -- search_path reaches them) and, without a SET clause, inlined into the calling statement.
 CREATE FUNCTION devicewake._default_wake_schedule() RETURNS text
     LANGUAGE sql STABLE
@@ -15,16 +15,21 @@ CREATE FUNCTION devicewake._default_wake_schedule() RETURNS text
 -- The schedule a device sleeps on and the time zone it is read in: its own schedule, else its
 -- site's (read in the device's time zone, else the site's, else UTC), else
 -- devicewake.default_wake_schedule in UTC. No row for an unknown device.
+-- (PL/pgSQL: Citus cannot plan the query of a distributed table that an inlined SQL function
+-- with a parameter brings into a statement)
 CREATE FUNCTION devicewake._device_schedule(p_device_id uuid, OUT cron text, OUT timezone text)
     RETURNS SETOF record
-    LANGUAGE sql STABLE
-BEGIN ATOMIC
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS
+$$
+BEGIN
+    RETURN QUERY
     SELECT coalesce(d.wake_schedule_cron, s.wake_schedule_cron, devicewake._default_wake_schedule()),
            CASE WHEN coalesce(d.wake_schedule_cron, s.wake_schedule_cron) IS NULL THEN 'UTC'
                 ELSE coalesce(d.timezone, s.timezone, 'UTC') END
     FROM devicewake.devices d LEFT JOIN devicewake.sites s ON s.site_id = d.site_id
     WHERE d.device_id = p_device_id;
-END;
+END
+$$;
 
 -- The device's next wake as of p_from: the earliest of its schedule's next slot (device's, else
 -- its site's schedule in the device's or site's time zone, else default_wake_schedule in UTC)
@@ -35,18 +40,22 @@ CREATE FUNCTION devicewake._wake_plan(p_device_id uuid, p_from timestamptz,
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS
 $$
 DECLARE
+    v_cron text;
+    v_tz text;
     v_slot timestamptz;
     v_manual timestamptz;
     v_target timestamptz;
 BEGIN
-    SELECT devicewake.fn_calculate_next_wake_time(p_from, w.cron, w.timezone),
-           CASE WHEN d.manual_wake_override AND d.manual_wake_at > p_from THEN d.manual_wake_at END
-    INTO v_slot, v_manual
-    FROM devicewake.devices d CROSS JOIN LATERAL devicewake._device_schedule(d.device_id) w
-    WHERE d.device_id = p_device_id;
+    -- (the schedule first, on its own: a function called in a statement over devices would be
+    -- sent by Citus to the device's shard, where its own statement may not run)
+    SELECT w.cron, w.timezone INTO v_cron, v_tz FROM devicewake._device_schedule(p_device_id) w;
     IF NOT FOUND THEN
         RETURN;
     END IF;
+    SELECT CASE WHEN d.manual_wake_override AND d.manual_wake_at > p_from THEN d.manual_wake_at END
+    INTO v_manual
+    FROM devicewake.devices d WHERE d.device_id = p_device_id;
+    v_slot := devicewake.fn_calculate_next_wake_time(p_from, v_cron, v_tz);
     v_target := least(v_slot, v_manual);
     IF v_target IS NOT NULL AND v_target <= p_from + interval '24 hours' THEN
         wake_at := v_target;

@@ -1,6 +1,7 @@
 -- Auto-registration of devices heard over MQTT (docs/design.md §9): an unknown, valid identifier becomes
 -- an unassigned device (no site), with one 'device_registered' history event, even when two
--- messages of the same new device arrive at once.
+-- messages of the same new device arrive at once. A MAC finds its device in the directory
+-- (21_device_directory.sql), a read of one row on whichever node asks.
 
 -- The device id for a normalised identifier, registering it when unknown. p_given is the spelling
 -- the device used, p_source what was heard ('hello', 'metadata', ...). Internal: the worker and
@@ -11,21 +12,23 @@ $$
 DECLARE
     v_device uuid;
 BEGIN
-    SELECT d.device_id INTO v_device FROM devicewake.devices d WHERE d.device_mac = p_mac;
+    SELECT r.device_id INTO v_device FROM devicewake.device_directory r WHERE r.device_mac = p_mac;
     IF FOUND THEN
         RETURN v_device;
     END IF;
-    -- two first messages at once: one inserts and records the registration, the other waits for
-    -- it on the unique index and then finds the row
-    INSERT INTO devicewake.devices (device_mac) VALUES (p_mac) ON CONFLICT (device_mac) DO NOTHING
+    -- two first messages at once: one claims the MAC in the directory and records the
+    -- registration, the other waits for it on the directory's key and then finds the row
+    INSERT INTO devicewake.device_directory (device_mac, device_id) VALUES (p_mac, gen_random_uuid())
+    ON CONFLICT (device_mac) DO NOTHING
     RETURNING device_id INTO v_device;
     IF FOUND THEN
+        INSERT INTO devicewake.devices (device_id, device_mac) VALUES (v_device, p_mac);
         INSERT INTO devicewake.device_history (device_id, event_type, event_data)
         VALUES (v_device, 'device_registered',
                 jsonb_build_object('device_mac', p_mac, 'given_as', p_given, 'source', p_source));
         RETURN v_device;
     END IF;
-    SELECT d.device_id INTO v_device FROM devicewake.devices d WHERE d.device_mac = p_mac;
+    SELECT r.device_id INTO v_device FROM devicewake.device_directory r WHERE r.device_mac = p_mac;
     RETURN v_device;
 END
 $$;

@@ -32,24 +32,30 @@ CREATE FUNCTION devicewake._close_wake_sessions(p_session_ids uuid[], p_told_to_
 $$
 DECLARE
     v_count integer;
+    -- (a constant in the CASE below: Citus evaluates no stable function in a CASE of a statement
+    -- it distributes)
+    v_now timestamptz := pg_catalog.now();
 BEGIN
     WITH ended AS (
         UPDATE devicewake.device_wake_sessions s
         SET status = CASE WHEN EXISTS (SELECT FROM devicewake.device_images i
-                                       WHERE i.session_id = s.session_id
+                                       WHERE i.session_id = s.session_id AND i.device_id = s.device_id
                                          AND i.status IN ('receiving', 'failed'))
                           THEN 'timeout' ELSE 'completed' END,
-            ended_at = CASE WHEN p_told_to_sleep THEN greatest(s.started_at, now())
+            ended_at = CASE WHEN p_told_to_sleep THEN greatest(s.started_at, v_now)
                             ELSE devicewake._session_last_heard(s.started_at, d.last_seen_at) END
         FROM devicewake.devices d
         WHERE d.device_id = s.device_id AND s.session_id = ANY (p_session_ids)
           AND s.status = 'in_progress'
-        RETURNING s.session_id),
+        RETURNING s.session_id, s.device_id),
+    -- (joined on device_id too, which the session's commands share: on Citus a join of two
+    -- distributed tables is on their distribution column)
     dropped AS (
         UPDATE devicewake.device_commands c
         SET status = 'cancelled', error_message = 'the wake session ended before it was sent'
         FROM ended
-        WHERE c.session_id = ended.session_id AND c.status = 'pending' AND c.claimed_at IS NULL)
+        WHERE c.session_id = ended.session_id AND c.device_id = ended.device_id
+          AND c.status = 'pending' AND c.claimed_at IS NULL)
     SELECT count(*)::integer INTO v_count FROM ended;
     RETURN v_count;
 END
@@ -59,10 +65,13 @@ $$;
 CREATE FUNCTION devicewake._end_wake_sessions(p_device_ids uuid[]) RETURNS integer
     LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS
 $$
+DECLARE
+    -- (read first: a call whose argument reads one shard would be sent to that shard's node by
+    -- Citus, where the function's own statements may not run)
+    v_sessions uuid[] := ARRAY(SELECT s.session_id FROM devicewake.device_wake_sessions s
+                               WHERE s.device_id = ANY (p_device_ids) AND s.status = 'in_progress');
 BEGIN
-    RETURN devicewake._close_wake_sessions(
-        ARRAY(SELECT s.session_id FROM devicewake.device_wake_sessions s
-              WHERE s.device_id = ANY (p_device_ids) AND s.status = 'in_progress'), false);
+    RETURN devicewake._close_wake_sessions(v_sessions, false);
 END
 $$;
 

@@ -32,10 +32,12 @@ DECLARE
     v_created integer := 0;
     v_same_wake boolean := false;
     v_clear_override boolean;
+    v_device_id uuid;
 BEGIN
-    -- the device, registered (unassigned: no site) when unknown; locked for the rest
-    PERFORM devicewake._register_device(v_mac, p_device_mac, 'hello');
-    SELECT * INTO v_device FROM devicewake.devices d WHERE d.device_mac = v_mac FOR UPDATE;
+    -- the device, registered (unassigned: no site) when unknown; locked for the rest (by its
+    -- key: on Citus a row lock is taken on one shard, not across them)
+    v_device_id := devicewake._register_device(v_mac, p_device_mac, 'hello');
+    SELECT * INTO v_device FROM devicewake.devices d WHERE d.device_id = v_device_id FOR UPDATE;
 
     SELECT w.cron, w.timezone INTO v_cron, v_tz FROM devicewake._device_schedule(v_device.device_id) w;
 

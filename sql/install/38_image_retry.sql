@@ -117,7 +117,7 @@ BEGIN
                    'retry_queued', devicewake._retry_should_queue(f.retry_count_before, f.max_retries)),
                f.retry_count
         FROM failed f WHERE devicewake._retry_should_alert(f.retry_count_before, f.max_retries)
-        ON CONFLICT (image_id, alert_type, attempt) WHERE resolved_at IS NULL DO NOTHING
+        ON CONFLICT (image_id, alert_type, attempt, device_id) WHERE resolved_at IS NULL DO NOTHING
         RETURNING alert_id, image_id),
     -- retries exhausted: the chunks of a failed image are not kept forever (#14 item 3)
     purged AS (
@@ -250,8 +250,9 @@ BEGIN
     PERFORM devicewake.require_device_access(v_device);
     -- 2. lock the image: concurrent retries of one image queue one after the other, and the next
     --    statement's fresh snapshot sees the command the previous one queued (and cancels it)
+    --    (by its whole key: on Citus a row lock is taken on the device's shard)
     SELECT i.status INTO v_status FROM devicewake.device_images i
-    WHERE i.image_id = p_image_id FOR UPDATE;
+    WHERE i.image_id = p_image_id AND i.device_id = v_device FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'image % does not exist', p_image_id USING ERRCODE = 'P0002';
     END IF;

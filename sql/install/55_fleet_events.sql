@@ -6,7 +6,9 @@
 -- REVOKEs for what it creates are here.
 
 CREATE TABLE devicewake.events (
-    event_id    bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    -- unique by construction (an identity nobody may set); not a key, since on Citus a key would
+    -- have to include device_id, which the events of a campaign do not have
+    event_id    bigint GENERATED ALWAYS AS IDENTITY,
     -- the writing transaction: the feed's order is (txid, event_id), see events_since()
     txid        xid8 NOT NULL DEFAULT pg_current_xact_id(),
     -- the device's company when the event happened (NULL: an unassigned device, admins only)
@@ -28,30 +30,49 @@ COMMENT ON TABLE devicewake.events IS
     'Change feed by company (RLS): read with events_since(), woken by NOTIFY devicewake_events';
 
 -- Appends events for the devices of p_rows (device_id, subject_id, data), with the company of
--- each device's site now. The one writer of devicewake.events. PL/pgSQL, not SQL: a SQL function
--- with a SET clause is never inlined and plans its statement again at every call (about 0.3 ms,
--- once per HELLO in bench/ingest.sh); PL/pgSQL keeps the plan.
+-- each device's site now. The one writer of devicewake.events. PL/pgSQL: Citus cannot plan a
+-- parameterised SQL function's query of a distributed table, and a SQL function with a SET clause
+-- is never inlined and plans its statement again at every call (about 0.3 ms, once per HELLO in
+-- bench/ingest.sh); PL/pgSQL keeps the plan.
 CREATE FUNCTION devicewake._append_events(p_type text, p_device_ids uuid[], p_subject_ids uuid[],
                                           p_data jsonb[])
     RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
 $$
+DECLARE
+    v_company uuid;
 BEGIN
-    INSERT INTO devicewake.events (company_id, device_id, event_type, subject_id, data)
-    SELECT s.company_id, r.device_id, p_type, r.subject_id, coalesce(r.data, '{}'::jsonb)
-    FROM ROWS FROM (pg_catalog.unnest(p_device_ids), pg_catalog.unnest(p_subject_ids), pg_catalog.unnest(p_data)) AS r(device_id, subject_id, data)
-    LEFT JOIN devicewake.devices d ON d.device_id = r.device_id
-    LEFT JOIN devicewake.sites s ON s.site_id = d.site_id;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension e WHERE e.extname = 'citus') THEN
+        INSERT INTO devicewake.events (company_id, device_id, event_type, subject_id, data)
+        SELECT s.company_id, r.device_id, p_type, r.subject_id, coalesce(r.data, '{}'::jsonb)
+        FROM ROWS FROM (pg_catalog.unnest(p_device_ids), pg_catalog.unnest(p_subject_ids), pg_catalog.unnest(p_data)) AS r(device_id, subject_id, data)
+        LEFT JOIN devicewake.devices d ON d.device_id = r.device_id
+        LEFT JOIN devicewake.sites s ON s.site_id = d.site_id;
+        RETURN;
+    END IF;
+    -- On Citus, one device at a time: a trigger on a shard may only run statements on that
+    -- device's shards (on its own node), which one statement over several devices is not
+    FOR i IN 1 .. coalesce(pg_catalog.array_length(p_device_ids, 1), 0) LOOP
+        SELECT s.company_id INTO v_company
+        FROM devicewake.devices d JOIN devicewake.sites s ON s.site_id = d.site_id
+        WHERE d.device_id = p_device_ids[i];
+        INSERT INTO devicewake.events (company_id, device_id, event_type, subject_id, data)
+        VALUES (v_company, p_device_ids[i], p_type, p_subject_ids[i], coalesce(p_data[i], '{}'::jsonb));
+    END LOOP;
 END
 $$;
 
 -- A payload-free notification per statement that appended events (PostgreSQL folds the
--- repeats of one transaction into one).
+-- repeats of one transaction into one). Not on a Citus shard (the trigger's table is then a shard
+-- of events, named events_<shard>): the node's part of a transaction spanning nodes is prepared
+-- (two-phase commit), which PostgreSQL refuses after a NOTIFY.
 CREATE FUNCTION devicewake._notify_events() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
 $$
 BEGIN
-    PERFORM pg_catalog.pg_notify('devicewake_events', '');
+    IF TG_TABLE_NAME = 'events' THEN
+        PERFORM pg_catalog.pg_notify('devicewake_events', '');
+    END IF;
     RETURN NULL;
 END
 $$;
@@ -91,17 +112,27 @@ CREATE FUNCTION devicewake._queue_row_event() RETURNS trigger
 CREATE FUNCTION devicewake._apply_queued() RETURNS trigger
     LANGUAGE c AS 'MODULE_PATHNAME', 'devicewake_apply_queued';
 
--- Applies what the row triggers of a statement queued, p_kinds[i] for the row p_ids[i], as the
--- rows are at the end of that statement (the values its row triggers saw):
+-- Applies what the row triggers of a statement queued, p_kinds[i] for the row p_ids[i] of the
+-- device p_device_ids[i], as the rows are at the end of that statement (the values its row
+-- triggers saw):
 --   manual_wake_told, manual_wake_cancelled: the set_wake_schedule command p_ids[i] was sent or
 --     acknowledged, or cancelled, while its manual wake was still requested (56_manual_wakes.sql);
 --   the change feed's events, in that order: image_finished (image_complete or image_failed),
 --     command_acknowledged, alert_resolved, manual_wake (manual_wake_confirmed or _missed).
--- Called by _apply_queued, the statement trigger.
-CREATE FUNCTION devicewake._apply_queued_rows(p_kinds text[], p_ids uuid[]) RETURNS void
+-- Called by _apply_queued, the statement trigger. On Citus the trigger runs on a shard, where it
+-- may only run statements on that device's shards: there the rows are applied one at a time, by
+-- device (_apply_queued_row), in the same order and with the same outcome.
+CREATE FUNCTION devicewake._apply_queued_rows(p_kinds text[], p_ids uuid[], p_device_ids uuid[])
+    RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
 $$
 BEGIN
+    IF EXISTS (SELECT FROM pg_catalog.pg_extension e WHERE e.extname = 'citus') THEN
+        FOR i IN 1 .. coalesce(pg_catalog.array_length(p_kinds, 1), 0) LOOP
+            PERFORM devicewake._apply_queued_row(p_kinds[i], p_ids[i], p_device_ids[i]);
+        END LOOP;
+        RETURN;
+    END IF;
     IF 'manual_wake_told' = ANY (p_kinds) OR 'manual_wake_cancelled' = ANY (p_kinds) THEN
         UPDATE devicewake.manual_wakes w
         SET state = q.outcome, state_at = pg_catalog.now(),
@@ -144,6 +175,59 @@ BEGIN
         LEFT JOIN devicewake.sites s ON s.site_id = d.site_id
         ORDER BY q.n;
     END IF;
+END
+$$;
+
+-- One queued row of _apply_queued_rows on Citus: every statement names the device, so each runs
+-- on that device's shards. The steps of _apply_queued_rows for one row.
+CREATE FUNCTION devicewake._apply_queued_row(p_kind text, p_id uuid, p_device_id uuid)
+    RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$$
+DECLARE
+    v_now timestamptz := pg_catalog.now();
+    v_type text;
+    v_data jsonb;
+    v_company uuid;
+BEGIN
+    IF p_kind IN ('manual_wake_told', 'manual_wake_cancelled') THEN
+        IF p_kind = 'manual_wake_told' THEN
+            UPDATE devicewake.manual_wakes w SET state = 'told', state_at = v_now, told_at = v_now
+            WHERE w.device_id = p_device_id AND w.command_id = p_id AND w.state = 'requested';
+        ELSE
+            UPDATE devicewake.manual_wakes w SET state = 'cancelled', state_at = v_now
+            WHERE w.device_id = p_device_id AND w.command_id = p_id AND w.state = 'requested';
+        END IF;
+        RETURN;
+    ELSIF p_kind = 'image_finished' THEN
+        SELECT CASE i.status WHEN 'complete' THEN 'image_complete' ELSE 'image_failed' END,
+               pg_catalog.jsonb_build_object('image_name', i.image_name, 'retry_count', i.retry_count,
+                                             'reason', i.timeout_reason)
+        INTO v_type, v_data
+        FROM devicewake.device_images i WHERE i.device_id = p_device_id AND i.image_id = p_id;
+    ELSIF p_kind = 'command_acknowledged' THEN
+        SELECT 'command_acknowledged', pg_catalog.jsonb_build_object('command_type', c.command_type)
+        INTO v_type, v_data
+        FROM devicewake.device_commands c WHERE c.device_id = p_device_id AND c.command_id = p_id;
+    ELSIF p_kind = 'alert_resolved' THEN
+        SELECT 'alert_resolved', pg_catalog.jsonb_build_object('alert_type', a.alert_type)
+        INTO v_type, v_data
+        FROM devicewake.device_alerts a WHERE a.device_id = p_device_id AND a.alert_id = p_id;
+    ELSIF p_kind = 'manual_wake' THEN
+        SELECT 'manual_wake_' || w.state,
+               pg_catalog.jsonb_build_object('wake_at', w.wake_at, 'requested_by', w.requested_by,
+                                             'then_command_ids', pg_catalog.to_jsonb(w.then_command_ids))
+        INTO v_type, v_data
+        FROM devicewake.manual_wakes w WHERE w.device_id = p_device_id AND w.command_id = p_id;
+    END IF;
+    IF v_type IS NULL THEN
+        RETURN;
+    END IF;
+    SELECT s.company_id INTO v_company
+    FROM devicewake.devices d JOIN devicewake.sites s ON s.site_id = d.site_id
+    WHERE d.device_id = p_device_id;
+    INSERT INTO devicewake.events (company_id, device_id, event_type, subject_id, data)
+    VALUES (v_company, p_device_id, v_type, p_id, v_data);
 END
 $$;
 
@@ -243,14 +327,15 @@ $$;
 ALTER TABLE devicewake.events ENABLE ROW LEVEL SECURITY;
 GRANT SELECT ON devicewake.events TO devicewake_viewer;
 CREATE POLICY fleet_admin_read ON devicewake.events FOR SELECT TO devicewake_admin
-    USING ((SELECT devicewake.caller_is_fleet_admin()));
+    USING (devicewake.caller_is_fleet_admin());
 CREATE POLICY member_read ON devicewake.events FOR SELECT TO devicewake_viewer
-    USING (company_id IN (SELECT devicewake.caller_company_ids()));
+    USING (devicewake.caller_sees_company(company_id));
 
 REVOKE ALL ON FUNCTION devicewake._append_events(text, uuid[], uuid[], jsonb[]),
     devicewake._notify_events(), devicewake._event_device_awake(),
     devicewake._queue_row_event(), devicewake._apply_queued(),
-    devicewake._apply_queued_rows(text[], uuid[]), devicewake._event_alert_raised(),
+    devicewake._apply_queued_rows(text[], uuid[], uuid[]), devicewake._apply_queued_row(text, uuid, uuid),
+    devicewake._event_alert_raised(),
     devicewake.events_since(bigint, integer), devicewake.prune_events(interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION devicewake.events_since(bigint, integer) TO devicewake_viewer;
 GRANT EXECUTE ON FUNCTION devicewake.prune_events(interval) TO devicewake_admin;

@@ -13,7 +13,7 @@
 CREATE TABLE devicewake.manual_wakes (
     -- the set_wake_schedule command that asks for the wake
     -- (the one foreign key: a device's deletion cascades to its commands, and so here)
-    command_id        uuid PRIMARY KEY REFERENCES devicewake.device_commands ON DELETE CASCADE,
+    command_id        uuid NOT NULL,
     device_id         uuid NOT NULL,
     requested_by      uuid,
     requested_role    name NOT NULL,
@@ -26,7 +26,10 @@ CREATE TABLE devicewake.manual_wakes (
     -- what rides on the wake (normalised by _check_then_commands), queued at its HELLO
     then_commands     jsonb NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(then_commands) = 'array'),
     then_command_ids  uuid[] NOT NULL DEFAULT '{}',
-    superseded_by     uuid
+    superseded_by     uuid,
+    PRIMARY KEY (command_id, device_id),
+    FOREIGN KEY (command_id, device_id) REFERENCES devicewake.device_commands (command_id, device_id)
+        ON DELETE CASCADE
 );
 CREATE INDEX manual_wakes_device_idx ON devicewake.manual_wakes (device_id, requested_at DESC);
 -- what the tick and the HELLO look at: wakes still waiting for their outcome
@@ -95,6 +98,9 @@ DECLARE
     v_devices uuid[];
     v_commands uuid[];
     v_now timestamptz := pg_catalog.now();
+    -- a wake within this is told directly (a constant for the UPDATE below: Citus evaluates no
+    -- stable expression in a CASE of a statement it distributes)
+    v_direct_until timestamptz := v_now + interval '24 hours';
 BEGIN
     IF p_wake_at IS NULL THEN
         RAISE EXCEPTION 'wake time must not be null' USING ERRCODE = '22004';
@@ -155,11 +161,11 @@ BEGIN
         manual_wake_override = true,
         manual_wake_requested_by = v_user,
         manual_wake_requested_at = v_now,
-        next_wake_at = CASE WHEN p_wake_at <= v_now + interval '24 hours' THEN p_wake_at
+        next_wake_at = CASE WHEN p_wake_at <= v_direct_until THEN p_wake_at
                             ELSE d.next_wake_at END
     WHERE d.device_id = ANY (v_devices);
     -- what the set_wake_schedule below tells the camera (devicewake._command_payload)
-    IF p_wake_at > v_now + interval '24 hours' THEN
+    IF p_wake_at > v_direct_until THEN
         UPDATE devicewake.devices d
         SET next_wake_at = (SELECT p.wake_at FROM devicewake._wake_plan(d.device_id, v_now) p)
         WHERE d.device_id = ANY (v_devices);
@@ -315,12 +321,15 @@ $$
 DECLARE
     v_wake devicewake.manual_wakes%ROWTYPE;
     v_ids uuid[];
+    v_now timestamptz := pg_catalog.now();
+    -- the earliest wake time this HELLO confirms (a constant in the CASE below: Citus evaluates
+    -- no stable expression in a CASE of a statement it distributes)
+    v_confirms_from timestamptz := v_now - devicewake._manual_wake_late_tolerance();
 BEGIN
     FOR v_wake IN
         UPDATE devicewake.manual_wakes w
-        SET state = CASE WHEN pg_catalog.now() <= w.wake_at + devicewake._manual_wake_late_tolerance()
-                         THEN 'confirmed' ELSE 'missed' END,
-            state_at = pg_catalog.now()
+        SET state = CASE WHEN w.wake_at >= v_confirms_from THEN 'confirmed' ELSE 'missed' END,
+            state_at = v_now
         WHERE w.device_id = NEW.device_id AND w.state IN ('requested', 'told')
         RETURNING w.*
     LOOP
@@ -398,9 +407,9 @@ COMMENT ON VIEW devicewake.manual_wake_history IS
 ALTER TABLE devicewake.manual_wakes ENABLE ROW LEVEL SECURITY;
 GRANT SELECT ON devicewake.manual_wakes, devicewake.manual_wake_history TO devicewake_viewer;
 CREATE POLICY fleet_admin_read ON devicewake.manual_wakes FOR SELECT TO devicewake_admin
-    USING ((SELECT devicewake.caller_is_fleet_admin()));
+    USING (devicewake.caller_is_fleet_admin());
 CREATE POLICY member_read ON devicewake.manual_wakes FOR SELECT TO devicewake_viewer
-    USING (device_id IN (SELECT devicewake.caller_device_ids()));
+    USING (devicewake.caller_sees_device(device_id));
 
 REVOKE ALL ON FUNCTION devicewake._manual_wake_late_tolerance(),
     devicewake._request_manual_wakes(uuid[], timestamptz, jsonb),

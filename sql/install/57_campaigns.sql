@@ -50,11 +50,13 @@ CREATE TABLE devicewake.campaign_targets (
     device_id    uuid NOT NULL REFERENCES devicewake.devices ON DELETE CASCADE,
     -- release order (1-based)
     position     integer NOT NULL CHECK (position >= 1),
-    -- the command, once released
-    command_id   uuid REFERENCES devicewake.device_commands ON DELETE SET NULL,
+    -- the command, once released (a released command cannot be deleted while its target is
+    -- kept: a distribution key is never set to NULL)
+    command_id   uuid,
     released_at  timestamptz,
     PRIMARY KEY (campaign_id, device_id),
-    CHECK ((command_id IS NULL) OR (released_at IS NOT NULL))
+    CHECK ((command_id IS NULL) OR (released_at IS NOT NULL)),
+    FOREIGN KEY (command_id, device_id) REFERENCES devicewake.device_commands (command_id, device_id)
 );
 CREATE INDEX campaign_targets_unreleased_idx ON devicewake.campaign_targets (campaign_id, position)
     WHERE released_at IS NULL;
@@ -467,14 +469,13 @@ ALTER TABLE devicewake.campaign_targets ENABLE ROW LEVEL SECURITY;
 GRANT SELECT ON devicewake.campaigns, devicewake.campaign_targets, devicewake.campaign_progress
     TO devicewake_viewer;
 CREATE POLICY fleet_admin_read ON devicewake.campaigns FOR SELECT TO devicewake_admin
-    USING ((SELECT devicewake.caller_is_fleet_admin()));
+    USING (devicewake.caller_is_fleet_admin());
 CREATE POLICY member_read ON devicewake.campaigns FOR SELECT TO devicewake_viewer
-    USING (company_id IN (SELECT devicewake.caller_company_ids())
-           OR created_by = (SELECT devicewake.current_user_id()));
+    USING (devicewake.caller_sees_company(company_id) OR created_by = devicewake.current_user_id());
 CREATE POLICY fleet_admin_read ON devicewake.campaign_targets FOR SELECT TO devicewake_admin
-    USING ((SELECT devicewake.caller_is_fleet_admin()));
+    USING (devicewake.caller_is_fleet_admin());
 CREATE POLICY member_read ON devicewake.campaign_targets FOR SELECT TO devicewake_viewer
-    USING (device_id IN (SELECT devicewake.caller_device_ids()));
+    USING (devicewake.caller_sees_device(device_id));
 
 REVOKE ALL ON FUNCTION devicewake._target_uuid(jsonb, text),
     devicewake.create_campaign(text, text, jsonb, jsonb, integer, numeric, integer, interval),

@@ -3,9 +3,9 @@
 // batch wake or a 30,000-image sweep pays per row.
 //  - BEFORE row triggers keeping stored values canonical (like contrib/spi's moddatetime).
 //  - Row events (the change feed's, and manual wakes told or cancelled): an AFTER row trigger
-//    queues (kind, subject id) in backend memory, and the statement trigger of the same statement
-//    applies the queue with one call of devicewake._apply_queued_rows: one INSERT (and UPDATE) per
-//    statement instead of one per row.
+//    queues (kind, subject id, device id) in backend memory, and the statement trigger of the same
+//    statement applies the queue with one call of devicewake._apply_queued_rows: one INSERT (and
+//    UPDATE) per statement instead of one per row (on Citus, one device at a time).
 #include <cstring>
 #include <string>
 
@@ -126,6 +126,8 @@ struct QueuedEvent {
                                 // statement of that subtransaction, a younger one than queued_in
   char kind[32];
   pg_uuid_t subject;
+  pg_uuid_t device;  // the row's device_id (Citus routes by it); has_device false when it has none
+  bool has_device;
 };
 static_assert(std::is_trivially_copyable_v<QueuedEvent> &&
               std::is_trivially_destructible_v<QueuedEvent>);
@@ -196,7 +198,7 @@ void OnQueueSubTransactionEvent(SubXactEvent event, SubTransactionId subtransact
 
 // Appends one event to the queue. Plain C calls only (callers run it under PgCall): registering
 // the callbacks and growing the queue may raise out of memory.
-void QueueEvent(const char* kind, const pg_uuid_t* subject) {
+void QueueEvent(const char* kind, const pg_uuid_t* subject, const pg_uuid_t* device) {
   if (!queue_callbacks_registered) {
     RegisterXactCallback(OnQueueTransactionEvent, nullptr);
     RegisterSubXactCallback(OnQueueSubTransactionEvent, nullptr);
@@ -215,14 +217,17 @@ void QueueEvent(const char* kind, const pg_uuid_t* subject) {
   slot->flushed_in = InvalidSubTransactionId;
   strlcpy(slot->kind, kind, sizeof slot->kind);
   slot->subject = *subject;
+  slot->has_device = device != nullptr;
+  if (device != nullptr) slot->device = *device;
   ++queue_length;
 }
 
 }  // namespace
 
 // devicewake._queue_row_event(kind, subject_column) RETURNS trigger: AFTER ROW trigger (INSERT or
-// UPDATE) queueing the event `kind` of the row whose id (uuid) is in subject_column; the WHEN
-// clause of the trigger decides which rows have one. Calls no SQL.
+// UPDATE) queueing the event `kind` of the row whose id (uuid) is in subject_column, with the
+// row's device_id when it has one; the WHEN clause of the trigger decides which rows have one.
+// Calls no SQL.
 DW_SQL_FUNCTION(devicewake_queue_row_event) {
   if (!CALLED_AS_TRIGGER(fcinfo)) {
     throw SqlError(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
@@ -241,16 +246,26 @@ DW_SQL_FUNCTION(devicewake_queue_row_event) {
   int subject_column = ColumnNumber(trigger, definition->tgargs[1], UUIDOID);
   HeapTuple row = RowBeingWritten(trigger);
   PgCall([&]() {
+    TupleDesc desc = trigger->tg_relation->rd_att;
     bool is_null = false;
-    Datum subject = heap_getattr(row, subject_column, trigger->tg_relation->rd_att, &is_null);
-    if (!is_null) QueueEvent(definition->tgargs[0], DatumGetUUIDP(subject));
+    Datum subject = heap_getattr(row, subject_column, desc, &is_null);
+    if (is_null) return;
+    int device_column = SPI_fnumber(desc, "device_id");
+    const pg_uuid_t* device = nullptr;
+    if (device_column > 0 && TupleDescAttr(desc, device_column - 1)->atttypid == UUIDOID) {
+      bool device_null = false;
+      Datum value = heap_getattr(row, device_column, desc, &device_null);
+      if (!device_null) device = DatumGetUUIDP(value);
+    }
+    QueueEvent(definition->tgargs[0], DatumGetUUIDP(subject), device);
   });
   return PointerGetDatum(nullptr);  // AFTER trigger: the result is ignored
 }
 
 // devicewake._apply_queued() RETURNS trigger: AFTER STATEMENT trigger applying the
 // events waiting in the queue (those of this statement's row triggers, and of outer statements
-// still running), in queue order, with one call of devicewake._apply_queued_rows(kinds, ids).
+// still running), in queue order, with one call of devicewake._apply_queued_rows(kinds, ids,
+// device_ids).
 // Nothing waiting: returns at once, calling no SQL.
 DW_SQL_FUNCTION(devicewake_apply_queued) {
   if (!CALLED_AS_TRIGGER(fcinfo)) {
@@ -268,13 +283,23 @@ DW_SQL_FUNCTION(devicewake_apply_queued) {
     if (count == 0) return;
     Datum* kinds = static_cast<Datum*>(palloc(sizeof(Datum) * count));
     Datum* ids = static_cast<Datum*>(palloc(sizeof(Datum) * count));
+    Datum* devices = static_cast<Datum*>(palloc(sizeof(Datum) * count));
+    bool* device_nulls = static_cast<bool*>(palloc(sizeof(bool) * count));
     int n = 0;
     for (int i = 0; i < queue_length; ++i) {
       if (queue[i].flushed_in != InvalidSubTransactionId) continue;
       kinds[n] = CStringGetTextDatum(queue[i].kind);
       auto* id = static_cast<pg_uuid_t*>(palloc(sizeof(pg_uuid_t)));
       *id = queue[i].subject;
-      ids[n++] = UUIDPGetDatum(id);
+      ids[n] = UUIDPGetDatum(id);
+      device_nulls[n] = !queue[i].has_device;
+      devices[n] = 0;
+      if (queue[i].has_device) {
+        auto* device = static_cast<pg_uuid_t*>(palloc(sizeof(pg_uuid_t)));
+        *device = queue[i].device;
+        devices[n] = UUIDPGetDatum(device);
+      }
+      ++n;
     }
     // marked before any SQL runs: what that SQL queues is its own statements'
     SubTransactionId current = GetCurrentSubTransactionId();
@@ -284,19 +309,25 @@ DW_SQL_FUNCTION(devicewake_apply_queued) {
     });
     ArrayType* kind_array = construct_array(kinds, count, TEXTOID, -1, false, TYPALIGN_INT);
     ArrayType* id_array = construct_array(ids, count, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR);
+    int dims[1] = {count};
+    int lower_bounds[1] = {1};
+    ArrayType* device_array = construct_md_array(devices, device_nulls, 1, dims, lower_bounds,
+                                                 UUIDOID, UUID_LEN, false, TYPALIGN_CHAR);
 
-    Oid argument_types[2] = {TEXTARRAYOID, UUIDARRAYOID};
+    Oid argument_types[3] = {TEXTARRAYOID, UUIDARRAYOID, UUIDARRAYOID};
     List* name =
         list_make2(makeString(pstrdup("devicewake")), makeString(pstrdup("_apply_queued_rows")));
-    Oid apply = LookupFuncName(name, 2, argument_types, false);
+    Oid apply = LookupFuncName(name, 3, argument_types, false);
     FmgrInfo flinfo;
     fmgr_info(apply, &flinfo);
-    LOCAL_FCINFO(call, 2);
-    InitFunctionCallInfoData(*call, &flinfo, 2, InvalidOid, nullptr, nullptr);
+    LOCAL_FCINFO(call, 3);
+    InitFunctionCallInfoData(*call, &flinfo, 3, InvalidOid, nullptr, nullptr);
     call->args[0].value = PointerGetDatum(kind_array);
     call->args[0].isnull = false;
     call->args[1].value = PointerGetDatum(id_array);
     call->args[1].isnull = false;
+    call->args[2].value = PointerGetDatum(device_array);
+    call->args[2].isnull = false;
     FunctionCallInvoke(call);  // returns void (a NULL Datum)
   });
   return PointerGetDatum(nullptr);

@@ -51,7 +51,8 @@ psql -X -q -v ON_ERROR_STOP=1 >/dev/null <<SQL
 INSERT INTO devicewake.sites (name, timezone, wake_schedule_cron) VALUES ('Queue limit site', 'UTC', '0 */3 * * *');
 INSERT INTO devicewake.devices (device_mac, site_id)
 SELECT 'BD' || lpad(upper(to_hex(i)), 10, '0'), (SELECT site_id FROM devicewake.sites WHERE name = 'Queue limit site' LIMIT 1)
-FROM generate_series(1, $CAMERAS) i ON CONFLICT (device_mac) DO NOTHING;
+FROM generate_series(1, $CAMERAS) i
+WHERE NOT EXISTS (SELECT FROM devicewake.devices d WHERE d.device_mac = 'BD' || lpad(upper(to_hex(i)), 10, '0'));
 SQL
 
 # First pass: every camera wakes at once, captures, uploads and waits at most 20 s for the

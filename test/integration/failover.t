@@ -40,7 +40,9 @@ trap restore EXIT
 
 wait_for 20 "SELECT connected FROM devicewake.worker_status()"; ok $? "the worker is connected on the primary"
 is "$(q "SELECT state FROM devicewake.worker_status()")" "running: connected" "worker_status() on the primary: running"
-dev=$(q "INSERT INTO devicewake.devices (device_mac) VALUES ('$MAC') ON CONFLICT (device_mac) DO UPDATE SET device_name = NULL RETURNING device_id")
+dev=$(q "INSERT INTO devicewake.devices (device_mac) SELECT '$MAC'
+         WHERE NOT EXISTS (SELECT FROM devicewake.devices WHERE device_mac = '$MAC');
+       UPDATE devicewake.devices SET device_name = NULL WHERE device_mac = '$MAC' RETURNING device_id")
 q "DELETE FROM devicewake.device_commands WHERE device_id = '$dev'" >/dev/null
 
 # --- the standby

@@ -35,7 +35,9 @@ drain_with_fault() {
   : >"$out"
   fault_sub_start "$out"; ok $? "$label: a subscriber listens on ESP32CAM/+/cmd"
   q "DELETE FROM devicewake.device_commands WHERE device_id IN (SELECT device_id FROM devicewake.devices WHERE device_mac = '$mac')" >/dev/null
-  dev=$(q "INSERT INTO devicewake.devices (device_mac) VALUES ('$mac') ON CONFLICT (device_mac) DO UPDATE SET device_name = NULL RETURNING device_id")
+  dev=$(q "INSERT INTO devicewake.devices (device_mac) SELECT '$mac'
+         WHERE NOT EXISTS (SELECT FROM devicewake.devices WHERE device_mac = '$mac');
+       UPDATE devicewake.devices SET device_name = NULL WHERE device_mac = '$mac' RETURNING device_id")
   old=$(worker_pid)
   q "INSERT INTO devicewake.device_commands (device_id, command_type, command_payload)
      SELECT '$dev', 'send_image', jsonb_build_object('image_name', '${label}_' || i) FROM generate_series(1, $n) i" >/dev/null
@@ -70,7 +72,7 @@ camera_at_site() {
   q "INSERT INTO devicewake.sites (name, wake_schedule_cron)
      SELECT 'Faults site', '0 */3 * * *' WHERE NOT EXISTS (SELECT FROM devicewake.sites WHERE name = 'Faults site')" >/dev/null
   q "INSERT INTO devicewake.devices (device_mac, site_id) SELECT '$1', site_id FROM devicewake.sites
-     WHERE name = 'Faults site' ON CONFLICT (device_mac) DO NOTHING" >/dev/null
+     WHERE name = 'Faults site' AND NOT EXISTS (SELECT FROM devicewake.devices WHERE device_mac = '$1')" >/dev/null
 }
 
 # ingest_with_fault LABEL MAC IMAGES CHUNKS MAX_LOST FAULT...: a simulated camera holding IMAGES

@@ -22,7 +22,9 @@ wait_for 20 "SELECT connected FROM devicewake.worker_status()"; ok $? "the worke
 q "ALTER SYSTEM SET devicewake.publish_timeout = 3" >/dev/null; q "SELECT pg_reload_conf()" >/dev/null
 sub_start; ok $? "a subscriber listens on ESP32CAM/+/cmd"
 q "DELETE FROM devicewake.device_commands WHERE device_id IN (SELECT device_id FROM devicewake.devices WHERE device_mac = 'TEST-FAULT-BROKER')" >/dev/null
-dev=$(q "INSERT INTO devicewake.devices (device_mac) VALUES ('TEST-FAULT-BROKER') ON CONFLICT (device_mac) DO UPDATE SET device_name = NULL RETURNING device_id")
+dev=$(q "INSERT INTO devicewake.devices (device_mac) SELECT 'TEST-FAULT-BROKER'
+         WHERE NOT EXISTS (SELECT FROM devicewake.devices WHERE device_mac = 'TEST-FAULT-BROKER');
+       UPDATE devicewake.devices SET device_name = NULL WHERE device_mac = 'TEST-FAULT-BROKER' RETURNING device_id")
 republished_before=$(q "SELECT republished FROM devicewake.worker_status()")
 
 q "INSERT INTO devicewake.device_commands (device_id, command_type, command_payload)

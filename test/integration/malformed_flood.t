@@ -10,9 +10,12 @@ N=10000
 
 wait_for 20 "SELECT connected FROM devicewake.worker_status()"; ok $? "the worker is connected"
 pid=$(worker_pid)
-q "INSERT INTO devicewake.devices (device_mac) VALUES ('F100D0000F10') ON CONFLICT DO NOTHING" >/dev/null
+q "INSERT INTO devicewake.devices (device_mac) SELECT 'F100D0000F10'
+   WHERE NOT EXISTS (SELECT FROM devicewake.devices WHERE device_mac = 'F100D0000F10')" >/dev/null
 q "DELETE FROM devicewake.device_commands WHERE device_id IN (SELECT device_id FROM devicewake.devices WHERE device_mac = 'TEST-FLOOD-REAL')" >/dev/null
-dev=$(q "INSERT INTO devicewake.devices (device_mac) VALUES ('TEST-FLOOD-REAL') ON CONFLICT (device_mac) DO UPDATE SET device_name = NULL RETURNING device_id")
+dev=$(q "INSERT INTO devicewake.devices (device_mac) SELECT 'TEST-FLOOD-REAL'
+         WHERE NOT EXISTS (SELECT FROM devicewake.devices WHERE device_mac = 'TEST-FLOOD-REAL');
+       UPDATE devicewake.devices SET device_name = NULL WHERE device_mac = 'TEST-FLOOD-REAL' RETURNING device_id")
 before=$(q "SELECT count(*) FROM devicewake.rejected_messages")
 flood_device_before=$(q "SELECT md5((to_jsonb(d) - 'last_seen_at' - 'updated_at')::text) FROM devicewake.devices d WHERE device_mac = 'F100D0000F10'")
 prefix="flood_real_$RANDOM"

@@ -5,8 +5,8 @@ is "$(q "SELECT count(*) FROM pg_extension WHERE extname IN ('pg_devicewake', 'p
   "pg_devicewake and pg_cron are installed"
 is "$(q "SELECT setting FROM pg_settings WHERE name = 'shared_preload_libraries'")" "pg_cron,pg_devicewake" \
   "both libraries are preloaded"
-is "$(q "SELECT count(*) FROM pg_tables WHERE schemaname = 'devicewake'")" 16 \
-  "all tables of docs/design.md §2 (plus companies, users, memberships; events, manual_wakes, campaigns, campaign_targets) exist"
+is "$(q "SELECT count(*) FROM pg_tables WHERE schemaname = 'devicewake'")" 17 \
+  "all tables of docs/design.md §2 (plus companies, users, memberships; events, manual_wakes, campaigns, campaign_targets; the device directory) exist"
 is "$(q "SHOW devicewake.topic_prefix")" ESP32CAM "settings are defined with their defaults"
 out=$(psql -X -q -A -t -c "SET devicewake.no_such_setting = 1" 2>&1)
 echo "$out" | grep -q 'invalid configuration parameter name' ; ok $? "the devicewake. prefix is reserved"

@@ -310,7 +310,7 @@ for i in 0 1; do
   payload=$(head -c 1024 /dev/urandom | base64 -w0)
   pub "$T/data" "{\"device_id\":\"$MAC\",\"image_name\":\"spa_1.jpg\",\"chunk_id\":$i,\"max_chunk_size\":1024,\"payload\":\"$payload\"}"
 done
-wait_for 15 "SELECT count(*) = 2 FROM devicewake.image_chunks c JOIN devicewake.device_images i USING (image_id)
+wait_for 15 "SELECT count(*) = 2 FROM devicewake.image_chunks c JOIN devicewake.device_images i USING (image_id, device_id)
              JOIN devicewake.devices d USING (device_id) WHERE d.device_mac = '$MAC' AND i.image_name = 'spa_1.jpg'"
 ok $? "two chunks are stored"
 pub "$T/data" "this is not JSON"

@@ -13,7 +13,8 @@ wait_for 30 "SELECT connected AND EXISTS (SELECT FROM pg_stat_activity WHERE bac
              FROM devicewake.worker_status()"
 ok $? "the worker is connected"
 pid=$(worker_pid)
-q "INSERT INTO devicewake.devices (device_mac) VALUES ('$MAC') ON CONFLICT DO NOTHING" >/dev/null
+q "INSERT INTO devicewake.devices (device_mac) SELECT '$MAC'
+   WHERE NOT EXISTS (SELECT FROM devicewake.devices WHERE device_mac = '$MAC')" >/dev/null
 rejected_for() { q "SELECT count(*) FROM devicewake.rejected_messages WHERE topic LIKE '$1'"; }
 
 # ---------------------------------------------------------------- a payload past the limit

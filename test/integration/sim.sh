@@ -37,5 +37,5 @@ sim_assign() {
      WHERE NOT EXISTS (SELECT FROM devicewake.sites WHERE name = 'Simulated cameras')" >/dev/null
   q "INSERT INTO devicewake.devices (device_mac, site_id)
      SELECT m, (SELECT site_id FROM devicewake.sites WHERE name = 'Simulated cameras' LIMIT 1)
-     FROM unnest(ARRAY[$macs]) m ON CONFLICT (device_mac) DO NOTHING" >/dev/null
+     FROM unnest(ARRAY[$macs]) m WHERE NOT EXISTS (SELECT FROM devicewake.devices d WHERE d.device_mac = m)" >/dev/null
 }

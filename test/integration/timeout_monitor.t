@@ -9,8 +9,8 @@ q "DELETE FROM devicewake.devices WHERE device_mac = 'TEST-CRON-1'"
 q "INSERT INTO devicewake.devices (device_mac, next_wake_at) VALUES ('TEST-CRON-1', now() - interval '5 minutes')"
 q "INSERT INTO devicewake.device_images (device_id, image_name, status, total_chunks, received_chunks)
    SELECT device_id, 'cron-test.jpg', 'receiving', 4, 3 FROM devicewake.devices WHERE device_mac = 'TEST-CRON-1'"
-q "INSERT INTO devicewake.image_chunks (image_id, chunk_index, data)
-   SELECT image_id, n, '\\xffd8ff'::bytea FROM devicewake.device_images, generate_series(0, 2) n
+q "INSERT INTO devicewake.image_chunks (image_id, device_id, chunk_index, data)
+   SELECT image_id, device_id, n, '\\xffd8ff'::bytea FROM devicewake.device_images, generate_series(0, 2) n
    WHERE image_name = 'cron-test.jpg'"
 
 job=$(q "SELECT devicewake.schedule_timeout_monitor('* * * * *')")

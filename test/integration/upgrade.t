@@ -169,6 +169,15 @@ for old in $olds; do
                   FROM devicewake.image_chunks c JOIN devicewake.device_images i USING (image_id)
                   WHERE c.image_id = '00000000-0000-0000-0000-0000000000f1'")" \
     "0,2 receiving" "the upload in progress under $old keeps its chunks and its state"
+  is "$(qd $WALK "SELECT count(*) FILTER (WHERE c.device_id = i.device_id) || '/' || count(*)
+                  FROM devicewake.image_chunks c JOIN devicewake.device_images i USING (image_id)")" \
+    "2/2" "the chunks stored under $old carry their image's device_id after the update"
+  is "$(qd $WALK "SELECT string_agg(r.device_mac, ',' ORDER BY r.device_mac) FROM devicewake.device_directory r
+                  JOIN devicewake.devices d ON d.device_id = r.device_id AND d.device_mac = r.device_mac")" \
+    "B8F862F9C1C4,B8F862F9C1C5" "the devices of $old are in the directory after the update"
+  out=$(qd $WALK "INSERT INTO devicewake.devices (device_mac) VALUES ('B8F862F9C1C5')" 2>&1)
+  grep -q 'ERROR:  duplicate key value violates unique constraint "device_directory_pkey"' <<<"$out"
+  ok $? "a MAC of a device of $old stays unique after the update"
   is "$(qd $WALK "SET TIME ZONE 'UTC'; SELECT devicewake.fn_calculate_next_wake_time('2026-12-02 07:30+00', '0 8,16 * * *', 'Europe/Berlin')")" \
     "2026-12-02 15:00:00+00" "next-wake arithmetic works after the update from $old"
   is "$(qd $WALK "SELECT count(*) FROM devicewake.device_commands WHERE status = 'pending'")" "2" \

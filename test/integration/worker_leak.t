@@ -49,7 +49,9 @@ ingest() {  # ingest MAC LABEL: 1,000 images of 49 chunks from one camera, all s
 wait_for 20 "SELECT connected FROM devicewake.worker_status()"; ok $? "the worker is connected"
 pid=$(worker_pid)
 q "DELETE FROM devicewake.device_commands WHERE device_id IN (SELECT device_id FROM devicewake.devices WHERE device_mac = 'TEST-LEAK')" >/dev/null
-dev=$(q "INSERT INTO devicewake.devices (device_mac) VALUES ('TEST-LEAK') ON CONFLICT (device_mac) DO UPDATE SET device_name = NULL RETURNING device_id")
+dev=$(q "INSERT INTO devicewake.devices (device_mac) SELECT 'TEST-LEAK'
+         WHERE NOT EXISTS (SELECT FROM devicewake.devices WHERE device_mac = 'TEST-LEAK');
+       UPDATE devicewake.devices SET device_name = NULL WHERE device_mac = 'TEST-LEAK' RETURNING device_id")
 start_rss=$(rss "$pid"); start_anon=$(anon "$pid")
 
 # the warm-up has the shape of the measured round, so every high-water mark (read bursts, batches,

@@ -1,17 +1,37 @@
 -- The data model's contract (docs/design.md §2): tables, keys, status vocabularies, roles.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(45);
+SELECT plan(51);
 
 SELECT has_schema('devicewake');
 SELECT tables_are('devicewake', ARRAY[
   'companies', 'users', 'company_members', 'sites', 'devices', 'device_wake_sessions',
   'device_images', 'image_chunks', 'device_commands', 'device_alerts', 'device_history',
-  'rejected_messages', 'events', 'manual_wakes', 'campaigns', 'campaign_targets']);
+  'rejected_messages', 'events', 'manual_wakes', 'campaigns', 'campaign_targets', 'device_directory']);
 SELECT has_role('devicewake_admin');
 SELECT has_role('devicewake_operator');
 SELECT has_role('devicewake_viewer');
-SELECT col_is_unique('devicewake', 'devices', 'device_mac', 'device_mac is unique');
+SELECT col_is_pk('devicewake', 'device_directory', 'device_mac', 'device_mac is unique: the directory''s key');
+-- distributable on Citus (docs/design.md §10): every key and unique constraint of a table with a
+-- device_id includes it, and so does every foreign key between two such tables
+SELECT is_empty($$
+  SELECT c.relname || ' ' || k.conname FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
+  WHERE c.relnamespace = 'devicewake'::regnamespace AND k.contype IN ('p', 'u', 'f')
+    AND c.relname NOT IN ('device_directory', 'events')
+    AND EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'device_id')
+    AND (k.contype <> 'f' OR EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = k.confrelid AND a.attname = 'device_id'))
+    AND NOT (SELECT a.attnum FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'device_id') = ANY (k.conkey)
+  UNION ALL
+  SELECT c.relname || ' ' || i.relname FROM pg_index x JOIN pg_class c ON c.oid = x.indrelid
+  JOIN pg_class i ON i.oid = x.indexrelid
+  WHERE c.relnamespace = 'devicewake'::regnamespace AND x.indisunique AND c.relname NOT IN ('device_directory', 'events')
+    AND EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'device_id')
+    AND NOT (SELECT a.attnum FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'device_id') = ANY (x.indkey::int2[])$$,
+  'every key, unique index and device-to-device foreign key of a device table includes device_id');
+SELECT col_not_null('devicewake', 'image_chunks', 'device_id', 'a chunk carries its image''s device_id');
+SELECT is_empty($$SELECT tablename || ' ' || policyname FROM pg_policies
+                  WHERE schemaname = 'devicewake' AND (qual ~* 'select' OR with_check ~* 'select')$$,
+  'no policy holds a subquery');
 SELECT col_default_is('devicewake', 'device_commands', 'priority', '5', 'priority defaults to 5');
 SELECT col_default_is('devicewake', 'device_images', 'max_retries', '3', 'max_retries defaults to 3');
 SELECT col_default_is('devicewake', 'devices', 'manual_wake_override', 'false', 'override defaults to false');
@@ -31,6 +51,19 @@ SELECT throws_ok(
   $$INSERT INTO devicewake.device_images (device_id, image_name, status)
     SELECT device_id, 'a.jpg', 'lost' FROM devicewake.devices WHERE device_mac = 'TEST-SCHEMA-1'$$,
   '23514', NULL, 'unknown image statuses are rejected');
+SELECT throws_ok(
+  $$INSERT INTO devicewake.devices (device_mac) VALUES ('TEST-SCHEMA-1')$$,
+  '23505', 'duplicate key value violates unique constraint "device_directory_pkey"',
+  'a MAC another device holds is refused');
+UPDATE devicewake.devices SET device_mac = 'TEST-SCHEMA-2' WHERE device_mac = 'TEST-SCHEMA-1';
+SELECT is((SELECT array_agg(r.device_mac) FROM devicewake.device_directory r
+           JOIN devicewake.devices d USING (device_id) WHERE d.device_mac LIKE 'TEST-SCHEMA-%'),
+  ARRAY['TEST-SCHEMA-2'], 'a device that changes MAC frees the old one in the directory');
+INSERT INTO devicewake.devices (device_mac) VALUES ('TEST-SCHEMA-1');
+DELETE FROM devicewake.devices WHERE device_mac = 'TEST-SCHEMA-1';
+SELECT is((SELECT count(*)::int FROM devicewake.device_directory WHERE device_mac = 'TEST-SCHEMA-1'), 0,
+  'a deleted device frees its MAC');
+UPDATE devicewake.devices SET device_mac = 'TEST-SCHEMA-1' WHERE device_mac = 'TEST-SCHEMA-2';
 SELECT throws_ok(
   $$INSERT INTO devicewake.devices (device_mac) VALUES ('not a mac')$$,
   '22023', 'invalid device identifier "not a mac"', 'device identifiers are validated');

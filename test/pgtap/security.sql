@@ -38,8 +38,8 @@ INSERT INTO devicewake.device_commands (command_id, device_id, command_type) VAL
     ('0b000000-0000-4000-8000-0000000000cb', '0b000000-0000-4000-8000-0000000000db', 'ping');
 SELECT devicewake.record_device_hello(m, '{"pending_list":["img.jpg"]}')
 FROM unnest(ARRAY['TEST-SEC-A', 'TEST-SEC-B']) m;
-INSERT INTO devicewake.image_chunks (image_id, chunk_index, data)
-SELECT image_id, 0, '\xffd8ff'::bytea FROM devicewake.device_images
+INSERT INTO devicewake.image_chunks (image_id, device_id, chunk_index, data)
+SELECT image_id, device_id, 0, '\xffd8ff'::bytea FROM devicewake.device_images
 WHERE device_id IN ('0a000000-0000-4000-8000-0000000000da', '0b000000-0000-4000-8000-0000000000db');
 INSERT INTO devicewake.device_alerts (device_id, alert_type, severity, message)
 SELECT device_id, 'test', 'info', 'x' FROM devicewake.devices WHERE device_mac LIKE 'TEST-SEC-%';

@@ -112,9 +112,9 @@ void WaitForWorker(PGconn* c) {
 
 std::string DeviceId(PGconn* c) {
   WaitForWorker(c);
-  Exec(
-      c,
-      "INSERT INTO devicewake.devices (device_mac) VALUES ('TEST-BENCH-1') ON CONFLICT DO NOTHING");
+  Exec(c,
+       "INSERT INTO devicewake.devices (device_mac) SELECT 'TEST-BENCH-1' WHERE NOT EXISTS "
+       "(SELECT FROM devicewake.devices WHERE device_mac = 'TEST-BENCH-1')");
   return Scalar(c, "SELECT device_id FROM devicewake.devices WHERE device_mac = 'TEST-BENCH-1'");
 }
 

@@ -265,10 +265,10 @@ BEGIN
                                   'image exceeds its size bound', 'chunks_purged', true)
         FROM failed f),
     stored AS (
-        INSERT INTO devicewake.image_chunks (image_id, chunk_index, data)
-        SELECT v.image_id, v.idx, c.data FROM verdicts v JOIN c ON c.ord = v.ord
+        INSERT INTO devicewake.image_chunks (image_id, chunk_index, data, device_id)
+        SELECT v.image_id, v.idx, c.data, v.device_id FROM verdicts v JOIN c ON c.ord = v.ord
         WHERE v.verdict IS NULL AND v.image_id NOT IN (SELECT over.image_id FROM over)
-        ON CONFLICT (image_id, chunk_index) DO NOTHING
+        ON CONFLICT (image_id, chunk_index, device_id) DO NOTHING
         RETURNING image_chunks.image_id, length(image_chunks.data) AS bytes),
     counted AS (SELECT s.image_id, count(*)::integer AS n, sum(s.bytes) AS bytes
                 FROM stored s GROUP BY s.image_id),

@@ -76,16 +76,19 @@ $$;
 -- caller's companies and admin flag are computed first, whether or not the device exists, so a
 -- missing device costs what another company's does (#14 item 6).
 CREATE OR REPLACE FUNCTION devicewake.can_access_device(p_device_id uuid) RETURNS boolean
-    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
 $$
-    WITH caller AS MATERIALIZED (
-        SELECT ARRAY(SELECT devicewake.caller_company_ids()) AS companies,
-               devicewake.caller_is_fleet_admin() AS admin)
-    SELECT c.admin
-        OR coalesce((SELECT s.company_id = ANY (c.companies)
-                     FROM devicewake.devices d JOIN devicewake.sites s ON s.site_id = d.site_id
-                     WHERE d.device_id = p_device_id), false)
-    FROM caller c
+DECLARE
+    -- (PL/pgSQL: Citus cannot plan a parameterised SQL function's query of a distributed table)
+    v_companies uuid[] := ARRAY(SELECT devicewake.caller_company_ids());
+    v_admin boolean := devicewake.caller_is_fleet_admin();
+    v_company uuid;
+BEGIN
+    SELECT s.company_id INTO v_company
+    FROM devicewake.devices d JOIN devicewake.sites s ON s.site_id = d.site_id
+    WHERE d.device_id = p_device_id;
+    RETURN v_admin OR coalesce(v_company = ANY (v_companies), false);
+END
 $$;
 
 CREATE OR REPLACE FUNCTION devicewake.require_device_access(p_device_id uuid) RETURNS void
@@ -133,8 +136,9 @@ BEGIN
     PERFORM devicewake.require_device_access(v_device);
     -- 2. lock the image: concurrent retries of one image queue one after the other, and the next
     --    statement's fresh snapshot sees the command the previous one queued (and cancels it)
+    --    (by its whole key: on Citus a row lock is taken on the device's shard)
     SELECT i.status INTO v_status FROM devicewake.device_images i
-    WHERE i.image_id = p_image_id FOR UPDATE;
+    WHERE i.image_id = p_image_id AND i.device_id = v_device FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'image % does not exist', p_image_id USING ERRCODE = 'P0002';
     END IF;

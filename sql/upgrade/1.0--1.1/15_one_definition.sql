@@ -3,34 +3,43 @@
 -- history event), _missing_chunks (the quiet-period request, the sweep's retries and
 -- queue_image_retry). The texts are those of sql/install/32_wake_plan.sql, 37_ingest.sql and
 -- 38_image_retry.sql.
+-- (PL/pgSQL: Citus cannot plan the query of a distributed table that an inlined SQL function
+-- with a parameter brings into a statement)
 CREATE FUNCTION devicewake._device_schedule(p_device_id uuid, OUT cron text, OUT timezone text)
     RETURNS SETOF record
-    LANGUAGE sql STABLE
-BEGIN ATOMIC
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS
+$$
+BEGIN
+    RETURN QUERY
     SELECT coalesce(d.wake_schedule_cron, s.wake_schedule_cron, devicewake._default_wake_schedule()),
            CASE WHEN coalesce(d.wake_schedule_cron, s.wake_schedule_cron) IS NULL THEN 'UTC'
                 ELSE coalesce(d.timezone, s.timezone, 'UTC') END
     FROM devicewake.devices d LEFT JOIN devicewake.sites s ON s.site_id = d.site_id
     WHERE d.device_id = p_device_id;
-END;
+END
+$$;
 
 CREATE OR REPLACE FUNCTION devicewake._wake_plan(p_device_id uuid, p_from timestamptz,
                                       OUT wake_at timestamptz, OUT relay boolean)
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS
 $$
 DECLARE
+    v_cron text;
+    v_tz text;
     v_slot timestamptz;
     v_manual timestamptz;
     v_target timestamptz;
 BEGIN
-    SELECT devicewake.fn_calculate_next_wake_time(p_from, w.cron, w.timezone),
-           CASE WHEN d.manual_wake_override AND d.manual_wake_at > p_from THEN d.manual_wake_at END
-    INTO v_slot, v_manual
-    FROM devicewake.devices d CROSS JOIN LATERAL devicewake._device_schedule(d.device_id) w
-    WHERE d.device_id = p_device_id;
+    -- (the schedule first, on its own: a function called in a statement over devices would be
+    -- sent by Citus to the device's shard, where its own statement may not run)
+    SELECT w.cron, w.timezone INTO v_cron, v_tz FROM devicewake._device_schedule(p_device_id) w;
     IF NOT FOUND THEN
         RETURN;
     END IF;
+    SELECT CASE WHEN d.manual_wake_override AND d.manual_wake_at > p_from THEN d.manual_wake_at END
+    INTO v_manual
+    FROM devicewake.devices d WHERE d.device_id = p_device_id;
+    v_slot := devicewake.fn_calculate_next_wake_time(p_from, v_cron, v_tz);
     v_target := least(v_slot, v_manual);
     IF v_target IS NOT NULL AND v_target <= p_from + interval '24 hours' THEN
         wake_at := v_target;
@@ -171,7 +180,7 @@ BEGIN
                    'retry_queued', devicewake._retry_should_queue(f.retry_count_before, f.max_retries)),
                f.retry_count
         FROM failed f WHERE devicewake._retry_should_alert(f.retry_count_before, f.max_retries)
-        ON CONFLICT (image_id, alert_type, attempt) WHERE resolved_at IS NULL DO NOTHING
+        ON CONFLICT (image_id, alert_type, attempt, device_id) WHERE resolved_at IS NULL DO NOTHING
         RETURNING alert_id, image_id),
     -- retries exhausted: the chunks of a failed image are not kept forever (#14 item 3)
     purged AS (

@@ -1,0 +1,1 @@
+../../install/21_device_directory.sql

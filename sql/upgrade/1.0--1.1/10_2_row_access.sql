@@ -1,0 +1,1 @@
+../../install/23_row_access.sql
