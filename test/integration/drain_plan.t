@@ -16,7 +16,8 @@ wait_for 20 "SELECT connected FROM devicewake.worker_status()"; ok $? "the worke
 wait_subscribed ESP32CAM/PROBE/cmd "$SUB_OUT"; ok $? "a subscriber listens on ESP32CAM/+/cmd"
 
 # an almost empty queue, and a new worker process (its plans are made from here on)
-q "DELETE FROM devicewake.device_commands" >/dev/null
+q "DELETE FROM devicewake.device_commands c
+   WHERE NOT EXISTS (SELECT FROM devicewake.campaign_targets t WHERE t.command_id = c.command_id)" >/dev/null
 psql -X -q -c "VACUUM ANALYZE devicewake.device_commands" >/dev/null
 old=$(worker_pid)
 q "SELECT pg_terminate_backend($old)" >/dev/null
