@@ -215,7 +215,8 @@ BEGIN
         -- the first copy in this batch of a chunk not stored yet: the only ones that add bytes
         SELECT m.*, coalesce(m.status <> 'complete' AND m.idx < m.total_chunks AND m.nth = 1
                              AND NOT EXISTS (SELECT FROM devicewake.image_chunks x
-                                             WHERE x.image_id = m.image_id AND x.chunk_index = m.idx),
+                                             WHERE x.image_id = m.image_id AND x.chunk_index = m.idx
+                                               AND x.device_id = m.device_id),
                              false) AS adds
         FROM m),
     inflight AS (
@@ -249,15 +250,16 @@ BEGIN
                END AS verdict
         FROM running ru),
     over AS (
-        SELECT DISTINCT v.image_id FROM verdicts v WHERE v.verdict LIKE 'image would exceed %'),
+        SELECT DISTINCT v.image_id, v.device_id FROM verdicts v WHERE v.verdict LIKE 'image would exceed %'),
     failed AS (
         UPDATE devicewake.device_images i
         SET status = 'failed', failed_at = now(), received_chunks = 0, received_bytes = 0,
             timeout_reason = 'image exceeds its size bound: min(image_size, devicewake.max_image_bytes)'
-        FROM over WHERE i.image_id = over.image_id
+        FROM over WHERE i.image_id = over.image_id AND i.device_id = over.device_id
         RETURNING i.image_id, i.device_id, i.session_id, i.image_name),
     purged AS (
-        DELETE FROM devicewake.image_chunks ch USING failed f WHERE ch.image_id = f.image_id),
+        DELETE FROM devicewake.image_chunks ch USING failed f
+        WHERE ch.image_id = f.image_id AND ch.device_id = f.device_id),
     failure_logged AS (
         INSERT INTO devicewake.device_history (device_id, session_id, event_type, event_data)
         SELECT f.device_id, f.session_id, 'image_failed',
@@ -269,15 +271,15 @@ BEGIN
         SELECT v.image_id, v.idx, c.data, v.device_id FROM verdicts v JOIN c ON c.ord = v.ord
         WHERE v.verdict IS NULL AND v.image_id NOT IN (SELECT over.image_id FROM over)
         ON CONFLICT (image_id, chunk_index, device_id) DO NOTHING
-        RETURNING image_chunks.image_id, length(image_chunks.data) AS bytes),
-    counted AS (SELECT s.image_id, count(*)::integer AS n, sum(s.bytes) AS bytes
-                FROM stored s GROUP BY s.image_id),
+        RETURNING image_chunks.image_id, image_chunks.device_id, length(image_chunks.data) AS bytes),
+    counted AS (SELECT s.image_id, s.device_id, count(*)::integer AS n, sum(s.bytes) AS bytes
+                FROM stored s GROUP BY s.image_id, s.device_id),
     images AS (
         UPDATE devicewake.device_images i
         SET received_chunks = i.received_chunks + counted.n,
             received_bytes = i.received_bytes + counted.bytes, last_chunk_at = now(),
             status = 'receiving'
-        FROM counted WHERE i.image_id = counted.image_id
+        FROM counted WHERE i.image_id = counted.image_id AND i.device_id = counted.device_id
         RETURNING i.image_id, i.device_id, i.session_id, counted.n,
                   i.received_chunks >= i.total_chunks AS full),
     sessions AS (
@@ -336,19 +338,22 @@ DECLARE
     v_max_image bigint := devicewake._setting_bytes('devicewake.max_image_bytes', 16777216);
 BEGIN
     RETURN QUERY
+    -- (every join below is on an image's whole key, (image_id, device_id): on image_id alone
+    -- the planner, no longer seeing one row per image, expected thousands and deleted the
+    -- chunks by scanning all of image_chunks, 1 s a call in the first wakes after a start)
     WITH ready AS (
-        SELECT i.image_id FROM devicewake.device_images i
+        SELECT i.image_id, i.device_id FROM devicewake.device_images i
         WHERE i.image_id = ANY (p_image_ids) AND i.status = 'receiving'
           AND i.received_chunks = i.total_chunks
           -- the running total is checked before anything is aggregated (#14 item 3)
           AND i.received_bytes <= least(coalesce(i.image_size, v_max_image), v_max_image)
         FOR UPDATE),
     assembled AS (
-        SELECT c.image_id, string_agg(c.data, ''::bytea ORDER BY c.chunk_index) AS bytes
-        FROM devicewake.image_chunks c JOIN ready USING (image_id)
-        GROUP BY c.image_id),
+        SELECT c.image_id, c.device_id, string_agg(c.data, ''::bytea ORDER BY c.chunk_index) AS bytes
+        FROM devicewake.image_chunks c JOIN ready USING (image_id, device_id)
+        GROUP BY c.image_id, c.device_id),
     checked AS (
-        SELECT a.image_id, a.bytes,
+        SELECT a.image_id, a.device_id, a.bytes,
                CASE WHEN length(a.bytes) < 5 OR substring(a.bytes FROM 1 FOR 3) <> '\xffd8ff'::bytea
                         THEN 'assembled image does not start with the JPEG marker FF D8 FF'
                     WHEN substring(a.bytes FROM length(a.bytes) - 1) <> '\xffd9'::bytea
@@ -357,7 +362,7 @@ BEGIN
                         THEN format('assembled image has %s bytes, its metadata announced %s',
                                     length(a.bytes), i.image_size)
                END AS problem
-        FROM assembled a JOIN devicewake.device_images i USING (image_id)),
+        FROM assembled a JOIN devicewake.device_images i USING (image_id, device_id)),
     done AS (
         UPDATE devicewake.device_images i
         SET status = CASE WHEN k.problem IS NULL THEN 'complete' ELSE 'failed' END,
@@ -366,15 +371,15 @@ BEGIN
             completed_at = CASE WHEN k.problem IS NULL THEN now() END,
             failed_at = CASE WHEN k.problem IS NULL THEN NULL ELSE now() END,
             timeout_reason = k.problem
-        FROM checked k WHERE i.image_id = k.image_id
+        FROM checked k WHERE i.image_id = k.image_id AND i.device_id = k.device_id
         RETURNING i.image_id, i.device_id, i.session_id, i.image_name, i.status, k.problem,
                   length(k.bytes) AS bytes),
     dropped_chunks AS (
         DELETE FROM devicewake.image_chunks c USING done
-        WHERE c.image_id = done.image_id AND done.status = 'complete'),
+        WHERE c.image_id = done.image_id AND c.device_id = done.device_id AND done.status = 'complete'),
     resolved AS (
         UPDATE devicewake.device_alerts a SET resolved_at = now()
-        FROM done WHERE a.image_id = done.image_id AND done.status = 'complete'
+        FROM done WHERE a.image_id = done.image_id AND a.device_id = done.device_id AND done.status = 'complete'
           AND a.resolved_at IS NULL),
     -- the image is the answer to the send_image / retry_image that asked for it (cameras send
     -- no command_ack for those)
