@@ -36,8 +36,7 @@ delivered() { q "SELECT sum(delivered) FROM devicewake.worker_status()"; }
 base=$(delivered)
 send small_ 5
 wait_text 20 "$SUB_OUT" small_ 5; ok $? "5 commands are delivered while the table is small"
-deadline=$((SECONDS + 20))
-while [ "$(delivered)" -lt $((base + 5)) ] && [ $SECONDS -le $deadline ]; do sleep 0.05; done
+wait_for 20 "SELECT sum(delivered) >= $((base + 5)) FROM devicewake.worker_status()"
 is "$(delivered)" $((base + 5)) "and marked sent (worker_status().delivered)"
 
 # seq_scan of device_commands once the worker has flushed its statistics. It flushes after a
@@ -55,8 +54,7 @@ seq_scans() {
 before=$(seq_scans a)
 send drain_ $N
 wait_text 120 "$SUB_OUT" drain_ $N; ok $? "$N commands committed at once are all received"
-deadline=$((SECONDS + 60))
-while [ "$(delivered)" -lt $((base + 5 + N)) ] && [ $SECONDS -le $deadline ]; do sleep 0.05; done
+wait_for 60 "SELECT sum(delivered) >= $((base + 5 + N)) FROM devicewake.worker_status()"
 is "$(delivered)" $((base + 5 + N)) "and all marked sent (worker_status().delivered)"
 after=$(seq_scans b)
 is "$((after - before))" 0 "device_commands was not read sequentially during the drain"
