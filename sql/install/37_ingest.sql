@@ -439,19 +439,6 @@ BEGIN
 END
 $$;
 
--- The chunk indexes of image p_image_id (0-based, below p_total_chunks) that image_chunks does
--- not hold, in order; '{}' when none is missing or the count is unknown. The one definition of a
--- missing chunk: the quiet-period request below, the sweep's retries and queue_image_retry
--- (38_image_retry.sql) all ask it. An SQL-standard body, bound when the extension is created, so it
--- needs no SET search_path (a SET costs a settings change on every call: 30,000 in a big sweep).
-CREATE FUNCTION devicewake._missing_chunks(p_image_id uuid, p_total_chunks integer)
-    RETURNS integer[]
-    LANGUAGE sql STABLE PARALLEL SAFE
-    RETURN (SELECT coalesce(pg_catalog.array_agg(g.n ORDER BY g.n), '{}')
-            FROM pg_catalog.generate_series(0, coalesce(p_total_chunks, 0) - 1) AS g(n)
-            WHERE NOT EXISTS (SELECT FROM devicewake.image_chunks ch
-                              WHERE ch.image_id = p_image_id AND ch.chunk_index = g.n));
-
 -- Quiet period with gaps: for images of awake devices whose upload has sent at least one chunk
 -- and then nothing for p_quiet (counted from the last chunk or the last request, whichever is
 -- later), a resend_chunks command (published on /ack) names the missing ones, at most
@@ -476,7 +463,7 @@ BEGIN
         FOR UPDATE OF i SKIP LOCKED),
     missing AS (
         SELECT q.image_id, q.device_id, q.session_id, q.image_name,
-               devicewake._missing_chunks(q.image_id, q.total_chunks) AS chunks
+               devicewake._missing_chunks(q.image_id, q.device_id, q.total_chunks) AS chunks
         FROM quiet q),
     bumped AS (
         UPDATE devicewake.device_images i

@@ -74,7 +74,7 @@ BEGIN
                        THEN pg_catalog.gen_random_uuid() END AS command_id),
     retry AS (
         SELECT f.image_id, f.device_id, f.image_name, f.total_chunks, f.wake, f.command_id,
-               pg_catalog.to_jsonb(devicewake._missing_chunks(f.image_id, f.total_chunks)) AS missing_chunks
+               pg_catalog.to_jsonb(devicewake._missing_chunks(f.image_id, f.device_id, f.total_chunks)) AS missing_chunks
         FROM failed f WHERE f.command_id IS NOT NULL),
     -- a retry replaces, never duplicates: the image's pending retries not yet claimed and not past
     -- expiry are cancelled (the same steps as devicewake._queue_image_retries)
@@ -162,146 +162,6 @@ $$;
 COMMENT ON FUNCTION devicewake.timeout_stale_images() IS
     'fails images still receiving when their device''s next wake has come, queues retries, raises alerts, expires old commands';
 
--- ---------------------------------------------------------------- manual retries
--- Queues a retry_image command (priority 8, payload {image_id, image_name, total_chunks,
--- missing_chunks}) for each image of p_image_ids, for the device's next wake: its next_wake_at,
--- else devicewake._wake_target (its schedule's next slot, a manual wake, the default schedule). Cancels each image's pending retry not
--- yet claimed (a retry replaces, never duplicates) and writes an image_retry_queued event per
--- image, attributed to the caller (docs/design.md §9). Returns the new commands' ids. Internal: the
--- caller has checked access and locked the images (FOR UPDATE) in an earlier statement, so this
--- statement's snapshot sees what a concurrent retry of the same images committed.
-CREATE FUNCTION devicewake._queue_image_retries(p_image_ids uuid[]) RETURNS SETOF uuid
-    LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS
-$$
-DECLARE
-    v_caller uuid := devicewake.current_user_id();
-BEGIN
-    RETURN QUERY
-    WITH retry AS (
-        SELECT i.image_id, i.device_id, i.image_name, i.total_chunks,
-               -- the device's next wake (one line, the one place that says what it is)
-               coalesce(d.next_wake_at, devicewake._wake_target(i.device_id)) AS wake,
-               pg_catalog.gen_random_uuid() AS command_id,
-               pg_catalog.to_jsonb(devicewake._missing_chunks(i.image_id, i.total_chunks)) AS missing_chunks
-        FROM devicewake.device_images i
-        JOIN devicewake.devices d ON d.device_id = i.device_id
-        WHERE i.image_id = ANY (p_image_ids)),
-    -- the same steps as the sweep's
-    superseded AS (
-        SELECT x.command_id
-        FROM retry r CROSS JOIN LATERAL
-             (SELECT c.command_id FROM devicewake.device_commands c
-              WHERE c.device_id = r.device_id AND c.status = 'pending'
-                AND c.command_type = 'retry_image' AND c.claimed_at IS NULL
-                AND c.expires_at > pg_catalog.now()
-                AND c.command_payload ->> 'image_id' = r.image_id::text OFFSET 0) x),
-    cancelled AS (
-        UPDATE devicewake.device_commands c
-        SET status = 'cancelled', error_message = 'superseded by a newer retry of the same image'
-        FROM superseded k WHERE c.command_id = k.command_id
-          AND c.status = 'pending' AND c.claimed_at IS NULL AND c.expires_at > pg_catalog.now()
-        RETURNING c.command_id),
-    queued AS (
-        INSERT INTO devicewake.device_commands
-            (command_id, device_id, command_type, command_payload, priority, scheduled_for,
-             expires_at, created_by_user_id)
-        SELECT r.command_id, r.device_id, 'retry_image',
-               pg_catalog.jsonb_build_object('image_id', r.image_id, 'image_name', r.image_name,
-                   'total_chunks', r.total_chunks, 'missing_chunks', r.missing_chunks),
-               8, devicewake._retry_scheduled_for(r.wake), devicewake._retry_expires_at(r.wake),
-               v_caller
-        FROM retry r
-        RETURNING command_id),
-    history AS (
-        INSERT INTO devicewake.device_history (device_id, event_type, event_data)
-        SELECT r.device_id, 'image_retry_queued',
-               pg_catalog.jsonb_build_object('image_id', r.image_id, 'image_name', r.image_name,
-                   'retry_command_id', r.command_id, 'missing_chunks', r.missing_chunks,
-                   'requested_by', v_caller)
-        FROM retry r)
-    SELECT q.command_id FROM queued q;
-END
-$$;
-
--- Queues a retry of one image for its device's next wake, replacing a pending one; returns the
--- new retry_image command's id. Raises 22004 for NULL, P0002 for an image that does not exist or
--- that the caller may not see, 55000 for an image already complete.
-CREATE FUNCTION devicewake.queue_image_retry(p_image_id uuid) RETURNS uuid
-    LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp AS
-$$
-DECLARE
-    v_device uuid;
-    v_status text;
-    v_command uuid;
-    v_queued integer;
-    v_access boolean;
-BEGIN
-    IF p_image_id IS NULL THEN
-        RAISE EXCEPTION 'image id must not be null' USING ERRCODE = '22004';
-    END IF;
-    -- 1. which device; may the caller act on it? (a hidden device reads as a missing image, and
-    --    costs the same: the access check runs for a missing image too, #14 item 6)
-    SELECT i.device_id INTO v_device FROM devicewake.device_images i WHERE i.image_id = p_image_id;
-    v_access := devicewake.can_access_device(coalesce(v_device, p_image_id));
-    IF v_device IS NULL OR v_access IS NOT TRUE THEN
-        RAISE EXCEPTION 'image % does not exist', p_image_id USING ERRCODE = 'P0002';
-    END IF;
-    PERFORM devicewake.require_device_access(v_device);
-    -- 2. lock the image: concurrent retries of one image queue one after the other, and the next
-    --    statement's fresh snapshot sees the command the previous one queued (and cancels it)
-    --    (by its whole key: on Citus a row lock is taken on the device's shard)
-    SELECT i.status INTO v_status FROM devicewake.device_images i
-    WHERE i.image_id = p_image_id AND i.device_id = v_device FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'image % does not exist', p_image_id USING ERRCODE = 'P0002';
-    END IF;
-    IF v_status = 'complete' THEN
-        RAISE EXCEPTION 'image % is already complete', p_image_id
-            USING ERRCODE = '55000', DETAIL = 'A complete image has nothing left to transmit.';
-    END IF;
-    -- 3. cancel the pending retry of this image, queue the new one, log it: one statement
-    SELECT q.id INTO v_command FROM devicewake._queue_image_retries(ARRAY[p_image_id]) AS q(id);
-    GET DIAGNOSTICS v_queued = ROW_COUNT;
-    IF v_queued <> 1 THEN
-        RAISE EXCEPTION 'queueing the image retry failed' USING ERRCODE = 'XX000';
-    END IF;
-    RETURN v_command;
-END
-$$;
-COMMENT ON FUNCTION devicewake.queue_image_retry(uuid) IS
-    'queues a retry_image command (priority 8) for the device''s next wake, replacing a pending one';
-
--- The "Retry all failed images" button: resets retry_count to 0 for the device's failed images,
--- resolves their open timeout alerts (the user acted on them; a new cycle of failures may raise
--- them again) and queues a retry for each; returns the number queued. Raises like
--- require_device_access (22004 for NULL, P0002 for an unknown or hidden device).
-CREATE FUNCTION devicewake.retry_failed_images(p_device_id uuid) RETURNS integer
-    LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp AS
-$$
-DECLARE
-    v_images uuid[];
-BEGIN
-    PERFORM devicewake.require_device_access(p_device_id);
-    -- lock first, then queue in statements whose snapshots see what a concurrent call committed
-    PERFORM FROM devicewake.device_images i
-    WHERE i.device_id = p_device_id AND i.status = 'failed' ORDER BY i.image_id FOR UPDATE;
-    WITH targets AS (
-        UPDATE devicewake.device_images i SET retry_count = 0
-        WHERE i.device_id = p_device_id AND i.status = 'failed'
-        RETURNING i.image_id),
-    resolved AS (
-        UPDATE devicewake.device_alerts a SET resolved_at = pg_catalog.now()
-        FROM targets t WHERE a.image_id = t.image_id
-          AND a.alert_type = 'image_transmission_failed' AND a.resolved_at IS NULL)
-    SELECT pg_catalog.array_agg(t.image_id) INTO v_images FROM targets t;
-    RETURN (SELECT pg_catalog.count(*) FROM devicewake._queue_image_retries(v_images))::integer;
-END
-$$;
-COMMENT ON FUNCTION devicewake.retry_failed_images(uuid) IS
-    'resets retry_count of the device''s failed images to 0 and queues a retry for each';
-
 -- ---------------------------------------------------------------- the schedule (pg_cron)
 CREATE FUNCTION devicewake.schedule_timeout_monitor(p_schedule text DEFAULT '*/5 * * * *')
     RETURNS bigint
@@ -316,11 +176,8 @@ CREATE FUNCTION devicewake.unschedule_timeout_monitor() RETURNS boolean
 
 REVOKE ALL ON FUNCTION devicewake._retry_should_queue(integer, integer),
     devicewake._retry_should_alert(integer, integer), devicewake._retry_scheduled_for(timestamptz),
-    devicewake._retry_expires_at(timestamptz), devicewake._queue_image_retries(uuid[]),
-    devicewake.timeout_stale_images(), devicewake.queue_image_retry(uuid),
-    devicewake.retry_failed_images(uuid), devicewake.schedule_timeout_monitor(text),
+    devicewake._retry_expires_at(timestamptz),
+    devicewake.timeout_stale_images(), devicewake.schedule_timeout_monitor(text),
     devicewake.unschedule_timeout_monitor() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION devicewake.queue_image_retry(uuid), devicewake.retry_failed_images(uuid)
-    TO devicewake_operator;
 GRANT EXECUTE ON FUNCTION devicewake.timeout_stale_images(), devicewake.schedule_timeout_monitor(text),
     devicewake.unschedule_timeout_monitor() TO devicewake_admin;

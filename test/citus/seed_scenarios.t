@@ -6,7 +6,6 @@
 source "$(dirname "$0")/lib.sh"
 co() { qn 0 "$1"; }
 SWEEP_TODO="#17: timeout_stale_images() is one statement over every device's uploads (FOR UPDATE SKIP LOCKED across shards)"
-RETRY_TODO="#17: _queue_image_retries is one statement over the images' devices (Citus cannot push its subqueries down)"
 
 co "INSERT INTO devicewake.companies (company_id, name) VALUES ('00000000-0000-4000-8000-0000000030c1', 'Seed Co');
     INSERT INTO devicewake.sites (site_id, name, timezone, wake_schedule_cron, company_id)
@@ -39,10 +38,24 @@ is_todo "$(co "SELECT count(*) FROM devicewake.device_alerts WHERE device_id = '
 is_todo "$(co "SELECT count(*) FROM devicewake.timeout_stale_images()" 2>/dev/null)" 0 "a second sweep finds nothing" "$SWEEP_TODO"
 img=$(co "SELECT image_id FROM devicewake.device_images WHERE device_id = '$dev'")
 co "UPDATE devicewake.device_images SET status = 'failed' WHERE image_id = '$img' AND device_id = '$dev'" >/dev/null
-is_todo "$(co "SELECT devicewake.queue_image_retry('$img') IS NOT NULL" 2>/dev/null)" t "queue_image_retry() queues a retry by hand" \
-  "$RETRY_TODO"
-is_todo "$(co "SELECT string_agg(status, ',' ORDER BY issued_at, status) FROM devicewake.device_commands WHERE device_id = '$dev'")" \
-  "cancelled,pending" "the new retry replaces the one the sweep queued" "$SWEEP_TODO"
+# by hand, on the device's shard (each statement of the retries names the device)
+is "$(co "SELECT devicewake.queue_image_retry('$img') IS NOT NULL")" t "queue_image_retry() queues a retry by hand"
+latest="SELECT command_type || ' ' || priority || ' ' || status || ' ' || (command_payload -> 'missing_chunks')::text
+        || ' ' || (created_by_user_id IS NULL) FROM devicewake.device_commands
+        WHERE device_id = '$dev' AND command_type = 'retry_image' ORDER BY issued_at DESC LIMIT 1"
+is "$(co "$latest")" "retry_image 8 pending [3] true" "the retry asks for the chunk the shard does not hold"
+is "$(co "SELECT devicewake.queue_image_retry('$img') IS NOT NULL")" t "a second retry by hand"
+is "$(co "SELECT string_agg(status, ',' ORDER BY issued_at DESC) FROM (SELECT status, issued_at FROM devicewake.device_commands
+          WHERE device_id = '$dev' AND command_type = 'retry_image' ORDER BY issued_at DESC LIMIT 2) x")" "pending,cancelled" \
+  "the new retry replaces the pending one"
+is "$(co "SELECT devicewake.retry_failed_images('$dev')")" 1 "retry_failed_images() queues the device's failed image"
+is "$(co "SELECT count(*) FILTER (WHERE status = 'pending') || ' ' || count(*) FROM devicewake.device_commands
+          WHERE device_id = '$dev' AND command_type = 'retry_image'")" "1 3" "one retry pending, the two before it cancelled"
+is "$(co "SELECT count(*) FROM devicewake.device_history WHERE device_id = '$dev' AND event_type = 'image_retry_queued'")" 3 \
+  "each retry is in the device's history"
+out=$(co "SELECT devicewake.queue_image_retry('00000000-0000-4000-8000-00000000dead')" 2>&1)
+grep -q 'image 00000000-0000-4000-8000-00000000dead does not exist' <<<"$out"
+ok $? "an unknown image is refused on Citus as on one server"
 
 # ---- the manual wake
 co "DROP ROLE IF EXISTS dw_citus_alice; CREATE ROLE dw_citus_alice NOLOGIN IN ROLE devicewake_operator" >/dev/null 2>&1

@@ -78,7 +78,7 @@ BEGIN
         FOR UPDATE OF i SKIP LOCKED),
     missing AS (
         SELECT q.image_id, q.device_id, q.session_id, q.image_name,
-               devicewake._missing_chunks(q.image_id, q.total_chunks) AS chunks
+               devicewake._missing_chunks(q.image_id, q.device_id, q.total_chunks) AS chunks
         FROM quiet q),
     bumped AS (
         UPDATE devicewake.device_images i
@@ -137,7 +137,7 @@ BEGIN
                        THEN pg_catalog.gen_random_uuid() END AS command_id),
     retry AS (
         SELECT f.image_id, f.device_id, f.image_name, f.total_chunks, f.wake, f.command_id,
-               pg_catalog.to_jsonb(devicewake._missing_chunks(f.image_id, f.total_chunks)) AS missing_chunks
+               pg_catalog.to_jsonb(devicewake._missing_chunks(f.image_id, f.device_id, f.total_chunks)) AS missing_chunks
         FROM failed f WHERE f.command_id IS NOT NULL),
     -- a retry replaces, never duplicates: the image's pending retries not yet claimed and not past
     -- expiry are cancelled (the same steps as devicewake._queue_image_retries)

@@ -1,0 +1,1 @@
+../../install/38_manual_retries.sql
