@@ -106,6 +106,7 @@ BEGIN
     SELECT q.command_id FROM queued q;
 END
 $$;
+
 -- Queues a retry of one image for its device's next wake, replacing a pending one; returns the
 -- new retry_image command's id. Raises 22004 for NULL, P0002 for an image that does not exist or
 -- that the caller may not see, 55000 for an image already complete.
