@@ -1,8 +1,8 @@
 -- #15: one SQL function for each rule that was written in two or three places:
 -- _device_schedule (which schedule a device sleeps on, in which zone: _wake_plan and the HELLO's
--- history event), _missing_chunks (the quiet-period request, the sweep's retries and
--- queue_image_retry). The texts are those of sql/install/32_wake_plan.sql, 37_ingest.sql and
--- 38_image_retry.sql.
+-- history event), and _missing_chunks (the quiet-period request, the sweep's retries and
+-- queue_image_retry), which the callers here use and 20_2_manual_retries.sql creates. The texts
+-- are those of sql/install/32_wake_plan.sql, 37_ingest.sql and 38_image_retry.sql.
 -- (PL/pgSQL: Citus cannot plan the query of a distributed table that an inlined SQL function
 -- with a parameter brings into a statement)
 CREATE FUNCTION devicewake._device_schedule(p_device_id uuid, OUT cron text, OUT timezone text)
@@ -51,14 +51,6 @@ BEGIN
     END IF;
 END
 $$;
-
-CREATE FUNCTION devicewake._missing_chunks(p_image_id uuid, p_total_chunks integer)
-    RETURNS integer[]
-    LANGUAGE sql STABLE PARALLEL SAFE
-    RETURN (SELECT coalesce(pg_catalog.array_agg(g.n ORDER BY g.n), '{}')
-            FROM pg_catalog.generate_series(0, coalesce(p_total_chunks, 0) - 1) AS g(n)
-            WHERE NOT EXISTS (SELECT FROM devicewake.image_chunks ch
-                              WHERE ch.image_id = p_image_id AND ch.chunk_index = g.n));
 
 CREATE OR REPLACE FUNCTION devicewake._request_missing_chunks(p_quiet interval, p_max_requests integer)
     RETURNS integer
@@ -223,58 +215,4 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION devicewake._queue_image_retries(p_image_ids uuid[]) RETURNS SETOF uuid
-    LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS
-$$
-DECLARE
-    v_caller uuid := devicewake.current_user_id();
-BEGIN
-    RETURN QUERY
-    WITH retry AS (
-        SELECT i.image_id, i.device_id, i.image_name, i.total_chunks,
-               -- the device's next wake (one line, the one place that says what it is)
-               coalesce(d.next_wake_at, devicewake._wake_target(i.device_id)) AS wake,
-               pg_catalog.gen_random_uuid() AS command_id,
-               pg_catalog.to_jsonb(devicewake._missing_chunks(i.image_id, i.total_chunks)) AS missing_chunks
-        FROM devicewake.device_images i
-        JOIN devicewake.devices d ON d.device_id = i.device_id
-        WHERE i.image_id = ANY (p_image_ids)),
-    -- the same steps as the sweep's
-    superseded AS (
-        SELECT x.command_id
-        FROM retry r CROSS JOIN LATERAL
-             (SELECT c.command_id FROM devicewake.device_commands c
-              WHERE c.device_id = r.device_id AND c.status = 'pending'
-                AND c.command_type = 'retry_image' AND c.claimed_at IS NULL
-                AND c.expires_at > pg_catalog.now()
-                AND c.command_payload ->> 'image_id' = r.image_id::text OFFSET 0) x),
-    cancelled AS (
-        UPDATE devicewake.device_commands c
-        SET status = 'cancelled', error_message = 'superseded by a newer retry of the same image'
-        FROM superseded k WHERE c.command_id = k.command_id
-          AND c.status = 'pending' AND c.claimed_at IS NULL AND c.expires_at > pg_catalog.now()
-        RETURNING c.command_id),
-    queued AS (
-        INSERT INTO devicewake.device_commands
-            (command_id, device_id, command_type, command_payload, priority, scheduled_for,
-             expires_at, created_by_user_id)
-        SELECT r.command_id, r.device_id, 'retry_image',
-               pg_catalog.jsonb_build_object('image_id', r.image_id, 'image_name', r.image_name,
-                   'total_chunks', r.total_chunks, 'missing_chunks', r.missing_chunks),
-               8, devicewake._retry_scheduled_for(r.wake), devicewake._retry_expires_at(r.wake),
-               v_caller
-        FROM retry r
-        RETURNING command_id),
-    history AS (
-        INSERT INTO devicewake.device_history (device_id, event_type, event_data)
-        SELECT r.device_id, 'image_retry_queued',
-               pg_catalog.jsonb_build_object('image_id', r.image_id, 'image_name', r.image_name,
-                   'retry_command_id', r.command_id, 'missing_chunks', r.missing_chunks,
-                   'requested_by', v_caller)
-        FROM retry r)
-    SELECT q.command_id FROM queued q;
-END
-$$;
-
-REVOKE ALL ON FUNCTION devicewake._device_schedule(uuid), devicewake._missing_chunks(uuid, integer)
-    FROM PUBLIC;
+REVOKE ALL ON FUNCTION devicewake._device_schedule(uuid) FROM PUBLIC;
