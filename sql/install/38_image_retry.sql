@@ -1,6 +1,6 @@
--- Stuck uploads heal themselves (docs/design.md §4, docs/retries.md): the timeout sweep, image retries,
--- the "Retry all failed images" button, and the sweep's pg_cron schedule. The sweep and the
--- retries are SQL here, where EXPLAIN can read them; the pg_cron registration is native.
+-- Stuck uploads heal themselves (docs/design.md §4, docs/retries.md): the retry rules, the timeout
+-- sweep and its pg_cron schedule (the retries asked for by hand are 38_manual_retries.sql). The
+-- sweep is SQL here, where EXPLAIN can read it; the pg_cron registration is native.
 
 -- ---------------------------------------------------------------- the rules (docs/retries.md)
 -- Each rule is written once, as an SQL-standard body: it is parsed when the extension is created,

@@ -42,8 +42,7 @@ $$;
 -- never duplicates) and writes an image_retry_queued event per image, attributed to the caller
 -- (docs/design.md §9). Returns the new commands' ids. Internal: the caller has checked access and
 -- locked the images (FOR UPDATE) in an earlier statement, so these statements' snapshots see what
--- a concurrent retry of the same images committed. The command ids are made here, one statement
--- before they are used: Citus refuses a volatile function in a statement it sends to a shard.
+-- a concurrent retry of the same images committed.
 CREATE FUNCTION devicewake._queue_image_retries(p_device_id uuid, p_image_ids uuid[])
     RETURNS SETOF uuid
     LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS
@@ -53,23 +52,23 @@ DECLARE
     v_wake timestamptz;
     v_images uuid[];
     v_totals integer[];
-    v_commands uuid[];
+    v_commands uuid[] := '{}';
     v_missing jsonb[] := '{}';
 BEGIN
-    -- the device's next wake (one line, the one place that says what it is)
+    -- the device's next wake (the one place that says what it is)
     v_wake := coalesce((SELECT d.next_wake_at FROM devicewake.devices d WHERE d.device_id = p_device_id),
                        devicewake._wake_target(p_device_id));
     SELECT pg_catalog.array_agg(i.image_id ORDER BY i.image_id),
            pg_catalog.array_agg(i.total_chunks ORDER BY i.image_id) INTO v_images, v_totals
     FROM devicewake.device_images i
     WHERE i.device_id = p_device_id AND i.image_id = ANY (p_image_ids);
-    -- (each image's missing chunks in a statement of its own: on Citus a statement sent to a
-    -- shard cannot query the distributed image_chunks again)
+    -- each image's missing chunks and new command id, a statement of their own (on Citus a
+    -- statement sent to a shard can neither query the distributed image_chunks again nor call a
+    -- volatile function)
     FOR n IN 1 .. coalesce(pg_catalog.cardinality(v_images), 0) LOOP
         v_missing := v_missing || pg_catalog.to_jsonb(devicewake._missing_chunks(v_images[n], p_device_id, v_totals[n]));
+        v_commands := v_commands || pg_catalog.gen_random_uuid();
     END LOOP;
-    v_commands := ARRAY(SELECT pg_catalog.gen_random_uuid()
-                        FROM pg_catalog.generate_series(1, coalesce(pg_catalog.cardinality(v_images), 0)));
     RETURN QUERY
     WITH retry AS (
         SELECT i.image_id, i.image_name, i.total_chunks, r.command_id, r.missing_chunks
@@ -83,8 +82,7 @@ BEGIN
         WHERE c.device_id = p_device_id AND c.status = 'pending'
           AND c.command_type = 'retry_image' AND c.claimed_at IS NULL
           AND c.expires_at > pg_catalog.now()
-          AND c.command_payload ->> 'image_id' = r.image_id::text
-        RETURNING c.command_id),
+          AND c.command_payload ->> 'image_id' = r.image_id::text),
     queued AS (
         INSERT INTO devicewake.device_commands
             (command_id, device_id, command_type, command_payload, priority, scheduled_for,
