@@ -423,4 +423,4 @@ END
 $$;
 
 -- timeout_stale_images (purge when the retries are exhausted, rejected_messages retention) is
--- redefined in its final text by 15_one_definition.sql, which runs later.
+-- created in its final text by 21_2_timeout_sweep.sql, which runs later.

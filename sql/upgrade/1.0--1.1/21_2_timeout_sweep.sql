@@ -1,0 +1,1 @@
+../../install/38_timeout_sweep.sql
