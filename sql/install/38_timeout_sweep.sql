@@ -70,7 +70,11 @@ BEGIN
         SET status = 'cancelled', error_message = 'superseded by a newer retry of the same image'
         FROM superseded k
         WHERE c.command_id = k.command_id AND (p_devices IS NULL OR c.device_id = ANY (p_devices))
-          AND c.status = 'pending' AND c.claimed_at IS NULL AND c.expires_at > pg_catalog.now()),
+          AND c.status = 'pending' AND c.claimed_at IS NULL AND c.expires_at > pg_catalog.now()
+        RETURNING c.command_id),
+    -- queued once the cancellations are done (the count waits for them): their scans of pending
+    -- commands then never walk the index entries of the retries inserted here, which they cannot
+    -- see (3,000 retries: 0.5 s against 1.5 s)
     queued AS (
         INSERT INTO devicewake.device_commands
             (command_id, device_id, command_type, command_payload, priority, scheduled_for,
@@ -80,7 +84,8 @@ BEGIN
                    'total_chunks', r.total_chunks, 'missing_chunks', r.missing_chunks),
                8, devicewake._retry_scheduled_for(r.wake), devicewake._retry_expires_at(r.wake),
                NULL::uuid
-        FROM outcome r WHERE r.retried),
+        FROM outcome r CROSS JOIN (SELECT pg_catalog.count(*) FROM cancelled) AS done
+        WHERE r.retried),
     alerted AS (
         INSERT INTO devicewake.device_alerts
             (device_id, image_id, alert_type, severity, message, metadata, attempt)
