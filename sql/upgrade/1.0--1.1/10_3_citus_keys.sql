@@ -54,7 +54,12 @@ DECLARE
 BEGIN
     SELECT r.device_id INTO v_device FROM devicewake.device_directory r WHERE r.device_mac = p_mac;
     IF FOUND THEN
-        RETURN v_device;
+        IF EXISTS (SELECT FROM devicewake.devices d WHERE d.device_id = v_device) THEN
+            RETURN v_device;
+        END IF;
+        -- the MAC of a deleted device is free again: on Citus its directory row outlives it (the
+        -- trigger on a shard of devices cannot write the directory, a reference table)
+        DELETE FROM devicewake.device_directory r WHERE r.device_mac = p_mac AND r.device_id = v_device;
     END IF;
     -- two first messages at once: one claims the MAC in the directory and records the
     -- registration, the other waits for it on the directory's key and then finds the row
