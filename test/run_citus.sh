@@ -14,7 +14,7 @@ dw_citus_start || exit 1
 export DW_CITUS_PORTS_LIST="${DW_CITUS_PORTS[*]}" DW_CITUS_DIR DW_PGBIN
 # in this order: the cluster, its distribution, then what runs on it (CITUS="name ..." narrows)
 tests=()
-for name in ${CITUS:-cluster distribute seed_scenarios rls sweep directory}; do
+for name in ${CITUS:-cluster distribute seed_scenarios rls jwt sweep directory}; do
   [ -f "test/citus/$name.t" ] && tests+=("test/citus/$name.t")
 done
 prove -f -e bash "${tests[@]}"
