@@ -76,23 +76,7 @@ SQL
 measure() {  # LABEL: prints the two figures, leaves them in $stale_ms and $idle_ms
   stale_ms=$(best_sweep "$rounds" 1)
   best_sweep 1 0 >/dev/null   # fail them for real: nothing is stale after this
-  idle_ms=$(psql_q <<'SQL'
-DO $$
-DECLARE
-    t timestamptz;
-    best interval := interval '1 hour';
-BEGIN
-    FOR i IN 1..20 LOOP
-        t := clock_timestamp();
-        PERFORM count(*) FROM devicewake.timeout_stale_images();
-        best := least(best, clock_timestamp() - t);
-    END LOOP;
-    PERFORM pg_catalog.set_config('bench.best_ms', round(extract(epoch FROM best) * 1000, 2)::text, false);
-END
-$$;
-SELECT current_setting('bench.best_ms');
-SQL
-)
+  idle_ms=$(bench_idle_sweep)
   printf '  %-34s %10s ms  (%s stale)   nothing stale: %s ms\n' "$1" "$stale_ms" "$stale" "$idle_ms"
 }
 

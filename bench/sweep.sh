@@ -241,22 +241,8 @@ psql_q -c "SELECT count(*) FROM devicewake.timeout_stale_images()" >/dev/null
 psql_q -c "VACUUM ANALYZE devicewake.device_images, devicewake.device_commands"
 echo
 echo "nothing stale ($in_flight uploads in flight, $overdue devices long overdue, $((devices * per_device)) images):"
-psql_q <<'SQL'
-SELECT count(*) FROM devicewake.timeout_stale_images();
-DO $$
-DECLARE
-    t timestamptz;
-    best interval := interval '1 hour';
-BEGIN
-    FOR i IN 1..20 LOOP
-        t := clock_timestamp();
-        PERFORM count(*) FROM devicewake.timeout_stale_images();
-        best := least(best, clock_timestamp() - t);
-    END LOOP;
-    RAISE NOTICE '  best of 20 sweeps in one session: % ms (target < 5 ms)', round(extract(epoch FROM best) * 1000, 2);
-END
-$$;
-SQL
+psql_q -c "SELECT count(*) FROM devicewake.timeout_stale_images()"
+echo "  best of 20 sweeps in one session: $(bench_idle_sweep) ms (target < 5 ms)"
 echo "  the sweep statement's plan (auto_explain of the nested statement):"
 psql -X -q -v ON_ERROR_STOP=1 2>&1 >/dev/null <<'SQL' | sed -n '/Query Text: WITH stale/,$p' | sed 's/^\(NOTICE:  \)\?/    /' | cut -c1-160
 LOAD 'auto_explain';

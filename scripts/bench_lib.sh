@@ -1,5 +1,5 @@
-# Shared by bench/*.sh (source it): the machine's load, and the one rule for saying a target is
-# met. A figure measured while the machine was busier than its cores is printed, but no verdict
+# Shared by bench/*.sh (source it): the machine's load, the one rule for saying a target is
+# met, and the sweep with nothing to do. A figure measured while the machine was busier than its cores is printed, but no verdict
 # is given on it: "target_met=not judged".
 
 # bench_load: one line "load: 1-min L, N cores" from /proc/loadavg and nproc. The first call of
@@ -23,4 +23,25 @@ bench_verdict() {
   else
     echo "target_met=$1 (load before the bench $load, $cores cores)"
   fi
+}
+
+# bench_idle_sweep: the best of 20 calls of timeout_stale_images() in one session, in ms (plans
+# cached, as in a session that sweeps again): the sweep's cost with nothing to do.
+bench_idle_sweep() {
+  psql -X -q -A -t -v ON_ERROR_STOP=1 <<'SQL'
+DO $$
+DECLARE
+    t timestamptz;
+    best interval := interval '1 hour';
+BEGIN
+    FOR i IN 1..20 LOOP
+        t := clock_timestamp();
+        PERFORM count(*) FROM devicewake.timeout_stale_images();
+        best := least(best, clock_timestamp() - t);
+    END LOOP;
+    PERFORM pg_catalog.set_config('bench.best_ms', round(extract(epoch FROM best) * 1000, 2)::text, false);
+END
+$$;
+SELECT pg_catalog.current_setting('bench.best_ms');
+SQL
 }

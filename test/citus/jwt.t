@@ -28,10 +28,7 @@ for i in $(seq 1 10); do
   site=$([ "$i" -le 5 ] && echo 00000000-0000-4000-8000-0000000080b1 || echo 00000000-0000-4000-8000-0000000080b2)
   co "UPDATE devicewake.devices SET site_id = '$site' WHERE device_id = '$dev'" >/dev/null
 done
-is "$(co "SELECT count(DISTINCT p.nodeport) FROM devicewake.devices d
-          JOIN pg_dist_shard s ON s.logicalrelid = 'devicewake.devices'::regclass
-           AND get_shard_id_for_distribution_column('devicewake.devices', d.device_id) = s.shardid
-          JOIN pg_dist_shard_placement p USING (shardid) WHERE d.device_mac LIKE 'AB80%'")" 2 \
+is "$(nodes_holding AB80)" 2 \
   "the cameras are on both workers"
 # as_jwt SUB SQL: SQL through the authenticator, switched to the JWT role with SUB as the subject
 as_jwt() {

@@ -29,10 +29,7 @@ for i in $(seq 1 41); do
       INSERT INTO devicewake.device_commands (device_id, command_type) VALUES ('$dev', 'ping');
       INSERT INTO devicewake.device_images (device_id, image_name) VALUES ('$dev', 'rls.jpg')" >/dev/null
 done
-is "$(co "SELECT count(DISTINCT p.nodeport) FROM devicewake.devices d
-          JOIN pg_dist_shard s ON s.logicalrelid = 'devicewake.devices'::regclass
-           AND get_shard_id_for_distribution_column('devicewake.devices', d.device_id) = s.shardid
-          JOIN pg_dist_shard_placement p USING (shardid) WHERE d.device_mac LIKE 'AB50%'")" 2 \
+is "$(nodes_holding AB50)" 2 \
   "the cameras are on both workers"
 as() { co "SET ROLE dw_rls_$1; $2"; }
 for who in north south; do
