@@ -3,7 +3,7 @@
 -- the pg_cron registration (pg_cron is installed in this database).
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(53);
+SELECT plan(58);
 
 SELECT has_function('devicewake', 'timeout_stale_images', ARRAY[]::text[]);
 SELECT function_returns('devicewake', 'timeout_stale_images', ARRAY[]::text[], 'setof record');
@@ -99,6 +99,39 @@ SELECT results_eq(
     'one pending retry, the replaced one cancelled, both attributed to the caller');
 SELECT is((SELECT retry_count FROM devicewake.device_images WHERE image_id = '00000000-0000-0000-0000-0000000001a1'),
           0, 'the manual retry reset the counter');
+
+-- the sweep of some devices only: the statement the sweep runs once per shard on Citus
+INSERT INTO devicewake.devices (device_id, device_mac, site_id, next_wake_at) VALUES
+    ('00000000-0000-0000-0000-00000000de11', 'TEST-PGTAP-11', '00000000-0000-0000-0000-00000000517e', now() - interval '1 minute'),
+    ('00000000-0000-0000-0000-00000000de12', 'TEST-PGTAP-12', '00000000-0000-0000-0000-00000000517e', now() - interval '1 minute');
+INSERT INTO devicewake.device_images (device_id, image_name, status, total_chunks)
+SELECT d, 'stuck.jpg', 'receiving', 2
+FROM unnest(ARRAY['00000000-0000-0000-0000-00000000de11', '00000000-0000-0000-0000-00000000de12']::uuid[]) d;
+INSERT INTO devicewake.device_commands (device_id, command_type, expires_at)
+SELECT d, 'ping', now() - interval '1 second'
+FROM unnest(ARRAY['00000000-0000-0000-0000-00000000de11', '00000000-0000-0000-0000-00000000de12']::uuid[]) d;
+SELECT results_eq(
+    $$SELECT device_id, image_name, command_id IS NOT NULL
+      FROM devicewake._timeout_stale_images(ARRAY['00000000-0000-0000-0000-00000000de11']::uuid[])$$,
+    $$VALUES ('00000000-0000-0000-0000-00000000de11'::uuid, 'stuck.jpg', true)$$,
+    'the sweep of one device fails its stuck upload and queues its retry');
+SELECT results_eq(
+    $$SELECT d.device_mac, i.status, c.status FROM devicewake.devices d
+      JOIN devicewake.device_images i USING (device_id)
+      JOIN devicewake.device_commands c ON c.device_id = d.device_id AND c.command_type = 'ping'
+      WHERE d.device_mac LIKE 'TEST-PGTAP-1_' ORDER BY 1$$,
+    $$VALUES ('TEST-PGTAP-11', 'failed', 'expired'), ('TEST-PGTAP-12', 'receiving', 'pending')$$,
+    'and expires its commands past expiry, leaving the other device''s alone');
+SELECT results_eq(
+    $$SELECT device_id FROM devicewake._timeout_stale_images(NULL)$$,
+    $$VALUES ('00000000-0000-0000-0000-00000000de12'::uuid)$$,
+    'NULL sweeps every device: the other one''s upload now');
+SELECT is((SELECT status FROM devicewake.device_commands
+           WHERE device_id = '00000000-0000-0000-0000-00000000de12' AND command_type = 'ping'),
+          'expired', 'and its command');
+SELECT ok(NOT has_function_privilege('devicewake_admin', 'devicewake._timeout_stale_images(uuid[])', 'EXECUTE')
+          AND NOT has_function_privilege('devicewake_admin', 'devicewake._timeout_stale_images_by_shard()', 'EXECUTE'),
+          'the statement and its Citus driver are internal: only the sweep runs them');
 
 -- pg_cron registration
 SELECT ok(devicewake.schedule_timeout_monitor() > 0, 'the monitor is scheduled');
