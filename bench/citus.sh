@@ -51,7 +51,7 @@ RESET session_replication_role;
 SQL
 }
 
-# Best of N runs of one sweep, in ms (execution in the server); rolled back when ROLLBACK=1.
+# Best of N runs of one sweep, in ms (execution in the server); each rolled back when ROLLBACK is 1.
 best_sweep() {  # N ROLLBACK
   local best="" ms
   for _ in $(seq 1 "$1"); do

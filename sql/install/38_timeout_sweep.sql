@@ -5,18 +5,17 @@
 
 -- The sweep of devices p_devices (NULL: every device), one statement. On one server it runs once
 -- over every device: the uploads in flight (partial index device_images_receiving_idx) drive the
--- search, with a primary-key probe of devices each (a scalar subquery, which the planner never
--- turns into a join driven by the overdue devices), so the cost follows the number of uploads in
--- flight, not the fleet's size nor how many devices are overdue. Images are locked with SKIP
--- LOCKED and re-checked in the UPDATE, so overlapping sweeps fail each image exactly once
--- (docs/retries.md); the expiry step skips locked commands too, so two sweeps never wait on each
--- other. On Citus it runs once per shard,
--- for the devices of that shard, every step naming them, so that each step runs there (Citus
--- refuses FOR UPDATE across shards). Two Citus facts shape the text: a volatile function may not
--- be called in a RETURNING clause sent to a shard (the command ids are made in the outcome step,
--- which Citus runs on the coordinator); a simple CASE over a column reaches the shards wrongly
--- (a searched CASE is used); and every probe of another table names the devices too. Rows
--- ordered by device and image name.
+-- search, with a primary-key probe of devices each (a nested loop, measured with 1,000,000
+-- devices), so the cost follows the number of uploads in flight, not the fleet's size. Images are
+-- locked with SKIP LOCKED and re-checked in the UPDATE, so overlapping sweeps fail each image
+-- exactly once (docs/retries.md); the expiry step skips locked commands too, so two sweeps never
+-- wait on each other. On Citus it runs once per shard, for the devices of that shard, every step
+-- naming them, so that each step runs there (Citus refuses FOR UPDATE across shards). Citus facts
+-- shape the text: a volatile function may not be called in a RETURNING clause sent to a shard
+-- (the command ids are made in the outcome step, which Citus runs on the coordinator); a simple
+-- CASE over a column reaches the shards wrongly (a searched CASE is used); and every table a step
+-- reads names the devices (1.0's lateral OFFSET 0 probe of devices could not be routed; a scalar
+-- subquery could, but cost the sweep 8 % on one server). Rows ordered by device and image name.
 CREATE FUNCTION devicewake._timeout_stale_images(p_devices uuid[])
     RETURNS TABLE (device_id uuid, image_id uuid, image_name text, retry_count integer,
                    command_id uuid, alert_id uuid)
@@ -26,13 +25,10 @@ $$
 BEGIN
     RETURN QUERY
     WITH stale AS (
-        SELECT i.image_id, w.next_wake_at
-        FROM devicewake.device_images i
-        CROSS JOIN LATERAL (SELECT (SELECT d.next_wake_at FROM devicewake.devices d
-                                    WHERE d.device_id = i.device_id
-                                      AND (p_devices IS NULL OR d.device_id = ANY (p_devices))) AS next_wake_at) w
-        WHERE i.status = 'receiving' AND (p_devices IS NULL OR i.device_id = ANY (p_devices))
-          AND w.next_wake_at <= pg_catalog.now()
+        SELECT i.image_id, d.next_wake_at
+        FROM devicewake.device_images i JOIN devicewake.devices d ON d.device_id = i.device_id
+        WHERE i.status = 'receiving' AND d.next_wake_at <= pg_catalog.now()
+          AND (p_devices IS NULL OR (i.device_id = ANY (p_devices) AND d.device_id = ANY (p_devices)))
         FOR UPDATE OF i SKIP LOCKED),
     failed AS (
         UPDATE devicewake.device_images i
