@@ -224,8 +224,15 @@ check "every complete image is a JPEG (FF D8 FF ... FF D9)" \
             AND NOT (substr(image_data, 1, 3) = '\xffd8ff'::bytea AND substr(image_data, length(image_data) - 1) = '\xffd9'::bytea)")" = 0 ]; echo $?)"
 check "$(cam $SLEEPER)'s interrupted image was failed by the sweep" \
   "$([ "$(q "SELECT count(*) FROM devicewake.device_history WHERE device_id = '$sleeper_id' AND event_type = 'image_timeout'")" -ge 1 ]; echo $?)"
-check "its wake session ended 'timeout' (it fell silent before its upload finished)" \
-  "$([ "$(q "SELECT count(*) FROM devicewake.device_wake_sessions WHERE device_id = '$sleeper_id' AND status = 'timeout'")" -ge 1 ]; echo $?)"
+# Which of two right outcomes depends on where in the minute the demo started: a camera that says
+# HELLO again within session_idle_timeout (15 s here) goes on with the same wake (record_device_hello)
+read -r timed_out went_on <<<"$(q "SELECT count(*) FILTER (WHERE status = 'timeout'), count(*) FILTER (WHERE hello_count > 1)
+                                  FROM devicewake.device_wake_sessions WHERE device_id = '$sleeper_id'" | tr '|' ' ')"
+if [ "$timed_out" -ge 1 ] || [ "$went_on" -eq 0 ]; then
+  check "its wake session ended 'timeout' (it fell silent before its upload finished)" "$([ "$timed_out" -ge 1 ]; echo $?)"
+else
+  check "it said HELLO again within session_idle_timeout, so its wake went on in the same session (not 'timeout')" 0
+fi
 check "a retry_image was queued and delivered at its next wake" \
   "$([ "$(q "SELECT count(*) FROM devicewake.device_commands WHERE device_id = '$sleeper_id' AND command_type = 'retry_image' AND status IN ('sent', 'acknowledged')")" -ge 1 ]; echo $?)"
 check "the retried image completed" "$([ $done_retry -eq 1 ]; echo $?)"
