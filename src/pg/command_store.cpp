@@ -94,10 +94,13 @@ SavedPlan fail_now_plan(
     " WHERE c.command_id = f.command_id AND c.status = 'pending'",
     {UUIDARRAYOID, TEXTARRAYOID});
 
+// The same message as the sweep's expiry (38_timeout_sweep.sql); expires_at holds the time. (It
+// once formatted c.expires_at into the text: a STABLE cast of a column, which Citus refuses in an
+// UPDATE.)
 SavedPlan expire_plan(
     "UPDATE devicewake.device_commands c"
     "   SET status = 'expired', claimed_at = NULL,"
-    "       error_message = 'expired at ' || c.expires_at || ' before delivery'"
+    "       error_message = 'expired before delivery (expires_at passed)'"
     " WHERE c.status = 'pending' AND c.claimed_at IS NULL AND c.expires_at <= now()" DW_SHARE("c",
                                                                                               "$1",
                                                                                               "$2"),

@@ -62,6 +62,8 @@ is "$(q "SELECT count(*) FROM devicewake.device_commands WHERE command_payload->
   "each within 2 s of its scheduled_for, never before"
 wait_for 10 "SELECT status = 'expired' FROM devicewake.device_commands WHERE command_id = '$gone'"
 ok $? "a command past expires_at becomes expired"
+is "$(q "SELECT error_message FROM devicewake.device_commands WHERE command_id = '$gone'")" \
+  "expired before delivery (expires_at passed)" "the worker's expiry says what the sweep's says"
 is "$(received 'expired.bin')" 0 "an expired command is never published"
 
 # --- a payload its type cannot carry fails at once with the reason
